@@ -1,0 +1,182 @@
+import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
+
+// Hand-written table types (kysely convention). Nullable columns are `T | null`, never optional.
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** numeric comes back from pg as a string to keep its precision. */
+type Numeric = ColumnType<string | null, string | number | null | undefined, string | number | null>;
+
+export interface ConnectionsTable {
+  name: string;
+  system: string;
+  base_url: string;
+  settings: JSONColumnType<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CredentialsTable {
+  ref: string;
+  key_id: string;
+  iv: Buffer;
+  ciphertext: Buffer;
+  auth_tag: Buffer;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OAuthTokensTable {
+  connection: string;
+  kind: ColumnType<string, string | undefined, string>;
+  key_id: string;
+  iv: Buffer;
+  ciphertext: Buffer;
+  auth_tag: Buffer;
+  expires_at: NullableTimestamp;
+  obtained_at: Timestamp;
+  /** Set after an auth lockout: no token request before this time. */
+  locked_until: NullableTimestamp;
+  version: ColumnType<number, number | undefined, number>;
+}
+
+export type OrderStatus =
+  | 'detected'
+  | 'validating'
+  | 'needs_attention'
+  | 'creating_shipment'
+  | 'shipment_created'
+  | 'tracking_written'
+  | 'in_transit'
+  | 'delivered'
+  | 'cancelled'
+  | 'failed';
+
+export interface OrdersTable {
+  connection: string;
+  order_key: string;
+  erp_order_number: string;
+  workflow_id: string;
+  status: string;
+  reason: string | null;
+  carrier: string | null;
+  tracking_number: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ShipmentsTable {
+  id: Generated<string>;
+  idempotency_key: string;
+  workflow_id: string;
+  erp_connection: string;
+  order_key: string;
+  carrier: string;
+  carrier_connection: string;
+  carrier_account: string | null;
+  /** pending (intent recorded) | created | cancelled | failed */
+  status: ColumnType<string, string | undefined, string>;
+  service_type: string | null;
+  carrier_shipment_id: string | null;
+  master_tracking_number: string | null;
+  tracking_numbers: JSONColumnType<string[]>;
+  label_ref: string | null;
+  label_format: string | null;
+  label_url: string | null;
+  label_url_expires_at: NullableTimestamp;
+  cost_amount: Numeric;
+  cost_currency: string | null;
+  tracking_status: string | null;
+  tracking_status_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+  error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface LabelsTable {
+  id: string;
+  shipment_id: string | null;
+  format: string;
+  content: Buffer;
+  created_at: Timestamp;
+}
+
+export interface TrackingEventsTable {
+  id: Generated<string>;
+  dedup_key: string;
+  carrier: string;
+  tracking_number: string;
+  shipment_id: string | null;
+  status: string;
+  raw_code: string | null;
+  description: string | null;
+  location: string | null;
+  event_time: Timestamp;
+  estimated_delivery: NullableTimestamp;
+  source: string;
+  received_at: Timestamp;
+}
+
+export interface PollWatermarksTable {
+  connection: string;
+  stream: string;
+  watermark: Timestamp;
+  cursor: string | null;
+  updated_at: Timestamp;
+}
+
+export interface WebhookInboxTable {
+  id: Generated<string>;
+  source: string;
+  dedup_key: string;
+  event_type: string | null;
+  headers: JSONColumnType<Record<string, string>>;
+  body: string;
+  status: ColumnType<string, string | undefined, string>;
+  error: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  received_at: Timestamp;
+  processed_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  outcome: string;
+  connection: string | null;
+  system: string | null;
+  workflow_id: string | null;
+  order_key: string | null;
+  correlation_id: string | null;
+  http_method: string | null;
+  http_path: string | null;
+  http_status: number | null;
+  duration_ms: number | null;
+  details: JSONColumnType<Record<string, unknown>>;
+}
+
+export interface Database {
+  connections: ConnectionsTable;
+  credentials: CredentialsTable;
+  oauth_tokens: OAuthTokensTable;
+  orders: OrdersTable;
+  shipments: ShipmentsTable;
+  labels: LabelsTable;
+  tracking_events: TrackingEventsTable;
+  poll_watermarks: PollWatermarksTable;
+  webhook_inbox: WebhookInboxTable;
+  audit_log: AuditLogTable;
+}
+
+export type Shipment = Selectable<ShipmentsTable>;
+export type NewShipment = Insertable<ShipmentsTable>;
+export type ShipmentUpdate = Updateable<ShipmentsTable>;
+export type Order = Selectable<OrdersTable>;
+export type AuditEntry = Selectable<AuditLogTable>;
+export type NewAuditEntry = Insertable<AuditLogTable>;
+export type TrackingEvent = Selectable<TrackingEventsTable>;
+export type NewTrackingEvent = Insertable<TrackingEventsTable>;
+export type WebhookInboxEntry = Selectable<WebhookInboxTable>;
