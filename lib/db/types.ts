@@ -133,11 +133,14 @@ export interface WebhookInboxTable {
   event_type: string | null;
   headers: JSONColumnType<Record<string, string>>;
   body: string;
+  /** received -> processing (claimed) -> processed; back to received on a retryable failure, failed when out of attempts. */
   status: ColumnType<string, string | undefined, string>;
   error: string | null;
   attempts: ColumnType<number, number | undefined, number>;
   received_at: Timestamp;
   processed_at: NullableTimestamp;
+  /** When a processor claimed the row (migration 2026-11-22T00-00_webhook_inbox_claims). */
+  claimed_at: NullableTimestamp;
 }
 
 export interface AuditLogTable {

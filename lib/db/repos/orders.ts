@@ -1,0 +1,90 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, Order, OrderStatus } from '../types';
+
+export interface DetectedOrder {
+  connection: string;
+  orderKey: string;
+  erpOrderNumber: string;
+  workflowId: string;
+}
+
+/** The business record of every order the connector has seen; listings read from here. */
+export class OrderRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Records an order seen by an ERP poll or webhook. An order already known keeps its status (a
+   * poll seeing it again must not reset it); `isNew` says whether this call created the row.
+   */
+  async upsertDetected(order: DetectedOrder): Promise<{ order: Order; isNew: boolean }> {
+    const inserted = await this.db
+      .insertInto('orders')
+      .values({
+        connection: order.connection,
+        order_key: order.orderKey,
+        erp_order_number: order.erpOrderNumber,
+        workflow_id: order.workflowId,
+        status: 'detected',
+      })
+      .onConflict((oc) => oc.columns(['connection', 'order_key']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { order: inserted, isNew: true };
+    const existing = await this.get(order.connection, order.orderKey);
+    if (!existing) throw new Error(`order ${order.connection}/${order.orderKey} vanished after a conflicting insert`);
+    return { order: existing, isNew: false };
+  }
+
+  /**
+   * Moves an order to `status`. The reason belongs to the new status (it is cleared when none is
+   * given); carrier and tracking number are kept unless new ones are given.
+   */
+  async setStatus(
+    connection: string,
+    orderKey: string,
+    status: OrderStatus,
+    extra: { reason?: string; carrier?: string; trackingNumber?: string } = {},
+  ): Promise<Order> {
+    const row = await this.db
+      .updateTable('orders')
+      .set({
+        status,
+        reason: extra.reason ?? null,
+        ...(extra.carrier !== undefined ? { carrier: extra.carrier } : {}),
+        ...(extra.trackingNumber !== undefined ? { tracking_number: extra.trackingNumber } : {}),
+        updated_at: sql`now()`,
+      })
+      .where('connection', '=', connection)
+      .where('order_key', '=', orderKey)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new Error(`unknown order ${connection}/${orderKey}`);
+    return row;
+  }
+
+  async get(connection: string, orderKey: string): Promise<Order | undefined> {
+    return this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('connection', '=', connection)
+      .where('order_key', '=', orderKey)
+      .executeTakeFirst();
+  }
+
+  /** Most recently changed first. */
+  async list(filter: { status?: OrderStatus; connection?: string; limit: number }): Promise<Order[]> {
+    let q = this.db.selectFrom('orders').selectAll();
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (filter.connection !== undefined) q = q.where('connection', '=', filter.connection);
+    return q.orderBy('updated_at', 'desc').orderBy('order_key').limit(filter.limit).execute();
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('orders')
+      .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+}

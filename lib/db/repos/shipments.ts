@@ -1,0 +1,159 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, Shipment, ShipmentUpdate } from '../types';
+
+export interface ShipmentIntent {
+  idempotencyKey: string;
+  workflowId: string;
+  erpConnection: string;
+  orderKey: string;
+  carrier: string;
+  carrierConnection: string;
+  carrierAccount?: string | null;
+  serviceType?: string | null;
+}
+
+export interface ShipmentCreated {
+  carrierShipmentId?: string | null;
+  masterTrackingNumber: string;
+  trackingNumbers: string[];
+  labelRef?: string | null;
+  labelFormat?: string | null;
+  labelUrl?: string | null;
+  labelUrlExpiresAt?: Date | null;
+  /** Decimal string (or number) in cost_currency; stored as numeric(12,2), read back as a string. */
+  costAmount?: string | number | null;
+  costCurrency?: string | null;
+}
+
+/**
+ * Shipments at a carrier. The intent row is written before the carrier call and completed after
+ * it, so a retry after a crash in between finds a `pending` row and looks the first shipment up
+ * instead of buying a second label. Ids are bigserial, returned as strings.
+ */
+export class ShipmentRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Inserts a `pending` row, or returns the row already recorded for this key (idempotent). */
+  async recordIntent(intent: ShipmentIntent): Promise<Shipment> {
+    const inserted = await this.db
+      .insertInto('shipments')
+      .values({
+        idempotency_key: intent.idempotencyKey,
+        workflow_id: intent.workflowId,
+        erp_connection: intent.erpConnection,
+        order_key: intent.orderKey,
+        carrier: intent.carrier,
+        carrier_connection: intent.carrierConnection,
+        carrier_account: intent.carrierAccount ?? null,
+        service_type: intent.serviceType ?? null,
+        status: 'pending',
+        tracking_numbers: '[]',
+      })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    return inserted ?? this.mustFind(intent.idempotencyKey);
+  }
+
+  async markCreated(idempotencyKey: string, result: ShipmentCreated): Promise<Shipment> {
+    return this.update(idempotencyKey, {
+      status: 'created',
+      carrier_shipment_id: result.carrierShipmentId ?? null,
+      master_tracking_number: result.masterTrackingNumber,
+      // jsonb: a JS array would be sent as a PostgreSQL array literal, so serialise it here.
+      tracking_numbers: JSON.stringify(result.trackingNumbers),
+      label_ref: result.labelRef ?? null,
+      label_format: result.labelFormat ?? null,
+      label_url: result.labelUrl ?? null,
+      label_url_expires_at: result.labelUrlExpiresAt ?? null,
+      cost_amount: result.costAmount ?? null,
+      cost_currency: result.costCurrency ?? null,
+      error: null,
+    });
+  }
+
+  async markFailed(idempotencyKey: string, error: string): Promise<Shipment> {
+    return this.update(idempotencyKey, { status: 'failed', error });
+  }
+
+  async markCancelled(idempotencyKey: string): Promise<Shipment> {
+    return this.update(idempotencyKey, { status: 'cancelled' });
+  }
+
+  async findByKey(idempotencyKey: string): Promise<Shipment | undefined> {
+    return this.db
+      .selectFrom('shipments')
+      .selectAll()
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst();
+  }
+
+  /** The newest shipment whose master or any package tracking number matches. */
+  async findByTrackingNumber(trackingNumber: string): Promise<Shipment | undefined> {
+    return this.db
+      .selectFrom('shipments')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('master_tracking_number', '=', trackingNumber),
+          eb(sql`tracking_numbers`, '@>', sql`${JSON.stringify([trackingNumber])}::jsonb`),
+        ]),
+      )
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+  }
+
+  /**
+   * Created shipments of one carrier connection that are neither delivered nor cancelled, in id
+   * order. Keyset paging: pass the last id of a page as `afterId` to get the next one.
+   */
+  async listInTransit(carrierConnection: string, page: { limit: number; afterId?: string }): Promise<Shipment[]> {
+    let q = this.db
+      .selectFrom('shipments')
+      .selectAll()
+      .where('carrier_connection', '=', carrierConnection)
+      .where('status', '=', 'created')
+      .where('delivered_at', 'is', null)
+      .where((eb) => eb.or([eb('tracking_status', 'is', null), eb('tracking_status', 'not in', ['delivered', 'cancelled'])]));
+    if (page.afterId !== undefined) q = q.where('id', '>', page.afterId);
+    return q.orderBy('id').limit(page.limit).execute();
+  }
+
+  /**
+   * Records the latest tracking status. Updates older than the stored one are ignored (poll and
+   * webhook can deliver out of order); returns whether the update was applied. `delivered`
+   * without an explicit delivery time uses `at`.
+   */
+  async updateTrackingStatus(id: string, status: string, at: Date, deliveredAt?: Date): Promise<boolean> {
+    const delivered = deliveredAt ?? (status === 'delivered' ? at : undefined);
+    const res = await this.db
+      .updateTable('shipments')
+      .set({
+        tracking_status: status,
+        tracking_status_at: at,
+        ...(delivered ? { delivered_at: delivered } : {}),
+        updated_at: sql`now()`,
+      })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('tracking_status_at', 'is', null), eb('tracking_status_at', '<=', at)]))
+      .executeTakeFirst();
+    return res.numUpdatedRows > 0n;
+  }
+
+  private async update(idempotencyKey: string, values: ShipmentUpdate): Promise<Shipment> {
+    const row = await this.db
+      .updateTable('shipments')
+      .set({ ...values, updated_at: sql`now()` })
+      .where('idempotency_key', '=', idempotencyKey)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new Error(`no shipment recorded for idempotency key ${idempotencyKey}`);
+    return row;
+  }
+
+  private async mustFind(idempotencyKey: string): Promise<Shipment> {
+    const row = await this.findByKey(idempotencyKey);
+    if (!row) throw new Error(`shipment ${idempotencyKey} vanished after a conflicting insert`);
+    return row;
+  }
+}
