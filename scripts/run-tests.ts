@@ -1,0 +1,82 @@
+// `npm test`: one Temporal dev server (the real binary, in memory) and one workflow bundle for the
+// whole run, then node's test runner over test/**/*.test.ts. Ends with node's own pass/fail counts
+// and a plain `N passed, N failed` line.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { requireTemporalCli, PROJECT_ROOT } from '../lib/temporal/cli-binary';
+import { startDevServer } from '../lib/temporal/dev-server';
+import { writeWorkflowBundle } from '../workers/worker';
+
+function findTests(target: string): string[] {
+  const stat = fs.statSync(target);
+  if (stat.isFile()) return [target];
+  return fs
+    .readdirSync(target, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? findTests(path.join(target, e.name)) : e.name.endsWith('.test.ts') ? [path.join(target, e.name)] : []))
+    .sort();
+}
+
+async function main(): Promise<number> {
+  const targets = process.argv.slice(2);
+  const files = (targets.length ? targets : ['test']).flatMap((t) => findTests(path.resolve(PROJECT_ROOT, t)));
+  if (files.length === 0) {
+    console.error('no test files found');
+    return 1;
+  }
+
+  let cli;
+  try {
+    cli = requireTemporalCli();
+  } catch (err) {
+    console.error((err as Error).message);
+    return 1;
+  }
+  const started = Date.now();
+  const server = await startDevServer({ cliPath: cli.path, ui: false });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlc-test-'));
+  try {
+    const bundle = await writeWorkflowBundle(path.join(tmp, 'workflow-bundle.js'));
+    console.log(
+      `test harness: Temporal dev server ${server.address} (${cli.source}: ${cli.path}), workflow bundle ready in ${Date.now() - started} ms`,
+    );
+    const args = [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${path.join(__dirname, 'summary-reporter.mjs')}`,
+      '--test-reporter-destination=stdout',
+      ...files.map((f) => path.relative(PROJECT_ROOT, f)),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: PROJECT_ROOT,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        TEMPORAL_TEST_ADDRESS: server.address,
+        TEMPORAL_TEST_NAMESPACE: server.namespace,
+        MLC_TEST_WORKFLOW_BUNDLE: bundle,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      },
+    });
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  } finally {
+    await server.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,45 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { requireTemporalCli } from '../../lib/temporal/cli-binary';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { WORKFLOWS_PATH } from '../../workers/worker';
+
+/**
+ * The real Temporal dev server for workflow tests. `npm test` starts one for the whole run and
+ * passes its address; a file run on its own starts its own from the same binary (never a download).
+ */
+export async function temporalTestEnv(): Promise<TestWorkflowEnvironment> {
+  const address = process.env.TEMPORAL_TEST_ADDRESS;
+  if (address) {
+    return await TestWorkflowEnvironment.createFromExistingServer({
+      address,
+      namespace: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default',
+    });
+  }
+  return await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: requireTemporalCli().path },
+      searchAttributes: [...CUSTOM_SEARCH_ATTRIBUTES],
+    },
+  });
+}
+
+/** A unique task queue per test, so tests sharing one server never steal each other's tasks. */
+export function testTaskQueue(name: string): string {
+  return `test-${name}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A worker on the test server, using the run's prebuilt bundle when there is one. */
+export async function testWorker(
+  env: TestWorkflowEnvironment,
+  opts: Omit<WorkerOptions, 'connection' | 'workflowsPath' | 'workflowBundle'>,
+): Promise<Worker> {
+  const bundle = process.env.MLC_TEST_WORKFLOW_BUNDLE;
+  return await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...opts,
+  });
+}

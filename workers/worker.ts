@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities, type ActivityDeps } from '../activities';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** The production bundle, written by `ml-connector bundle-workflows` (part of `npm run build`). */
+export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+
+export interface WorkerSetup {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  log: Logger;
+  /** A prebuilt bundle (tests build one per run); otherwise dist/ in production, else workflowsPath. */
+  workflowBundlePath?: string;
+  options?: Partial<WorkerOptions>;
+}
+
+/** Bundle the workflows once ahead of time so worker start-up skips webpack. */
+export async function writeWorkflowBundle(outFile = WORKFLOW_BUNDLE_PATH): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: undefined });
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, code);
+  return outFile;
+}
+
+export async function createWorker(setup: WorkerSetup): Promise<Worker> {
+  const bundlePath =
+    setup.workflowBundlePath ??
+    (process.env.NODE_ENV === 'production' && fs.existsSync(WORKFLOW_BUNDLE_PATH) ? WORKFLOW_BUNDLE_PATH : undefined);
+  setup.log.info(
+    { taskQueue: setup.taskQueue, namespace: setup.namespace, workflows: bundlePath ? 'bundle' : 'source' },
+    'starting worker',
+  );
+  return await Worker.create({
+    connection: setup.connection,
+    namespace: setup.namespace,
+    taskQueue: setup.taskQueue,
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(setup.deps),
+    ...setup.options,
+  });
+}

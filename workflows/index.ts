@@ -1,0 +1,2 @@
+// Every workflow the worker registers. Deterministic code only (see DESIGN.md, layers).
+export { systemCheck } from './system-check';
