@@ -85,7 +85,14 @@ async function openPglite(dataDir: string, log: Logger): Promise<DatabaseHandle>
   }
   const [host, port] = splitHostPort(server.getServerConn());
   const url = `postgres://postgres@${host}:${port}/postgres`;
-  const pool = new pg.Pool({ host, port, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 });
+  const pool = new pg.Pool({
+    host,
+    port,
+    user: 'postgres',
+    database: 'postgres',
+    max: 1,
+    idleTimeoutMillis: 0,
+  });
   watchPool(pool, log);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   log.info({ kind: 'pglite', dataDir: dir ?? IN_MEMORY, port }, 'embedded database opened');
@@ -118,7 +125,9 @@ function watchPool(pool: pg.Pool, log: Logger): void {
 function splitHostPort(conn: string): [string, number] {
   const i = conn.lastIndexOf(':');
   const port = Number(conn.slice(i + 1));
-  if (i < 0 || !Number.isInteger(port) || port <= 0) throw new Error(`unexpected PGlite server address ${conn}`);
+  if (i < 0 || !Number.isInteger(port) || port <= 0) {
+    throw new Error(`unexpected PGlite server address ${conn}`);
+  }
   return [conn.slice(0, i), port];
 }
 
@@ -153,7 +162,9 @@ function acquireDirLock(dir: string): () => void {
         );
       }
       if (owner === process.pid) {
-        throw new Error(`embedded database ${dir} is already open in this process; close the other handle first`);
+        throw new Error(
+          `embedded database ${dir} is already open in this process; close the other handle first`,
+        );
       }
       fs.rmSync(lockPath, { force: true });
     }

@@ -18,7 +18,9 @@ export function isMigrationFile(fileName: string): boolean {
 
 export function createMigrator(db: Kysely<any>, folder = MIGRATIONS_DIR): Migrator {
   // kysely's provider imports every .js/.ts it lists; hand it a readdir that lists only ours.
-  const filteredFs = { readdir: async (dir: string) => (await fsp.readdir(dir)).filter(isMigrationFile).sort() };
+  const filteredFs = {
+    readdir: async (dir: string) => (await fsp.readdir(dir)).filter(isMigrationFile).sort(),
+  };
   return new Migrator({
     db,
     provider: new FileMigrationProvider({ fs: filteredFs, path, migrationFolder: folder }),
@@ -53,7 +55,9 @@ function report(result: MigrationResultSet, direction: 'up' | 'down', log = logg
   if (result.error !== undefined) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
     const cause = result.error instanceof Error ? result.error.message : String(result.error);
-    const what = failed ? `migration ${failed} failed (${direction})` : `migrations could not run (${direction})`;
+    const what = failed
+      ? `migration ${failed} failed (${direction})`
+      : `migrations could not run (${direction})`;
     throw new Error(`${what}: ${cause}`, { cause: result.error });
   }
   return done;

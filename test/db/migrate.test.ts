@@ -4,7 +4,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createLogger } from '../../lib/logger';
-import { MIGRATIONS_DIR, isMigrationFile, migrateDown, migrateToLatest, migrationStatus } from '../../lib/db/migrate';
+import {
+  MIGRATIONS_DIR,
+  isMigrationFile,
+  migrateDown,
+  migrateToLatest,
+  migrationStatus,
+} from '../../lib/db/migrate';
 import { createTestDatabase, databaseKinds, makeTempDir, type TestDatabase } from '../helpers/db';
 
 const log = createLogger({ level: 'warn' });
@@ -74,10 +80,7 @@ for (const kind of databaseKinds()) {
     it('go down one step at a time and back up', async () => {
       const last = expected[expected.length - 1];
       assert.deepEqual(await migrateDown(tdb.db, log), [last]);
-      assert.equal(
-        (await migrationStatus(tdb.db)).find((s) => s.name === last)?.executedAt,
-        null,
-      );
+      assert.equal((await migrationStatus(tdb.db)).find((s) => s.name === last)?.executedAt, null);
       assert.ok(!(await columnNames(tdb, 'webhook_inbox')).includes('claimed_at'));
       for (let i = expected.length - 2; i >= 0; i--) await migrateDown(tdb.db, log);
       assert.deepEqual(await tableNames(tdb), []);
@@ -113,7 +116,10 @@ exports.down = async (db) => { await db.schema.dropTable('widgets').execute(); }
 `,
     );
     // Were these two taken for migrations, requiring them would throw (they are not JavaScript).
-    fs.writeFileSync(path.join(dir, '0001_widgets.d.ts'), 'export declare function up(db: any): Promise<void>;\n');
+    fs.writeFileSync(
+      path.join(dir, '0001_widgets.d.ts'),
+      'export declare function up(db: any): Promise<void>;\n',
+    );
     fs.writeFileSync(path.join(dir, '0001_widgets.js.map'), '{"version":3,"mappings":""}\n');
     assert.deepEqual(await migrateToLatest(tdb.db, log, dir), ['0001_widgets']);
     assert.deepEqual(await tableNames(tdb), ['widgets']);
@@ -127,6 +133,9 @@ exports.down = async (db) => { await db.schema.dropTable('widgets').execute(); }
       path.join(dir, '0002_broken.js'),
       `exports.up = async (db) => { await db.schema.alterTable('no_such_table').addColumn('x', 'text').execute(); };\n`,
     );
-    await assert.rejects(migrateToLatest(tdb.db, log, dir), /migration 0002_broken failed \(up\): .*no_such_table/);
+    await assert.rejects(
+      migrateToLatest(tdb.db, log, dir),
+      /migration 0002_broken failed \(up\): .*no_such_table/,
+    );
   });
 });

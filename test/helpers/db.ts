@@ -11,7 +11,8 @@ import { migrateToLatest } from '../../lib/db/migrate';
 export type DatabaseKind = DatabaseHandle['kind'];
 
 /** Server used for real-PostgreSQL tests; each test database is created on it and dropped after. */
-export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
  * The kinds every database test runs on: both, unless `TEST_DB_KINDS` (comma-separated) narrows
@@ -37,7 +38,10 @@ export interface TestDatabaseOptions {
 
 const quietLog = createLogger({ level: 'warn' });
 
-export async function createTestDatabase(kind: DatabaseKind, opts: TestDatabaseOptions = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  kind: DatabaseKind,
+  opts: TestDatabaseOptions = {},
+): Promise<TestDatabase> {
   const handle = kind === 'postgres' ? await createPostgres() : await createPglite(opts.dataDir);
   if (opts.migrate ?? true) {
     try {

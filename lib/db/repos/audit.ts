@@ -39,7 +39,8 @@ export class AuditRepo {
         http_method: entry.httpMethod ?? null,
         http_path: entry.httpPath ?? null,
         http_status: entry.httpStatus ?? null,
-        duration_ms: entry.durationMs === undefined || entry.durationMs === null ? null : Math.round(entry.durationMs),
+        duration_ms:
+          entry.durationMs === undefined || entry.durationMs === null ? null : Math.round(entry.durationMs),
         details: JSON.stringify(entry.details ?? {}),
       })
       .returning('id')
@@ -60,6 +61,11 @@ export class AuditRepo {
 
   /** Oldest first. */
   async listForWorkflow(workflowId: string): Promise<AuditEntry[]> {
-    return this.db.selectFrom('audit_log').selectAll().where('workflow_id', '=', workflowId).orderBy('id').execute();
+    return this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('workflow_id', '=', workflowId)
+      .orderBy('id')
+      .execute();
   }
 }

@@ -8,7 +8,12 @@ export class ConnectionRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** `settings` must hold no secrets (those live in the vault and are referenced by name). */
-  async upsert(name: string, system: string, baseUrl: string, settings: Record<string, unknown>): Promise<ConnectionRow> {
+  async upsert(
+    name: string,
+    system: string,
+    baseUrl: string,
+    settings: Record<string, unknown>,
+  ): Promise<ConnectionRow> {
     const values = { system, base_url: baseUrl, settings: JSON.stringify(settings) };
     return this.db
       .insertInto('connections')

@@ -31,7 +31,8 @@ export class OrderRepo {
       .executeTakeFirst();
     if (inserted) return { order: inserted, isNew: true };
     const existing = await this.get(order.connection, order.orderKey);
-    if (!existing) throw new Error(`order ${order.connection}/${order.orderKey} vanished after a conflicting insert`);
+    if (!existing)
+      throw new Error(`order ${order.connection}/${order.orderKey} vanished after a conflicting insert`);
     return { order: existing, isNew: false };
   }
 

@@ -107,14 +107,22 @@ export class ShipmentRepo {
    * Created shipments of one carrier connection that are neither delivered nor cancelled, in id
    * order. Keyset paging: pass the last id of a page as `afterId` to get the next one.
    */
-  async listInTransit(carrierConnection: string, page: { limit: number; afterId?: string }): Promise<Shipment[]> {
+  async listInTransit(
+    carrierConnection: string,
+    page: { limit: number; afterId?: string },
+  ): Promise<Shipment[]> {
     let q = this.db
       .selectFrom('shipments')
       .selectAll()
       .where('carrier_connection', '=', carrierConnection)
       .where('status', '=', 'created')
       .where('delivered_at', 'is', null)
-      .where((eb) => eb.or([eb('tracking_status', 'is', null), eb('tracking_status', 'not in', ['delivered', 'cancelled'])]));
+      .where((eb) =>
+        eb.or([
+          eb('tracking_status', 'is', null),
+          eb('tracking_status', 'not in', ['delivered', 'cancelled']),
+        ]),
+      );
     if (page.afterId !== undefined) q = q.where('id', '>', page.afterId);
     return q.orderBy('id').limit(page.limit).execute();
   }

@@ -78,7 +78,12 @@ export class TokenRepo {
    * Records an auth lockout (no token request before `until`; null lifts it). Returns false when
    * there is no token row for (connection, kind) to attach it to.
    */
-  async setLockedUntil(executor: Kysely<Database>, connection: string, kind: string, until: Date | null): Promise<boolean> {
+  async setLockedUntil(
+    executor: Kysely<Database>,
+    connection: string,
+    kind: string,
+    until: Date | null,
+  ): Promise<boolean> {
     const res = await executor
       .updateTable('oauth_tokens')
       .set({ locked_until: until })

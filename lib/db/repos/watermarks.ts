@@ -24,7 +24,12 @@ export class WatermarkRepo {
    * make the next poll re-read (or, worse, skip) a window. An equal watermark may change the
    * cursor (paging within one timestamp). Returns whether the stored value changed.
    */
-  async advance(connection: string, stream: string, watermark: Date, cursor?: string | null): Promise<boolean> {
+  async advance(
+    connection: string,
+    stream: string,
+    watermark: Date,
+    cursor?: string | null,
+  ): Promise<boolean> {
     const row = await this.db
       .insertInto('poll_watermarks')
       .values({ connection, stream, watermark, cursor: cursor ?? null })
