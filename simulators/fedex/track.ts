@@ -33,6 +33,15 @@ const STATUS_TEXT: Record<StatusCode, { derived: string; description: string; lo
 /** The one exception reason the simulator produces (FedEx code 07, as in the sandbox mock number 377101283611590). */
 const EXCEPTION = { code: '07', description: 'Customer not available or business closed' };
 
+/** Ship-side customerReferenceType -> the reference type Track reports (PackageIdentifier.type). */
+const TRACK_REFERENCE_TYPE: Record<string, string> = {
+  CUSTOMER_REFERENCE: 'CUSTOMER_REFERENCE',
+  P_O_NUMBER: 'PURCHASE_ORDER',
+  INVOICE_NUMBER: 'INVOICE',
+  DEPARTMENT_NUMBER: 'DEPARTMENT',
+  RMA_ASSOCIATION: 'RETURN_MATERIALS_AUTHORIZATION',
+};
+
 const HUB: Address = {
   streetLines: [],
   city: 'MEMPHIS',
@@ -126,8 +135,8 @@ export function trackResult(
     },
     additionalTrackingInfo: {
       packageIdentifiers: pkg.customerReferences.map((r) => ({
-        type: r.customerReferenceType === 'P_O_NUMBER' ? 'PURCHASE_ORDER' : r.customerReferenceType,
-        values: [r.value],
+        type: TRACK_REFERENCE_TYPE[r.customerReferenceType] ?? 'FREE_FORM_REFERENCE',
+        value: [r.value],
       })),
       hasAssociatedShipments: shipment.packages.length > 1,
     },
