@@ -1,0 +1,535 @@
+// FedEx REST client: OAuth with the shared token store, rate limiting, typed errors, audit entries.
+// Plain TypeScript (no Temporal): activities wrap it, and the CLI's `connections test` uses it.
+
+import type { Logger } from 'pino';
+import type {
+  Address,
+  AddressCheck,
+  CarrierShipment,
+  RateQuote,
+  RateQuoteRequest,
+  ShipmentRequest,
+  TrackingError,
+  TrackingUpdate,
+} from '../../domain/model';
+import { httpRequest, HttpTransportError, parseJson, type HttpResponse } from '../../lib/http';
+import { registerSecret } from '../../lib/logger';
+import type { RateLimit, RateLimiter } from '../../lib/ratelimit';
+import {
+  FedexAuthError,
+  FedexBusinessError,
+  FedexError,
+  FedexRateLimitError,
+  FedexUnavailableError,
+  fedexErrorFromResponse,
+  isTokenRejection,
+  parseFedexErrorBody,
+} from './errors';
+import {
+  ADDRESS_BATCH_SIZE,
+  parseAddressValidationResponse,
+  parseCancelResponse,
+  parseRateResponse,
+  parseShipResponse,
+  parseTrackByReferenceResponse,
+  parseTrackResponse,
+  toFedexAddressValidationRequest,
+  toFedexCancelRequest,
+  toFedexRateRequest,
+  toFedexShipRequest,
+  toFedexTrackByReferenceRequest,
+  toFedexTrackRequests,
+  type FoundShipment,
+} from './mapping';
+import type { AccessToken, TokenStore } from './token-store';
+import type {
+  FedexAddressValidationResponse,
+  FedexCancelResponse,
+  FedexRateResponse,
+  FedexShipResponse,
+  FedexTokenForm,
+  FedexTokenResponse,
+  FedexTrackResponse,
+} from './wire';
+
+/** One row for the audit log: what was called and how it went. Never bodies, never headers. */
+export interface FedexAuditEntry {
+  actor: string;
+  action: string;
+  outcome: 'ok' | 'error';
+  connection: string;
+  system: 'fedex';
+  correlationId?: string;
+  httpMethod: string;
+  httpPath: string;
+  httpStatus?: number;
+  durationMs: number;
+  details: Record<string, unknown>;
+}
+
+export interface FedexClientOptions {
+  /** Connection name from the config; keys the shared token and the lockout. */
+  connection: string;
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  accountNumber: string;
+  childKey?: string;
+  childSecret?: string;
+  /** Defaults to client_credentials, or csp_credentials when child credentials are given. */
+  grantType?: FedexTokenForm['grant_type'];
+  tokenStore: TokenStore;
+  limiter: RateLimiter;
+  timeoutMs: number;
+  log: Logger;
+  audit?: (entry: FedexAuditEntry) => Promise<void>;
+  /** How long to stay away from the token endpoint after it answers 403 (default 10 minutes). */
+  authLockoutMs?: number;
+  now?: () => Date;
+  random?: () => number;
+  fetch?: typeof fetch;
+}
+
+export type ConnectionTestReason =
+  'ok' | 'bad_credentials' | 'unknown_account' | 'unreachable' | 'locked_out' | 'rate_limited' | 'error';
+
+export interface ConnectionTestResult {
+  ok: boolean;
+  reason: ConnectionTestReason;
+  message: string;
+}
+
+export const DEFAULT_AUTH_LOCKOUT_MS = 10 * 60 * 1000;
+/** A stored token with less life left than this is renewed first. */
+const TOKEN_MARGIN_MS = 60_000;
+
+/** Limiter keys: API calls share FedEx's per-project window; token requests are throttled per credential. */
+export function fedexApiLimitKey(clientId: string): string {
+  return `fedex:api:${clientId}`;
+}
+export function fedexOAuthLimitKey(clientId: string): string {
+  return `fedex:oauth:${clientId}`;
+}
+
+/**
+ * FedEx's documented limit is 1,400 transactions per 10 s per project. The token endpoint's
+ * thresholds are not published; a token lives an hour, so one request per 5 s is plenty.
+ */
+export function fedexRateLimit(key: string): RateLimit {
+  if (key.startsWith('fedex:oauth:')) return { limit: 1, windowMs: 5_000 };
+  return { limit: 1400, windowMs: 10_000 };
+}
+
+interface CallOptions {
+  customerTransactionId?: string;
+  /** Use this token as is: no token store, no refresh (connection tests). */
+  token?: AccessToken;
+}
+
+export class FedexClient {
+  private readonly log: Logger;
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: FedexClientOptions) {
+    this.log = opts.log.child({ component: 'fedex-client', connection: opts.connection });
+    this.now = opts.now ?? (() => new Date());
+    registerSecret(opts.clientSecret);
+    registerSecret(opts.childSecret);
+  }
+
+  // ------------------------------------------------------------ operations
+
+  /** Create a shipment and its label. `x-customer-transaction-id` carries the idempotency key. */
+  async createShipment(req: ShipmentRequest): Promise<CarrierShipment> {
+    const body = toFedexShipRequest(req, { accountNumber: this.opts.accountNumber });
+    const res = await this.call<FedexShipResponse>('createShipment', 'POST', '/ship/v1/shipments', body, {
+      customerTransactionId: req.idempotencyKey,
+    });
+    try {
+      return parseShipResponse(res, {
+        labelFormat: req.label.format,
+        labelDelivery: req.label.delivery,
+        now: this.now(),
+      });
+    } catch (err) {
+      // FedEx answered 200 but we cannot read the shipment: its fate is uncertain, so the retry
+      // must look it up by reference before creating again.
+      throw new FedexUnavailableError(`FedEx createShipment: unreadable answer (${(err as Error).message})`);
+    }
+  }
+
+  /**
+   * Find a live shipment created earlier with this CUSTOMER_REFERENCE (see fedexOrderReference), so a
+   * retry after an uncertain failure reuses it instead of buying a second label. Null when none.
+   */
+  async findShipmentByReference(reference: string, shipDate?: string): Promise<FoundShipment | null> {
+    const body = toFedexTrackByReferenceRequest(reference, {
+      accountNumber: this.opts.accountNumber,
+      shipDate,
+      now: this.now(),
+    });
+    let res: FedexTrackResponse;
+    try {
+      res = await this.call<FedexTrackResponse>(
+        'findShipmentByReference',
+        'POST',
+        '/track/v1/referencenumbers',
+        body,
+      );
+    } catch (err) {
+      // Only an explicit "not found" means there is no shipment; any other failure must not be
+      // read as "safe to create".
+      if (err instanceof FedexBusinessError && /NOT\.?FOUND/.test(err.code ?? '')) return null;
+      throw err;
+    }
+    const live = parseTrackByReferenceResponse(res).filter((s) => s.status !== 'cancelled');
+    return live[0] ?? null;
+  }
+
+  async cancelShipment(
+    trackingNumber: string,
+    senderCountryCode?: string,
+  ): Promise<{ cancelled: boolean; message: string }> {
+    const body = toFedexCancelRequest(trackingNumber, {
+      accountNumber: this.opts.accountNumber,
+      senderCountryCode,
+    });
+    const res = await this.call<FedexCancelResponse>(
+      'cancelShipment',
+      'PUT',
+      '/ship/v1/shipments/cancel',
+      body,
+    );
+    return parseCancelResponse(res);
+  }
+
+  /** Latest status per tracking number, in batches of 30; unknown numbers come back in `errors`. */
+  async track(trackingNumbers: string[]): Promise<{ updates: TrackingUpdate[]; errors: TrackingError[] }> {
+    const updates: TrackingUpdate[] = [];
+    const errors: TrackingError[] = [];
+    for (const batch of toFedexTrackRequests(trackingNumbers)) {
+      const res = await this.call<FedexTrackResponse>('track', 'POST', '/track/v1/trackingnumbers', batch);
+      const parsed = parseTrackResponse(res, { now: this.now() });
+      updates.push(...parsed.updates);
+      errors.push(...parsed.errors);
+    }
+    return { updates, errors };
+  }
+
+  async rateQuote(req: RateQuoteRequest): Promise<RateQuote[]> {
+    const body = toFedexRateRequest(req, { accountNumber: this.opts.accountNumber });
+    const res = await this.call<FedexRateResponse>('rateQuote', 'POST', '/rate/v1/rates/quotes', body);
+    return parseRateResponse(res);
+  }
+
+  async validateAddress(addresses: Address[]): Promise<AddressCheck[]> {
+    const checks: AddressCheck[] = [];
+    for (let i = 0; i < addresses.length; i += ADDRESS_BATCH_SIZE) {
+      const batch = addresses.slice(i, i + ADDRESS_BATCH_SIZE);
+      const res = await this.call<FedexAddressValidationResponse>(
+        'validateAddress',
+        'POST',
+        '/address/v1/addresses/resolve',
+        toFedexAddressValidationRequest(batch),
+      );
+      checks.push(...parseAddressValidationResponse(res, batch));
+    }
+    return checks;
+  }
+
+  /**
+   * Check the configured credentials and account: a fresh token (not the cached one, which could
+   * outlive a changed secret), then an account-bound rate request for a domestic lane.
+   */
+  async testConnection(
+    lane: { from: Address; to: Address } = {
+      from: {
+        lines: ['3875 Airways Blvd'],
+        city: 'Memphis',
+        stateOrProvince: 'TN',
+        postalCode: '38116',
+        countryCode: 'US',
+      },
+      to: {
+        lines: ['1 Main St'],
+        city: 'Collierville',
+        stateOrProvince: 'TN',
+        postalCode: '38017',
+        countryCode: 'US',
+      },
+    },
+  ): Promise<ConnectionTestResult> {
+    let token: AccessToken;
+    try {
+      token = await this.fetchToken();
+    } catch (err) {
+      return this.testFailure(err, 'token');
+    }
+    try {
+      const body = toFedexRateRequest(
+        { shipper: lane.from, recipient: lane.to, packages: [{ weight: { value: 1, unit: 'LB' } }] },
+        { accountNumber: this.opts.accountNumber },
+      );
+      await this.call<FedexRateResponse>('testConnection', 'POST', '/rate/v1/rates/quotes', body, { token });
+    } catch (err) {
+      if (err instanceof FedexError && /ACCOUNT/.test(err.code ?? '')) {
+        return {
+          ok: false,
+          reason: 'unknown_account',
+          message: `FedEx does not accept account ${this.maskedAccount()}: ${err.message}`,
+        };
+      }
+      return this.testFailure(err, 'account');
+    }
+    return { ok: true, reason: 'ok', message: `credentials and account ${this.maskedAccount()} accepted` };
+  }
+
+  // ------------------------------------------------------------ plumbing
+
+  private maskedAccount(): string {
+    return `…${this.opts.accountNumber.slice(-4)}`;
+  }
+
+  private testFailure(err: unknown, step: 'token' | 'account'): ConnectionTestResult {
+    if (err instanceof FedexUnavailableError && err.transport) {
+      return {
+        ok: false,
+        reason: 'unreachable',
+        message: `cannot reach ${this.opts.baseUrl}: ${err.message}`,
+      };
+    }
+    if (err instanceof FedexRateLimitError) {
+      return {
+        ok: false,
+        reason: err.scope === 'auth_lockout' ? 'locked_out' : 'rate_limited',
+        message: err.message,
+      };
+    }
+    if (err instanceof FedexAuthError && step === 'token') {
+      return { ok: false, reason: 'bad_credentials', message: err.message };
+    }
+    if (err instanceof FedexAuthError) {
+      return {
+        ok: false,
+        reason: 'unknown_account',
+        message: `the credentials may not use this account: ${err.message}`,
+      };
+    }
+    return { ok: false, reason: 'error', message: (err as Error).message };
+  }
+
+  private url(path: string): string {
+    return `${this.opts.baseUrl.replace(/\/+$/, '')}${path}`;
+  }
+
+  private async audit(entry: Omit<FedexAuditEntry, 'actor' | 'system' | 'connection'>): Promise<void> {
+    if (!this.opts.audit) return;
+    try {
+      await this.opts.audit({
+        actor: 'fedex-client',
+        system: 'fedex',
+        connection: this.opts.connection,
+        ...entry,
+      });
+    } catch (err) {
+      // The call itself succeeded or failed on its own; a broken audit sink must not change that.
+      this.log.warn({ err: (err as Error).message, action: entry.action }, 'audit write failed');
+    }
+  }
+
+  private async send(
+    method: 'POST' | 'PUT',
+    path: string,
+    json: unknown,
+    token: string,
+    customerTransactionId?: string,
+  ): Promise<HttpResponse> {
+    return httpRequest(
+      {
+        method,
+        url: this.url(path),
+        headers: {
+          authorization: `Bearer ${token}`,
+          'x-locale': 'en_US',
+          ...(customerTransactionId ? { 'x-customer-transaction-id': customerTransactionId } : {}),
+        },
+        json,
+        timeoutMs: this.opts.timeoutMs,
+      },
+      { log: this.log, fetch: this.opts.fetch },
+    );
+  }
+
+  private async call<T>(
+    operation: string,
+    method: 'POST' | 'PUT',
+    path: string,
+    json: unknown,
+    options: CallOptions = {},
+  ): Promise<T> {
+    const action = `fedex.${operation}`;
+    const started = this.now().getTime();
+    let res: HttpResponse;
+    try {
+      await this.opts.limiter.acquire(fedexApiLimitKey(this.opts.clientId));
+      let token = options.token ?? (await this.token());
+      res = await this.send(method, path, json, token.value, options.customerTransactionId);
+      if (
+        !options.token &&
+        res.status >= 400 &&
+        isTokenRejection(res.status, parseFedexErrorBody(res.text))
+      ) {
+        // The token expired or was revoked early: renew it once and try once more.
+        this.log.info({ action }, 'FedEx refused the access token; renewing it once');
+        token = await this.token(token.value);
+        await this.opts.limiter.acquire(fedexApiLimitKey(this.opts.clientId));
+        res = await this.send(method, path, json, token.value, options.customerTransactionId);
+      }
+    } catch (err) {
+      const error =
+        err instanceof HttpTransportError
+          ? new FedexUnavailableError(`FedEx ${operation}: ${err.message}`, {}, err.kind)
+          : err;
+      await this.audit({
+        action,
+        outcome: 'error',
+        correlationId: options.customerTransactionId,
+        httpMethod: method,
+        httpPath: path,
+        durationMs: this.now().getTime() - started,
+        details: { error: (error as Error).message },
+      });
+      throw error;
+    }
+
+    const ok = res.status >= 200 && res.status < 300;
+    const error = ok
+      ? undefined
+      : fedexErrorFromResponse(res, { operation, nowMs: this.now().getTime(), random: this.opts.random });
+    const body = ok ? parseJson<T>(res.text) : undefined;
+    await this.audit({
+      action,
+      outcome: ok && body !== undefined ? 'ok' : 'error',
+      correlationId: options.customerTransactionId,
+      httpMethod: method,
+      httpPath: path,
+      httpStatus: res.status,
+      durationMs: res.durationMs,
+      details: {
+        ...(error?.transactionId ? { transactionId: error.transactionId } : {}),
+        ...(error?.code ? { code: error.code } : {}),
+      },
+    });
+    if (error) {
+      this.log.warn({ action, status: res.status, code: error.code, type: error.type }, 'FedEx call failed');
+      throw error;
+    }
+    if (body === undefined)
+      throw new FedexUnavailableError(`FedEx ${operation}: answer is not JSON`, { status: res.status });
+    return body;
+  }
+
+  /** A usable token: the shared one, or a single-flight refresh (forced when `rejected` is given). */
+  private async token(rejected?: string): Promise<AccessToken> {
+    const { tokenStore, connection } = this.opts;
+    const now = this.now();
+    const locked = await tokenStore.lockedUntil(connection);
+    if (locked && locked.getTime() > now.getTime()) throw this.lockoutError(locked, now);
+    if (!rejected) {
+      const current = await tokenStore.getValid(connection);
+      if (current && current.expiresAt.getTime() - now.getTime() > TOKEN_MARGIN_MS) return current;
+    }
+    return tokenStore.refresh(connection, () => this.fetchToken(), rejected);
+  }
+
+  private lockoutError(until: Date, now: Date): FedexRateLimitError {
+    return new FedexRateLimitError(
+      `FedEx token endpoint locked connection ${this.opts.connection} out until ${until.toISOString()}; ` +
+        'no token requests are sent before then',
+      'auth_lockout',
+      until.getTime() - now.getTime(),
+    );
+  }
+
+  private tokenForm(): FedexTokenForm {
+    const { clientId, clientSecret, childKey, childSecret } = this.opts;
+    const child = childKey && childSecret;
+    return {
+      grant_type: this.opts.grantType ?? (child ? 'csp_credentials' : 'client_credentials'),
+      client_id: clientId,
+      client_secret: clientSecret,
+      ...(child ? { child_Key: childKey, child_secret: childSecret } : {}),
+    };
+  }
+
+  /** Ask FedEx for a new token (throttled per credential). */
+  private async fetchToken(): Promise<AccessToken> {
+    const { tokenStore, connection } = this.opts;
+    await this.opts.limiter.acquire(fedexOAuthLimitKey(this.opts.clientId));
+    const path = '/oauth/token';
+    const form = Object.fromEntries(
+      Object.entries(this.tokenForm()).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    let res: HttpResponse;
+    try {
+      res = await httpRequest(
+        { method: 'POST', url: this.url(path), form, timeoutMs: this.opts.timeoutMs },
+        { log: this.log, fetch: this.opts.fetch },
+      );
+    } catch (err) {
+      if (!(err instanceof HttpTransportError)) throw err;
+      await this.audit({
+        action: 'fedex.oauth',
+        outcome: 'error',
+        httpMethod: 'POST',
+        httpPath: path,
+        durationMs: 0,
+        details: { error: err.message },
+      });
+      throw new FedexUnavailableError(`FedEx oauth: ${err.message}`, {}, err.kind);
+    }
+    const now = this.now();
+    const body = res.status === 200 ? parseJson<FedexTokenResponse>(res.text) : undefined;
+    await this.audit({
+      action: 'fedex.oauth',
+      outcome: body?.access_token ? 'ok' : 'error',
+      httpMethod: 'POST',
+      httpPath: path,
+      httpStatus: res.status,
+      durationMs: res.durationMs,
+      details: {},
+    });
+    if (res.status === 403) {
+      // FedEx throttles the token endpoint per IP and answers 403 while locked out: stay away for
+      // the whole lockout, across all workers (the lockout is stored with the token).
+      const until = new Date(now.getTime() + (this.opts.authLockoutMs ?? DEFAULT_AUTH_LOCKOUT_MS));
+      await tokenStore.lockUntil(connection, until);
+      this.log.warn(
+        { until: until.toISOString() },
+        'FedEx token endpoint answered 403; pausing token requests',
+      );
+      throw this.lockoutError(until, now);
+    }
+    if (res.status === 401) {
+      const envelope = parseFedexErrorBody(res.text);
+      throw new FedexAuthError('FedEx oauth: the client id/secret were refused (NOT.AUTHORIZED.ERROR)', {
+        status: 401,
+        code: envelope.errors[0]?.code,
+        transactionId: envelope.transactionId,
+      });
+    }
+    if (res.status !== 200)
+      throw fedexErrorFromResponse(res, {
+        operation: 'oauth',
+        nowMs: now.getTime(),
+        random: this.opts.random,
+      });
+    if (!body?.access_token || typeof body.expires_in !== 'number') {
+      throw new FedexUnavailableError('FedEx oauth: answer has no access_token/expires_in', {
+        status: res.status,
+      });
+    }
+    registerSecret(body.access_token);
+    return { value: body.access_token, expiresAt: new Date(now.getTime() + body.expires_in * 1000) };
+  }
+}

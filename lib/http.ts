@@ -1,0 +1,169 @@
+// A small fetch wrapper shared by the system clients: per-request timeout, JSON and form bodies,
+// typed errors that carry status, safe headers and a body excerpt, and Retry-After parsing.
+// Request headers are never logged or copied into errors: they carry credentials.
+
+import type { Logger } from 'pino';
+import { redactSecrets } from './logger';
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as application/json. */
+  json?: unknown;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  timeoutMs: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  durationMs: number;
+}
+
+export interface HttpOptions {
+  log?: Logger;
+  fetch?: typeof fetch;
+}
+
+/** Response headers safe to keep in errors and logs (no cookies, no auth). */
+const SAFE_HEADERS = [
+  'content-type',
+  'retry-after',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
+];
+
+export function safeHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of SAFE_HEADERS) {
+    const v = headers.get(name);
+    if (v !== null) out[name] = v;
+  }
+  return out;
+}
+
+/** The first `max` characters of a body, with any registered secret masked. */
+export function bodyExcerpt(text: string, max = 500): string {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  return redactSecrets(cut);
+}
+
+/** The path of a URL without its query string (queries can carry keys). */
+export function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.split('?')[0] ?? url;
+  }
+}
+
+/** The server answered with a status the caller treats as an error. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly bodyExcerpt: string,
+  ) {
+    super(`${method} ${path} answered HTTP ${status}`);
+  }
+}
+
+/** No HTTP answer at all: the request timed out or the connection failed. */
+export class HttpTransportError extends Error {
+  override readonly name = 'HttpTransportError';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly kind: 'timeout' | 'network',
+    detail: string,
+  ) {
+    super(`${method} ${path} failed (${kind}): ${detail}`);
+  }
+}
+
+export function httpError(req: Pick<HttpRequest, 'method' | 'url'>, res: HttpResponse): HttpError {
+  return new HttpError(
+    req.method,
+    pathOf(req.url),
+    res.status,
+    safeHeaders(res.headers),
+    bodyExcerpt(res.text),
+  );
+}
+
+/**
+ * Send one request. Any HTTP status resolves (the caller decides what an error is); a timeout or a
+ * network failure rejects with HttpTransportError.
+ */
+export async function httpRequest(req: HttpRequest, opts: HttpOptions = {}): Promise<HttpResponse> {
+  const doFetch = opts.fetch ?? fetch;
+  const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+  let body: string | undefined;
+  if (req.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(req.json);
+  } else if (req.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(req.form).toString();
+  }
+  const path = pathOf(req.url);
+  const started = performance.now();
+  let res: Response;
+  let text: string;
+  try {
+    res = await doFetch(req.url, {
+      method: req.method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(req.timeoutMs),
+    });
+    text = await res.text();
+  } catch (err) {
+    const e = err as Error;
+    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+    const detail = timedOut ? `no answer within ${req.timeoutMs} ms` : describeNetworkError(e);
+    opts.log?.warn(
+      { method: req.method, path, kind: timedOut ? 'timeout' : 'network' },
+      'http request failed',
+    );
+    throw new HttpTransportError(req.method, path, timedOut ? 'timeout' : 'network', detail);
+  }
+  const durationMs = Math.round(performance.now() - started);
+  opts.log?.debug({ method: req.method, path, status: res.status, durationMs }, 'http request');
+  return { status: res.status, headers: res.headers, text, durationMs };
+}
+
+function describeNetworkError(e: Error): string {
+  const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause;
+  return redactSecrets(cause?.code ?? cause?.message ?? e.message);
+}
+
+/** Parse a JSON body; undefined when it is empty or not JSON. */
+export function parseJson<T = unknown>(text: string): T | undefined {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Retry-After as milliseconds from `nowMs`: either delay-seconds or an HTTP date. Undefined when
+ * absent or unreadable; never negative.
+ */
+export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
