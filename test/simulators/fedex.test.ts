@@ -1,0 +1,599 @@
+import assert from 'node:assert/strict';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DEMO_CLIENT,
+  startFedexSimulator,
+  type FedexSimOptions,
+  type FedexSimulator,
+} from '../../simulators/fedex';
+import { ACCOUNT, HOUR, call, requestToken, shipRequest, token, trackRequest } from './fedex-helpers';
+
+/** Start a simulator for one test and always stop it. */
+async function withSim(opts: FedexSimOptions, fn: (sim: FedexSimulator) => Promise<void>): Promise<void> {
+  const sim = await startFedexSimulator({ seed: 42, clockSpeed: 0, ...opts });
+  try {
+    await fn(sim);
+  } finally {
+    await sim.stop();
+  }
+}
+
+async function ship(sim: FedexSimulator, accessToken: string, req = shipRequest()) {
+  const answer = await call(sim, accessToken, '/ship/v1/shipments', req);
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  return answer.body.output.transactionShipments[0];
+}
+
+async function status(sim: FedexSimulator, accessToken: string, trackingNumber: string) {
+  const answer = await call(sim, accessToken, '/track/v1/trackingnumbers', trackRequest([trackingNumber]));
+  assert.equal(answer.status, 200);
+  return answer.body.output.completeTrackResults[0].trackResults[0];
+}
+
+async function admin(sim: FedexSimulator, route: string, body?: unknown) {
+  const res = await fetch(`${sim.url}/__admin/${route}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Wait until the current fixed 10-second window has at least `ms` left, so a burst fits in one window. */
+async function earlyInWindow(ms = 3000) {
+  const left = 10_000 - (Date.now() % 10_000);
+  if (left < ms) await sleep(left + 20);
+}
+
+describe('FedEx simulator: OAuth', () => {
+  it('issues bearer tokens that work until their TTL, then answer 401 NOT.AUTHORIZED.ERROR', () =>
+    withSim({ tokenTtlSeconds: 1 }, async (sim) => {
+      const issued = await requestToken(sim);
+      assert.equal(issued.status, 200);
+      assert.equal(issued.body.token_type, 'bearer');
+      assert.equal(issued.body.expires_in, 1);
+      assert.equal(issued.body.scope, 'CXS');
+      const ok = await call(sim, issued.body.access_token, '/track/v1/trackingnumbers', trackRequest(['1']));
+      assert.equal(ok.status, 200);
+      await sleep(1100);
+      const expired = await call(
+        sim,
+        issued.body.access_token,
+        '/track/v1/trackingnumbers',
+        trackRequest(['1']),
+      );
+      assert.equal(expired.status, 401);
+      assert.equal(expired.body.errors[0].code, 'NOT.AUTHORIZED.ERROR');
+      assert.match(expired.body.errors[0].message, /Access token expired/);
+      assert.match(expired.body.transactionId, /^[0-9a-f-]{36}$/);
+    }));
+
+  it('rejects unknown tokens, bad credentials and wrong child keys; accepts the child-key grants', () =>
+    withSim({}, async (sim) => {
+      const unknown = await call(sim, 'made-up', '/track/v1/trackingnumbers', trackRequest(['1']));
+      assert.equal(unknown.status, 401);
+      const bad = await requestToken(sim, {
+        grant_type: 'client_credentials',
+        client_id: DEMO_CLIENT.clientId,
+        client_secret: 'wrong',
+      });
+      assert.equal(bad.status, 401);
+      assert.equal(bad.body.errors[0].code, 'NOT.AUTHORIZED.ERROR');
+      assert.match(bad.body.errors[0].message, /client credentials were not valid/);
+      assert.ok(!JSON.stringify(bad.body).includes('wrong'), 'the secret is not echoed');
+      await sleep(1100); // stay under the default 3 per second throttle
+      for (const grant_type of ['csp_credentials', 'client_pc_credentials']) {
+        const child = await requestToken(sim, {
+          grant_type,
+          client_id: DEMO_CLIENT.clientId,
+          client_secret: DEMO_CLIENT.clientSecret,
+          child_Key: DEMO_CLIENT.childKey!,
+          child_secret: DEMO_CLIENT.childSecret!,
+        });
+        assert.equal(child.status, 200, grant_type);
+      }
+      const wrongChild = await requestToken(sim, {
+        grant_type: 'csp_credentials',
+        client_id: DEMO_CLIENT.clientId,
+        client_secret: DEMO_CLIENT.clientSecret,
+        child_Key: DEMO_CLIENT.childKey!,
+        child_secret: 'nope',
+      });
+      assert.equal(wrongChild.status, 401);
+    }));
+
+  it('throttles token requests per client and counts them per credential', () =>
+    withSim({ authThrottle: { limit: 2, windowSeconds: 60 } }, async (sim) => {
+      assert.equal((await requestToken(sim)).status, 200);
+      assert.equal((await requestToken(sim)).status, 200);
+      const third = await requestToken(sim);
+      assert.equal(third.status, 429);
+      // another client has its own budget
+      const other = await requestToken(sim, {
+        grant_type: 'client_credentials',
+        client_id: 'someone-else',
+        client_secret: 'x',
+      });
+      assert.equal(other.status, 401);
+      assert.deepEqual(sim.counters().tokenRequestsByClient, {
+        [DEMO_CLIENT.clientId]: 3,
+        'someone-else': 1,
+      });
+      assert.equal(sim.counters().tooManyRequestsSent, 1);
+    }));
+
+  it('locks a client out with 403 after repeated bad credentials, for the configured period', () =>
+    withSim(
+      { authLockout: { badAttempts: 3, seconds: 1 }, authThrottle: { limit: 100, windowSeconds: 1 } },
+      async (sim) => {
+        const bad = {
+          grant_type: 'client_credentials',
+          client_id: DEMO_CLIENT.clientId,
+          client_secret: 'bad',
+        };
+        for (let i = 0; i < 3; i++) assert.equal((await requestToken(sim, bad)).status, 401);
+        const locked = await requestToken(sim); // even good credentials
+        assert.equal(locked.status, 403);
+        assert.equal(locked.body.errors[0].code, 'FORBIDDEN.ERROR');
+        await sleep(1100);
+        assert.equal((await requestToken(sim)).status, 200);
+      },
+    ));
+});
+
+describe('FedEx simulator: ship', () => {
+  it('creates unique tracking numbers (master + pieces), base64 PDF/ZPL labels, rates by actualRateType, echoes ids', () =>
+    withSim({}, async (sim) => {
+      const t = await token(sim);
+      const answer = await call(
+        sim,
+        t,
+        '/ship/v1/shipments',
+        shipRequest({ reference: 'SO-1', packages: 3, rateRequestType: ['LIST'] }),
+        {
+          headers: { 'x-customer-transaction-id': 'order/erp/SO-1' },
+        },
+      );
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.customerTransactionId, 'order/erp/SO-1');
+      const shipment = answer.body.output.transactionShipments[0];
+      const pieces = shipment.pieceResponses;
+      assert.equal(pieces.length, 3);
+      assert.equal(pieces[0].trackingNumber, shipment.masterTrackingNumber);
+      for (const p of pieces) {
+        assert.match(p.trackingNumber, /^\d{12}$/);
+        assert.equal(p.masterTrackingNumber, shipment.masterTrackingNumber);
+        assert.deepEqual(p.customerReferences[0], {
+          customerReferenceType: 'CUSTOMER_REFERENCE',
+          value: 'SO-1',
+        });
+        const label = Buffer.from(p.packageDocuments[0].encodedLabel, 'base64').toString('latin1');
+        assert.ok(label.startsWith('%PDF-1.4') && label.trimEnd().endsWith('%%EOF'));
+        assert.ok(label.includes(p.trackingNumber));
+      }
+      const second = await ship(sim, t, shipRequest({ packages: 2, imageType: 'ZPLII' }));
+      const all = [...pieces, ...second.pieceResponses].map(
+        (p: { trackingNumber: string }) => p.trackingNumber,
+      );
+      assert.equal(new Set(all).size, 5);
+      const zpl = Buffer.from(second.pieceResponses[0].packageDocuments[0].encodedLabel, 'base64').toString(
+        'ascii',
+      );
+      assert.ok(zpl.startsWith('^XA') && zpl.trimEnd().endsWith('^XZ'));
+      assert.equal(second.pieceResponses[0].packageDocuments[0].docType, 'ZPLII');
+
+      const rating = shipment.completedShipmentDetail.shipmentRating;
+      const actual = rating.shipmentRateDetails.find(
+        (d: { rateType: string }) => d.rateType === rating.actualRateType,
+      );
+      assert.equal(
+        rating.shipmentRateDetails[0].rateType,
+        'PAYOR_LIST_SHIPMENT',
+        'list first: element 0 is not the actual',
+      );
+      const pieceSum = pieces.reduce((n: number, p: { netChargeAmount: number }) => n + p.netChargeAmount, 0);
+      assert.equal(actual.totalNetCharge, Math.round(pieceSum * 100) / 100);
+      assert.ok(actual.totalNetCharge < rating.shipmentRateDetails[0].totalNetCharge);
+      assert.equal(actual.currency, 'USD');
+
+      const counters = sim.counters();
+      assert.deepEqual(counters.labelsByReference, { 'SO-1': 3, 'PO-SO-1': 3 });
+      assert.deepEqual(counters.shipmentsByReference, { 'SO-1': 1, 'PO-SO-1': 1 });
+      assert.equal(counters.labels, 5);
+    }));
+
+  it('URL_ONLY labels are served for 24 simulated hours', () =>
+    withSim({}, async (sim) => {
+      const t = await token(sim);
+      const shipment = await ship(sim, t, shipRequest({ labelResponseOptions: 'URL_ONLY' }));
+      const url = shipment.pieceResponses[0].packageDocuments[0].url as string;
+      assert.equal(shipment.pieceResponses[0].packageDocuments[0].encodedLabel, undefined);
+      const res = await fetch(url);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'application/pdf');
+      assert.ok(
+        Buffer.from(await res.arrayBuffer())
+          .toString('latin1')
+          .startsWith('%PDF'),
+      );
+      sim.advanceClock(25 * HOUR);
+      const gone = await fetch(url);
+      assert.equal(gone.status, 404);
+      assert.equal(
+        ((await gone.json()) as { errors: { code: string }[] }).errors[0]!.code,
+        'NOT.FOUND.ERROR',
+      );
+    }));
+
+  it('validates required fields and enums with FedEx-style 400s', async () =>
+    withSim({}, async (sim) => {
+      const t = await token(sim);
+      const req = shipRequest();
+      const broken = structuredClone(req) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      delete broken.requestedShipment.shipper.address.city;
+      broken.requestedShipment.pickupType = 'WHENEVER';
+      broken.requestedShipment.requestedPackageLineItems[0].weight.units = 'STONE';
+      const answer = await call(sim, t, '/ship/v1/shipments', broken, {
+        headers: { 'x-customer-transaction-id': 'c-1' },
+      });
+      assert.equal(answer.status, 400);
+      assert.equal(answer.body.customerTransactionId, 'c-1');
+      const fields = answer.body.errors.map(
+        (e: { parameterList: { value: string }[] }) => e.parameterList[0]!.value,
+      );
+      assert.deepEqual(fields.sort(), [
+        'requestedShipment.pickupType',
+        'requestedShipment.requestedPackageLineItems[0].weight.units',
+        'requestedShipment.shipper.address.city',
+      ]);
+      assert.ok(answer.body.errors.every((e: { code: string }) => e.code === 'INVALID.INPUT.EXCEPTION'));
+
+      const longRef = shipRequest({ reference: 'X'.repeat(41) });
+      const tooLong = await call(sim, t, '/ship/v1/shipments', longRef);
+      assert.equal(tooLong.status, 400);
+      assert.match(
+        tooLong.body.errors[0].message,
+        /customerReferences\[0\]\.value must be at most 40 characters/,
+      );
+
+      const unknownAccount = { ...req, accountNumber: { value: '999999999' } };
+      const account = await call(sim, t, '/ship/v1/shipments', unknownAccount);
+      assert.equal(account.status, 400);
+      assert.equal(account.body.errors[0].code, 'ACCOUNTNUMBER.REGISTRATION.REQUIRED');
+
+      const notJson = await fetch(`${sim.url}/ship/v1/shipments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+        body: '{not json',
+      });
+      assert.equal(notJson.status, 400);
+      assert.equal(sim.counters().shipments, 0);
+    }));
+
+  it('cancels before pickup, refuses after pickup, and checks the account and number', () =>
+    withSim({}, async (sim) => {
+      const t = await token(sim);
+      const cancel = (trackingNumber: string, account = ACCOUNT) =>
+        call(
+          sim,
+          t,
+          '/ship/v1/shipments/cancel',
+          { accountNumber: { value: account }, trackingNumber },
+          { method: 'PUT' },
+        );
+      const first = await ship(sim, t);
+      const done = await cancel(first.masterTrackingNumber);
+      assert.equal(done.status, 200);
+      assert.equal(done.body.output.cancelledShipment, true);
+      assert.equal(
+        (await cancel(first.masterTrackingNumber)).body.output.cancelledShipment,
+        true,
+        'idempotent',
+      );
+      assert.equal((await status(sim, t, first.masterTrackingNumber)).latestStatusDetail.code, 'CA');
+
+      const second = await ship(sim, t);
+      assert.equal(
+        (await cancel(second.masterTrackingNumber, DEMO_CLIENT.accounts[1])).body.errors[0].code,
+        'SHIPMENT.USER.UNAUTHORIZED',
+      );
+      assert.equal((await cancel('000000000000')).body.errors[0].code, 'TRACKINGNUMBER.ENTERED.INVALID');
+      sim.advanceClock(3 * HOUR);
+      const late = await cancel(second.masterTrackingNumber);
+      assert.equal(late.status, 200);
+      assert.equal(late.body.output.cancelledShipment, false);
+      assert.equal(sim.counters().cancelledShipments, 1);
+    }));
+});
+
+describe('FedEx simulator: track', () => {
+  it('moves OC -> PU -> IT -> OD -> DL on the simulated clock, with scans, times with offsets and an ETA', () =>
+    withSim({}, async (sim) => {
+      const t = await token(sim);
+      const shipment = await ship(sim, t);
+      const seen: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const result = await status(sim, t, shipment.masterTrackingNumber);
+        if (seen[seen.length - 1] !== result.latestStatusDetail.code)
+          seen.push(result.latestStatusDetail.code);
+        sim.advanceClock(5 * HOUR);
+      }
+      assert.deepEqual(seen, ['OC', 'PU', 'IT', 'OD', 'DL']);
+      const final = await status(sim, t, shipment.pieceResponses[0].trackingNumber);
+      assert.deepEqual(
+        final.scanEvents.map((e: { eventType: string }) => e.eventType),
+        ['DL', 'OD', 'IT', 'PU', 'OC'],
+      );
+      for (const e of final.scanEvents) assert.match(e.date, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
+      assert.equal(final.scanEvents[0].scanLocation.city, 'AUSTIN');
+      const types = final.dateAndTimes.map((d: { type: string }) => d.type);
+      assert.ok(types.includes('ACTUAL_DELIVERY') && types.includes('ACTUAL_PICKUP'));
+    }));
+
+  it('progresses on its own with an accelerated clock and shows the estimated delivery', () =>
+    withSim({ clockSpeed: 400_000 }, async (sim) => {
+      const t = await token(sim);
+      const shipment = await ship(sim, t);
+      const early = await status(sim, t, shipment.masterTrackingNumber);
+      assert.ok(early.dateAndTimes.some((d: { type: string }) => d.type === 'ESTIMATED_DELIVERY'));
+      assert.ok(early.estimatedDeliveryTimeWindow.window.ends);
+      await sleep(400); // 24 simulated hours take ~0.22 s at this speed
+      assert.equal((await status(sim, t, shipment.masterTrackingNumber)).latestStatusDetail.code, 'DL');
+    }));
+
+  it('ends the configured share of shipments in a DE delivery exception', () =>
+    withSim({ exceptionShare: 1 }, async (sim) => {
+      const t = await token(sim);
+      const shipment = await ship(sim, t);
+      sim.advanceClock(30 * HOUR);
+      const result = await status(sim, t, shipment.masterTrackingNumber);
+      assert.equal(result.latestStatusDetail.code, 'DE');
+      assert.equal(result.scanEvents[0].exceptionCode, '07');
+      assert.ok(result.latestStatusDetail.ancillaryDetails[0].reasonDescription);
+    }));
+
+  it('accepts 30 numbers, rejects 31, and reports unknown numbers per number inside a 200', () =>
+    withSim({}, async (sim) => {
+      const t = await token(sim);
+      const shipment = await ship(sim, t);
+      const numbers = [
+        shipment.masterTrackingNumber,
+        ...Array.from({ length: 29 }, (_, i) => `12345678${String(i).padStart(4, '0')}`),
+      ];
+      const ok = await call(sim, t, '/track/v1/trackingnumbers', trackRequest(numbers));
+      assert.equal(ok.status, 200);
+      const results = ok.body.output.completeTrackResults;
+      assert.equal(results.length, 30);
+      assert.equal(results[0].trackResults[0].latestStatusDetail.code, 'OC');
+      assert.equal(results[1].trackResults[0].error.code, 'TRACKING.TRACKINGNUMBER.NOTFOUND');
+      assert.equal(results[1].trackingNumber, numbers[1]);
+      const tooMany = await call(sim, t, '/track/v1/trackingnumbers', trackRequest([...numbers, '1']));
+      assert.equal(tooMany.status, 400);
+      assert.equal(tooMany.body.errors[0].code, 'TRACKING.TRACKINGNUMBERS.LIMITEXCEEDED');
+      const empty = await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['']));
+      assert.equal(empty.body.errors[0].code, 'TRACKING.TRACKINGNUMBER.EMPTY');
+    }));
+
+  it('finds a shipment by customer reference (account or destination), and says NOTFOUND otherwise', () =>
+    withSim({}, async (sim) => {
+      const t = await token(sim);
+      const shipment = await ship(sim, t, shipRequest({ reference: 'SO-77' }));
+      const byRef = (info: Record<string, unknown>) =>
+        call(sim, t, '/track/v1/referencenumbers', { referencesInformation: info });
+      const byAccount = await byRef({ type: 'CUSTOMER_REFERENCE', value: 'SO-77', accountNumber: ACCOUNT });
+      assert.equal(
+        byAccount.body.output.completeTrackResults[0].trackingNumber,
+        shipment.masterTrackingNumber,
+      );
+      const byPo = await byRef({
+        type: 'PURCHASE_ORDER',
+        value: 'PO-SO-77',
+        destinationCountryCode: 'US',
+        destinationPostalCode: '78701',
+      });
+      assert.equal(byPo.body.output.completeTrackResults[0].trackingNumber, shipment.masterTrackingNumber);
+      const wrongType = await byRef({ type: 'INVOICE', value: 'SO-77', accountNumber: ACCOUNT });
+      assert.equal(
+        wrongType.body.output.completeTrackResults[0].trackResults[0].error.code,
+        'TRACKING.REFERENCENUMBER.NOTFOUND',
+      );
+      const incomplete = await byRef({ value: 'SO-77' });
+      assert.equal(incomplete.status, 400);
+      assert.equal(incomplete.body.errors[0].code, 'TRACKING.REFERENCEDATA.INCOMPLETE');
+    }));
+});
+
+describe('FedEx simulator: rate, address', () => {
+  it('quotes rates and resolves addresses', () =>
+    withSim({}, async (sim) => {
+      const t = await token(sim);
+      const rate = await call(sim, t, '/rate/v1/rates/quotes', {
+        accountNumber: { value: ACCOUNT },
+        requestedShipment: {
+          shipper: { address: { postalCode: '38117', countryCode: 'US' } },
+          recipient: { address: { postalCode: '78701', countryCode: 'US' } },
+          pickupType: 'DROPOFF_AT_FEDEX_LOCATION',
+          rateRequestType: ['ACCOUNT', 'LIST'],
+          requestedPackageLineItems: [{ weight: { units: 'LB', value: 10 } }],
+        },
+      });
+      assert.equal(rate.status, 200);
+      const ground = rate.body.output.rateReplyDetails.find(
+        (r: { serviceType: string }) => r.serviceType === 'FEDEX_GROUND',
+      );
+      assert.deepEqual(
+        ground.ratedShipmentDetails.map((d: { rateType: string }) => d.rateType),
+        ['ACCOUNT', 'LIST'],
+      );
+      assert.equal(ground.ratedShipmentDetails[0].shipmentRateDetail.currency, 'USD');
+      const missing = await call(sim, t, '/rate/v1/rates/quotes', {
+        accountNumber: { value: ACCOUNT },
+        requestedShipment: {},
+      });
+      assert.equal(missing.status, 400);
+
+      const av = await call(sim, t, '/address/v1/addresses/resolve', {
+        addressesToValidate: [
+          {
+            address: {
+              streetLines: ['1 Elm St', 'Apt 4'],
+              city: 'Austin',
+              stateOrProvinceCode: 'TX',
+              postalCode: '78701-1234',
+              countryCode: 'US',
+            },
+          },
+        ],
+      });
+      const resolved = av.body.output.resolvedAddresses[0];
+      assert.equal(resolved.classification, 'RESIDENTIAL');
+      assert.deepEqual(resolved.parsedPostalCode, { base: '78701', addOn: '1234', deliveryPoint: '' });
+      assert.equal(resolved.attributes.Resolved, true);
+    }));
+});
+
+describe('FedEx simulator: rate limits', () => {
+  it('answers 429 past the per-window limit until the next 10-second window', () =>
+    withSim({ rateLimitPer10s: 5 }, async (sim) => {
+      const t = await token(sim);
+      await earlyInWindow();
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++)
+        statuses.push((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status);
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+      const limited = await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']));
+      assert.match(limited.body.errors[0].message, /too many requests in a short duration/);
+      assert.equal(sim.counters().tooManyRequestsSent, 3);
+      await sleep(10_000 - (Date.now() % 10_000) + 20);
+      assert.equal((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 200);
+    }));
+
+  it('has a daily quota knob with its own 429 message', () =>
+    withSim({ dailyQuota: 2 }, async (sim) => {
+      const t = await token(sim);
+      await earlyInWindow();
+      for (let i = 0; i < 2; i++)
+        assert.equal((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 200);
+      const over = await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']));
+      assert.equal(over.status, 429);
+      assert.match(over.body.errors[0].message, /Daily transaction quota exceeded/);
+    }));
+});
+
+describe('FedEx simulator: AIV webhook pushes', () => {
+  it('pushes every status change signed with fdx-signature = base64 HMAC-SHA256(raw body, security token)', async () => {
+    const received: { body: string; signature: string }[] = [];
+    const receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({
+          body: Buffer.concat(chunks).toString('utf8'),
+          signature: String(req.headers['fdx-signature']),
+        });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const securityToken = 'Abcdefghijklmnopqrstuvwxyz0123';
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/fedex/aiv`;
+    try {
+      await withSim({ webhook: { url, securityToken } }, async (sim) => {
+        const t = await token(sim);
+        const shipment = await ship(sim, t);
+        sim.advanceClock(30 * HOUR);
+        await sim.flushWebhooks();
+        assert.equal(received.length, 5);
+        const codes = received.map((r) => {
+          const expected = createHmac('sha256', securityToken).update(r.body).digest();
+          const given = Buffer.from(r.signature, 'base64');
+          assert.ok(
+            given.length === expected.length && timingSafeEqual(given, expected),
+            'signature verifies',
+          );
+          const payload = JSON.parse(r.body);
+          const result = payload.output.completeTrackResults[0];
+          assert.equal(result.trackingNumber, shipment.masterTrackingNumber);
+          return result.trackResults[0].latestStatusDetail.code;
+        });
+        assert.deepEqual(codes, ['OC', 'PU', 'IT', 'OD', 'DL']);
+        const forged = createHmac('sha256', 'another-token').update(received[0]!.body).digest('base64');
+        assert.notEqual(forged, received[0]!.signature);
+
+        received.length = 0;
+        sim.setWebhook({ url, securityToken }, { outOfOrder: true });
+        await ship(sim, t);
+        sim.advanceClock(30 * HOUR);
+        await sim.flushWebhooks();
+        const order = received.map(
+          (r) => JSON.parse(r.body).output.completeTrackResults[0].trackResults[0].latestStatusDetail.code,
+        );
+        // OC goes out when the label is created; the four changes found in one tick arrive newest first.
+        assert.deepEqual(order, ['OC', 'DL', 'OD', 'IT', 'PU']);
+        assert.ok(sim.counters().webhookDeliveries.every((d) => d.status === 200));
+      });
+    } finally {
+      await new Promise((r) => receiver.close(r));
+    }
+  });
+});
+
+describe('FedEx simulator: admin knobs', () => {
+  it('5xx share, latency, timeouts that still create the shipment, storms, lockout, clock, counters and reset', () =>
+    withSim({}, async (sim) => {
+      const t = await token(sim);
+      assert.equal((await admin(sim, 'faults', { errorRate: 1 })).status, 200);
+      const failed = await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']));
+      assert.ok(failed.status === 500 || failed.status === 503);
+      assert.match(failed.body.errors[0].code, /INTERNAL.SERVER.ERROR|SERVICE.UNAVAILABLE.ERROR/);
+
+      await admin(sim, 'faults', { errorRate: 0, latencyMs: 150, jitterMs: 0 });
+      const started = Date.now();
+      await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']));
+      assert.ok(Date.now() - started >= 140);
+
+      // A timeout: FedEx did the work but the caller never hears back. The counters show it.
+      await admin(sim, 'faults', { latencyMs: 0, timeoutRate: 1 });
+      await assert.rejects(
+        call(sim, t, '/ship/v1/shipments', shipRequest({ reference: 'SO-T' }), {
+          signal: AbortSignal.timeout(300),
+        }),
+      );
+      assert.equal(sim.counters().shipmentsByReference['SO-T'], 1);
+      await admin(sim, 'faults', { timeoutRate: 0 });
+      assert.equal((await admin(sim, 'faults', { errorRate: 2 })).status, 400);
+
+      await admin(sim, 'storm', { seconds: 1 });
+      assert.equal((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 429);
+      await sleep(1100);
+      assert.equal((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 200);
+
+      await admin(sim, 'lockout', { seconds: 60 });
+      assert.equal((await requestToken(sim)).status, 403);
+      await admin(sim, 'tokens/expire', {});
+      assert.equal((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 401);
+
+      const before = Date.parse(((await admin(sim, 'state')).body.clock as { now: string }).now);
+      const clock = await admin(sim, 'clock', { advanceSeconds: 7200, speed: 10 });
+      assert.ok(Date.parse((clock.body as { now: string }).now) - before >= 7_200_000);
+      assert.equal((clock.body as { speed: number }).speed, 10);
+
+      const counters = (await admin(sim, 'counters')).body as {
+        requestsByEndpoint: Record<string, number>;
+        responsesByStatus: Record<string, number>;
+      };
+      assert.equal(counters.requestsByEndpoint['POST /ship/v1/shipments'], 1);
+      assert.ok(counters.responsesByStatus['429']! >= 1);
+      const shipments = (await admin(sim, 'shipments')).body as unknown as { customerReferences: string[] }[];
+      assert.deepEqual(shipments[0]!.customerReferences, ['SO-T', 'PO-SO-T']);
+
+      await admin(sim, 'reset', {});
+      assert.equal(sim.counters().shipments, 0);
+      assert.equal((await requestToken(sim)).status, 200, 'reset lifts the lockout');
+      assert.equal((await admin(sim, 'nope', {})).status, 404);
+    }));
+});
