@@ -21,7 +21,9 @@ COPY --from=build --chown=root:root /app/package.json /app/package-lock.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --from=build --chown=root:root /app/bin ./bin
-# The code stays root-owned and read-only for the process, which runs as the image's `node` user.
+# The code stays root-owned and read-only for the process, which runs as the image's `node` user;
+# only the data directory (the config's default dataDir, .data) is writable.
+RUN mkdir /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 8080
 ENTRYPOINT ["node", "bin/ml-connector.js"]

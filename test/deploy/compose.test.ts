@@ -211,6 +211,7 @@ function checkEnvironment(doc: Compose): string[] {
       'TEMPORAL_NAMESPACE',
       'MLC_MASTER_KEY',
       'MLC_HTTP__PORT',
+      'MLC_CONFIG',
     ]) {
       if (!(key in vars)) problems.push(`${name}: ${key} not set`);
     }
