@@ -37,17 +37,18 @@ import {
   toFedexCancelRequest,
   toFedexRateRequest,
   toFedexShipRequest,
+  toFedexTokenForm,
   toFedexTrackByReferenceRequest,
   toFedexTrackRequests,
   type FoundShipment,
 } from './mapping';
 import type { AccessToken, TokenStore } from './token-store';
+import type { FedexGrantType } from './wire';
 import type {
   FedexAddressValidationResponse,
   FedexCancelResponse,
   FedexRateResponse,
   FedexShipResponse,
-  FedexTokenForm,
   FedexTokenResponse,
   FedexTrackResponse,
 } from './wire';
@@ -77,7 +78,7 @@ export interface FedexClientOptions {
   childKey?: string;
   childSecret?: string;
   /** Defaults to client_credentials, or csp_credentials when child credentials are given. */
-  grantType?: FedexTokenForm['grant_type'];
+  grantType?: FedexGrantType;
   tokenStore: TokenStore;
   limiter: RateLimiter;
   timeoutMs: number;
@@ -451,24 +452,15 @@ export class FedexClient {
     );
   }
 
-  private tokenForm(): FedexTokenForm {
-    const { clientId, clientSecret, childKey, childSecret } = this.opts;
-    const child = childKey && childSecret;
-    return {
-      grant_type: this.opts.grantType ?? (child ? 'csp_credentials' : 'client_credentials'),
-      client_id: clientId,
-      client_secret: clientSecret,
-      ...(child ? { child_Key: childKey, child_secret: childSecret } : {}),
-    };
-  }
-
   /** Ask FedEx for a new token (throttled per credential). */
   private async fetchToken(): Promise<AccessToken> {
     const { tokenStore, connection } = this.opts;
     await this.opts.limiter.acquire(fedexOAuthLimitKey(this.opts.clientId));
     const path = '/oauth/token';
     const form = Object.fromEntries(
-      Object.entries(this.tokenForm()).filter((e): e is [string, string] => e[1] !== undefined),
+      Object.entries(toFedexTokenForm(this.opts)).filter(
+        (e): e is [string, string] => typeof e[1] === 'string',
+      ),
     );
     let res: HttpResponse;
     try {

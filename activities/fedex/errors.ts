@@ -108,6 +108,11 @@ export const FEDEX_ERROR_TYPES = {
 export function parseFedexErrorBody(text: string): FedexErrorEnvelope {
   const body = parseJson<Record<string, unknown>>(text);
   if (!body || typeof body !== 'object') return { errors: [] };
+  // One ship endpoint documents a flat variant: {"error": "NOT.FOUND.ERROR", "error_detail": "..."}.
+  if (!Array.isArray(body.errors) && typeof body.error === 'string') {
+    const message = typeof body.error_detail === 'string' ? body.error_detail : '';
+    return { errors: [{ code: body.error, message }] };
+  }
   const errors = Array.isArray(body.errors)
     ? body.errors
         .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)

@@ -29,12 +29,14 @@ import type {
   FedexCancelRequest,
   FedexCancelResponse,
   FedexCustomerReference,
+  FedexGrantType,
   FedexPackageLineItem,
   FedexParty,
   FedexRateRequest,
   FedexRateResponse,
   FedexShipRequest,
   FedexShipResponse,
+  FedexTokenForm,
   FedexTrackByReferenceRequest,
   FedexTrackRequest,
   FedexTrackResponse,
@@ -49,6 +51,31 @@ export const TRACK_BATCH_SIZE = 30;
 export const LABEL_URL_TTL_MS = 24 * 60 * 60 * 1000;
 /** Address Validation takes up to 100 addresses per request. */
 export const ADDRESS_BATCH_SIZE = 100;
+
+// ---------------------------------------------------------------- oauth
+
+/**
+ * The token request's form: client_credentials for a plain project, csp_credentials when child
+ * credentials are configured (integrators), unless the grant type is given.
+ */
+export function toFedexTokenForm(creds: {
+  clientId: string;
+  clientSecret: string;
+  childKey?: string;
+  childSecret?: string;
+  grantType?: FedexGrantType;
+}): FedexTokenForm {
+  const child =
+    creds.childKey && creds.childSecret
+      ? { child_Key: creds.childKey, child_secret: creds.childSecret }
+      : undefined;
+  return {
+    grant_type: creds.grantType ?? (child ? 'csp_credentials' : 'client_credentials'),
+    client_id: creds.clientId,
+    client_secret: creds.clientSecret,
+    ...child,
+  };
+}
 
 // ---------------------------------------------------------------- services and references
 
@@ -616,9 +643,10 @@ export function parseTrackByReferenceResponse(body: FedexTrackResponse): FoundSh
 
 export function toFedexRateRequest(req: RateQuoteRequest, opts: { accountNumber: string }): FedexRateRequest {
   const serviceType = req.carrierServiceCode || req.serviceLevel ? fedexServiceType(req) : undefined;
+  // The Rate API's address has no street lines: rates depend on postal code, country and residential.
   const address = (a: Address) => {
-    const { streetLines, ...rest } = fedexAddress(a);
-    return streetLines.length > 0 ? { streetLines, ...rest } : rest;
+    const { streetLines: _lines, ...rest } = fedexAddress(a);
+    return rest;
   };
   return {
     accountNumber: { value: opts.accountNumber },
@@ -661,10 +689,11 @@ export function parseRateResponse(body: FedexRateResponse): RateQuote[] {
 
 export function toFedexAddressValidationRequest(addresses: Address[]): FedexAddressValidationRequest {
   return {
-    addressesToValidate: addresses.map((a, i) => ({
-      address: fedexAddress(a),
-      clientReferenceId: String(i),
-    })),
+    // Address Validation's address has no residential flag: classifying it is the point of the call.
+    addressesToValidate: addresses.map((a, i) => {
+      const { residential: _residential, ...address } = fedexAddress(a);
+      return { address, clientReferenceId: String(i) };
+    }),
   };
 }
 

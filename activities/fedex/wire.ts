@@ -92,8 +92,8 @@ export interface FedexRateRequest {
   accountNumber: { value: string };
   rateRequestControlParameters: { returnTransitTimes: boolean };
   requestedShipment: {
-    shipper: { address: Omit<FedexAddress, 'streetLines'> & { streetLines?: string[] } };
-    recipient: { address: Omit<FedexAddress, 'streetLines'> & { streetLines?: string[] } };
+    shipper: { address: Omit<FedexAddress, 'streetLines'> };
+    recipient: { address: Omit<FedexAddress, 'streetLines'> };
     pickupType: string;
     serviceType?: string;
     packagingType?: string;
@@ -105,16 +105,18 @@ export interface FedexRateRequest {
 }
 
 export interface FedexAddressValidationRequest {
-  addressesToValidate: Array<{ address: FedexAddress; clientReferenceId: string }>;
+  addressesToValidate: Array<{ address: Omit<FedexAddress, 'residential'>; clientReferenceId: string }>;
 }
 
+export type FedexGrantType = 'client_credentials' | 'csp_credentials' | 'client_pc_credentials';
+
+/** OAuth form fields; FedEx really spells the child key field `child_Key`. */
 export interface FedexTokenForm {
-  grant_type: 'client_credentials' | 'csp_credentials' | 'client_pc_credentials';
+  grant_type: FedexGrantType;
   client_id: string;
   client_secret: string;
   child_Key?: string;
   child_secret?: string;
-  [field: string]: string | undefined;
 }
 
 // ---- responses (loose) ----
