@@ -564,7 +564,12 @@ describe('FedEx simulator: admin knobs', () => {
         }),
       );
       assert.equal(sim.counters().shipmentsByReference['SO-T'], 1);
-      await admin(sim, 'faults', { timeoutRate: 0 });
+      await admin(sim, 'faults', { timeoutDelayMs: 200 });
+      const lateStart = Date.now();
+      const late = await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']));
+      assert.equal(late.status, 200, 'a late answer still arrives');
+      assert.ok(Date.now() - lateStart >= 190);
+      await admin(sim, 'faults', { timeoutRate: 0, timeoutDelayMs: 0 });
       assert.equal((await admin(sim, 'faults', { errorRate: 2 })).status, 400);
 
       await admin(sim, 'storm', { seconds: 1 });
