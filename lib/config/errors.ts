@@ -67,6 +67,7 @@ function formatIssue(issue: Issue, schema: z.ZodType, raw: unknown, origins: Ori
           ? `${where}: is required (add a "${key}" section)`
           : `${where}: is required (add ${key}: <${issue.expected}>)`;
       }
+      if (hasFix(issue.message)) return `${prefix(issue.input)}${issue.message}`;
       return `${prefix(issue.input)}is not ${article(issue.expected)} (write ${article(issue.expected)})`;
     case 'invalid_value': {
       const options = issue.values.map((v) => String(v));
@@ -87,10 +88,15 @@ function formatIssue(issue: Issue, schema: z.ZodType, raw: unknown, origins: Ori
       return `${prefix(issue.input)}${issue.message}`;
     default:
       // Messages set on the schema already carry the fix; zod's own defaults get a generic one.
-      return issue.message.includes('(')
+      return hasFix(issue.message)
         ? `${prefix(issue.input)}${issue.message}`
         : `${prefix(issue.input)}is invalid: ${issue.message} (fix the value)`;
   }
+}
+
+/** Messages set on the schema end with the fix in parentheses; zod's own defaults do not. */
+function hasFix(message: string): boolean {
+  return message.endsWith(')');
 }
 
 function article(type: string): string {
