@@ -45,9 +45,18 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
   return openPglite(opts.dataDir, log);
 }
 
-function openPostgres(url: string, poolSize: number, log: Logger): DatabaseHandle {
+async function openPostgres(url: string, poolSize: number, log: Logger): Promise<DatabaseHandle> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   watchPool(pool, log);
+  // Fail at start with a clear message rather than at the first order.
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`cannot connect to PostgreSQL at ${describeUrl(url)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   log.info({ kind: 'postgres', target: describeUrl(url) }, 'database opened');
   return {
@@ -149,27 +158,31 @@ export function describeUrl(url: string): string {
 function acquireDirLock(dir: string): () => void {
   fs.mkdirSync(dir, { recursive: true });
   const lockPath = `${dir}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(lockPath, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(fs.readFileSync(lockPath, 'utf8').trim());
-      if (owner && owner !== process.pid && isAlive(owner)) {
-        throw new Error(
-          `embedded database ${dir} is in use by process ${owner}; stop it or set DATABASE_URL to share a PostgreSQL`,
-        );
-      }
-      if (owner === process.pid) {
-        throw new Error(
-          `embedded database ${dir} is already open in this process; close the other handle first`,
-        );
-      }
-      fs.rmSync(lockPath, { force: true });
-    }
+  const release = () => fs.rmSync(lockPath, { force: true });
+  if (createLockFile(lockPath)) return release;
+  const owner = Number(fs.readFileSync(lockPath, 'utf8').trim());
+  if (owner === process.pid) {
+    throw new Error(`embedded database ${dir} is already open in this process; close the other handle first`);
   }
-  throw new Error(`could not lock embedded database ${dir}`);
+  if (owner && isAlive(owner)) {
+    throw new Error(
+      `embedded database ${dir} is in use by process ${owner}; stop it or set DATABASE_URL to share a PostgreSQL`,
+    );
+  }
+  release();
+  if (!createLockFile(lockPath)) throw new Error(`could not lock embedded database ${dir}`);
+  return release;
+}
+
+/** Creates the lock file with this process's pid; false when it already exists. */
+function createLockFile(lockPath: string): boolean {
+  try {
+    fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -16,7 +16,7 @@ export function isMigrationFile(fileName: string): boolean {
   return fileName.endsWith('.ts') || fileName.endsWith('.js');
 }
 
-export function createMigrator(db: Kysely<any>, folder = MIGRATIONS_DIR): Migrator {
+export function createMigrator<DB>(db: Kysely<DB>, folder = MIGRATIONS_DIR): Migrator {
   // kysely's provider imports every .js/.ts it lists; hand it a readdir that lists only ours.
   const filteredFs = {
     readdir: async (dir: string) => (await fsp.readdir(dir)).filter(isMigrationFile).sort(),
@@ -33,18 +33,18 @@ export interface MigrationStatus {
 }
 
 /** Applies every pending migration; returns the names applied (empty when already up to date). */
-export async function migrateToLatest(db: Kysely<any>, log?: Logger, folder?: string): Promise<string[]> {
+export async function migrateToLatest<DB>(db: Kysely<DB>, log?: Logger, folder?: string): Promise<string[]> {
   const result = await createMigrator(db, folder).migrateToLatest();
   return report(result, 'up', log);
 }
 
 /** Reverts the most recent migration; returns its name (empty when nothing was applied). */
-export async function migrateDown(db: Kysely<any>, log?: Logger, folder?: string): Promise<string[]> {
+export async function migrateDown<DB>(db: Kysely<DB>, log?: Logger, folder?: string): Promise<string[]> {
   const result = await createMigrator(db, folder).migrateDown();
   return report(result, 'down', log);
 }
 
-export async function migrationStatus(db: Kysely<any>, folder?: string): Promise<MigrationStatus[]> {
+export async function migrationStatus<DB>(db: Kysely<DB>, folder?: string): Promise<MigrationStatus[]> {
   const migrations = await createMigrator(db, folder).getMigrations();
   return migrations.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
 }

@@ -115,6 +115,7 @@ async function admin(statement: string): Promise<void> {
         'These tests need it (they do not skip). Start it, e.g. `sudo service postgresql start`, or ' +
         '`docker run -d -p 127.0.0.1:5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16`, ' +
         'or point TEST_POSTGRES_URL at another server.',
+      { cause: err },
     );
   }
   try {
