@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fedexRateLimit } from '../../activities/fedex/client';
+import { SlidingWindowLimiter, type LimiterClock } from '../../lib/ratelimit';
+
+/** A clock that only moves when a sleeper asks it to, recording every grant time. */
+function fakeClock(): LimiterClock & { t: number; slept: number[] } {
+  const clock = {
+    t: 0,
+    slept: [] as number[],
+    now: () => clock.t,
+    sleep: async (ms: number) => {
+      clock.slept.push(ms);
+    },
+  };
+  return clock;
+}
+
+describe('SlidingWindowLimiter', () => {
+  it('grants up to the limit at once, then holds callers until the window slides', async () => {
+    const clock = fakeClock();
+    const limiter = new SlidingWindowLimiter(() => ({ limit: 3, windowMs: 10_000 }), clock);
+    for (let i = 0; i < 3; i++) await limiter.acquire('k');
+    assert.deepEqual(clock.slept, []);
+    clock.t = 2_000;
+    await limiter.acquire('k');
+    await limiter.acquire('k');
+    // Both wait for the earliest grants (at t=0) to leave the window: at t=10 000.
+    assert.deepEqual(clock.slept, [8_000, 8_000]);
+    clock.t = 10_000;
+    await limiter.acquire('k');
+    // At t=10 000 the three grants of t=0 have left the window; the two of t=10 000 leave room for one.
+    assert.deepEqual(clock.slept, [8_000, 8_000]);
+    await limiter.acquire('k');
+    assert.deepEqual(clock.slept, [8_000, 8_000, 10_000]);
+  });
+
+  it('never allows more than the limit inside any window', async () => {
+    const clock = fakeClock();
+    const limit = 5;
+    const windowMs = 1_000;
+    const limiter = new SlidingWindowLimiter(() => ({ limit, windowMs }), clock);
+    const grants: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      clock.t += i % 3 === 0 ? 150 : 0;
+      const before = clock.slept.length;
+      await limiter.acquire('k');
+      grants.push(clock.t + (clock.slept[before] ?? 0));
+    }
+    for (const g of grants) {
+      const inWindow = grants.filter((x) => x > g - windowMs && x <= g).length;
+      assert.ok(inWindow <= limit, `${inWindow} grants in the window ending at ${g}`);
+    }
+  });
+
+  it('counts a cost of several units and keeps keys apart', async () => {
+    const clock = fakeClock();
+    const limiter = new SlidingWindowLimiter(() => ({ limit: 4, windowMs: 1_000 }), clock);
+    await limiter.acquire('a', 3);
+    await limiter.acquire('b', 4);
+    assert.deepEqual(clock.slept, []);
+    await limiter.acquire('a', 2);
+    assert.deepEqual(clock.slept, [1_000]);
+    await assert.rejects(limiter.acquire('a', 5), RangeError);
+    await assert.rejects(limiter.acquire('a', 0), RangeError);
+  });
+
+  it('really waits with the system clock', async () => {
+    const limiter = new SlidingWindowLimiter(() => ({ limit: 2, windowMs: 200 }));
+    const started = Date.now();
+    await Promise.all([limiter.acquire('k'), limiter.acquire('k'), limiter.acquire('k')]);
+    assert.ok(Date.now() - started >= 190, 'the third caller waited for the window');
+  });
+
+  it('uses FedEx limits: 1,400 per 10 s for API calls, slow token requests', () => {
+    assert.deepEqual(fedexRateLimit('fedex:api:abc'), { limit: 1400, windowMs: 10_000 });
+    assert.deepEqual(fedexRateLimit('fedex:oauth:abc'), { limit: 1, windowMs: 5_000 });
+  });
+});
