@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parse } from 'yaml';
+import { parse, parseDocument, YAMLMap } from 'yaml';
 
 // There is no Docker engine on the build machines, so the production topology is checked by reading
 // docker-compose.yml and the Dockerfile. Each rule returns a list of problems; the tests assert that
@@ -444,6 +444,72 @@ describe('docker-compose.yml', () => {
       );
     });
   }
+});
+
+const CLOUD_OVERRIDE = path.join(ROOT, 'deploy', 'temporal-cloud.compose.yml');
+
+/**
+ * `docker compose -f docker-compose.yml -f <override>` as far as these files need it: environment
+ * maps merge by key, other keys replace, and a `depends_on` merges unless tagged `!override`.
+ */
+function withOverride(base: Compose, overrideText: string): Compose {
+  const overrideTag = { tag: '!override', collection: 'map', nodeClass: YAMLMap, identify: () => false };
+  const doc = parseDocument(overrideText, { merge: true, customTags: [overrideTag] as never });
+  assert.deepEqual(doc.errors, []);
+  const override = doc.toJS() as Compose;
+  for (const [name, changes] of Object.entries(override.services)) {
+    const target = base.services[name];
+    assert.ok(target, `the override names an unknown service ${name}`);
+    for (const [key, value] of Object.entries(changes)) {
+      const replaced =
+        (doc.getIn(['services', name, key], true) as { tag?: string } | undefined)?.tag === '!override';
+      if (key === 'environment' || (key === 'depends_on' && !replaced)) {
+        target[key] = { ...(target[key] as object), ...(value as object) };
+      } else {
+        target[key] = value;
+      }
+    }
+  }
+  return base;
+}
+
+/** Every service that `up` of `roots` starts, following depends_on. */
+function startedWith(doc: Compose, roots: string[]): Set<string> {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    Object.keys(dependsOn(doc.services[name] ?? {})).forEach(visit);
+  };
+  roots.forEach(visit);
+  return seen;
+}
+
+describe('deploy/temporal-cloud.compose.yml', () => {
+  const text = fs.readFileSync(CLOUD_OVERRIDE, 'utf8');
+
+  test('points the app at an external cluster and starts no local Temporal service', () => {
+    const doc = withOverride(loadCompose(), text);
+    const started = [...startedWith(doc, APP_SERVICES)].sort();
+    assert.deepEqual(started, ['http', 'migrate', 'postgresql', 'worker']);
+    for (const name of APP_SERVICES) {
+      const vars = env(service(doc, name));
+      for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY']) {
+        assert.match(vars[key] ?? '', /^\$\{\w+:\?[^}]*\}$/, `${name}: ${key} must be a required reference`);
+      }
+      assert.ok(vars.DATABASE_URL, `${name}: lost DATABASE_URL in the merge`);
+    }
+    // The merged file still satisfies the secret rule.
+    assert.deepEqual(
+      checkEnvironment(doc).filter((p) => /is not a required/.test(p)),
+      [],
+    );
+  });
+
+  test('without !override the workers would still wait for the local Temporal setup', () => {
+    const doc = withOverride(loadCompose(), text.replace(/ !override/g, ''));
+    assert.ok(startedWith(doc, ['worker']).has('temporal-setup'));
+  });
 });
 
 type Instruction = { keyword: string; args: string };
