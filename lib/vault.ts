@@ -90,14 +90,27 @@ export function tokenAad(connection: string, kind: string): string {
   return `oauth_token:${connection}:${kind}`;
 }
 
+/** Where the current key lives, which decides how it can be rotated. */
+export interface KeyStore {
+  source: 'env' | 'file';
+  keyFile: string;
+}
+
 export class Vault {
   private readonly db: Kysely<Database>;
   private keys: MasterKeys;
+  readonly keyStore: KeyStore | undefined;
   private readonly log = logger().child({ component: 'vault' });
 
-  constructor(opts: { db: Kysely<Database>; keys: MasterKeys }) {
+  constructor(opts: { db: Kysely<Database>; keys: MasterKeys; keyStore?: KeyStore }) {
     this.db = opts.db;
     this.keys = opts.keys;
+    this.keyStore = opts.keyStore;
+  }
+
+  /** Number of keys that can still decrypt old rows besides the current one. */
+  get previousKeyCount(): number {
+    return this.keys.previous.length;
   }
 
   get currentKeyId(): string {
@@ -209,6 +222,32 @@ export class Vault {
     this.keys = next;
     this.log.info({ keyId: newKey.id, rows: count }, 'vault re-encrypted with a new master key');
     return count;
+  }
+
+  /** Re-seal every row with the current key, e.g. after the operator moved the old key to MLC_MASTER_KEY_PREVIOUS. */
+  async reseal(): Promise<number> {
+    return this.rotate(this.keys.current);
+  }
+
+  /**
+   * Rotate a file-managed key: the current key is added to `<keyFile>.previous` and a new key
+   * written to the key file before any row changes, so whatever fails afterwards every row stays
+   * readable through the keyring. Then every row is re-sealed with the new key.
+   */
+  async rotateKeyFile(): Promise<{ keyId: string; rows: number }> {
+    if (this.keyStore?.source !== 'file') {
+      throw new VaultError(
+        'the master key does not come from a key file (set MLC_MASTER_KEY to the new key instead)',
+      );
+    }
+    const { keyFile } = this.keyStore;
+    const newKey = generateMasterKey();
+    const previousFile = `${keyFile}.previous`;
+    const older = fs.existsSync(previousFile) ? readKeyFile(previousFile) : [];
+    const current = this.keys.current;
+    writeKeyFile(previousFile, [current, ...older.filter((k) => k.id !== current.id)]);
+    writeKeyFile(keyFile, [newKey]);
+    return { keyId: newKey.id, rows: await this.rotate(newKey) };
   }
 
   private keyFor(id: string, label: string): MasterKey {
@@ -353,37 +392,14 @@ function createKeyFile(file: string): boolean {
   }
 }
 
-/**
- * Rotate a file-managed key: the current key is appended to `<keyFile>.previous` and a new key
- * written to `keyFile` before any row changes, so whatever fails afterwards every row stays
- * readable through the keyring. Then every row is re-sealed with the new key.
- */
-export async function rotateKeyFile(
-  vault: Vault,
-  loaded: LoadedKeys,
-): Promise<{ keyId: string; rows: number }> {
-  if (loaded.source !== 'file')
-    throw new VaultError('the master key comes from MLC_MASTER_KEY; rotate it there');
-  const newKey = generateMasterKey();
-  const previousFile = `${loaded.keyFile}.previous`;
-  const previous = fs.existsSync(previousFile) ? readKeyFile(previousFile) : [];
-  writeKeyFile(previousFile, [
-    loaded.keys.current,
-    ...previous.filter((k) => k.id !== loaded.keys.current.id),
-  ]);
-  writeKeyFile(loaded.keyFile, [newKey]);
-  const rows = await vault.rotate(newKey);
-  return { keyId: newKey.id, rows };
-}
-
 /** Load the keyring for `config.vault.keyFile` and open the vault on `db`. */
 export async function openVault(
   db: Kysely<Database>,
   config: { vault: { keyFile: string } },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Vault> {
-  const { keys } = loadMasterKeys({ keyFile: config.vault.keyFile, env });
-  return new Vault({ db, keys });
+  const loaded = loadMasterKeys({ keyFile: config.vault.keyFile, env });
+  return new Vault({ db, keys: loaded.keys, keyStore: { source: loaded.source, keyFile: loaded.keyFile } });
 }
 
 /**
