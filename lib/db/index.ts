@@ -59,11 +59,12 @@ async function openPostgres(url: string, poolSize: number, log: Logger): Promise
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   log.info({ kind: 'postgres', target: describeUrl(url) }, 'database opened');
+  let closing: Promise<void> | undefined;
   return {
     db,
     kind: 'postgres',
     url,
-    close: () => db.destroy(),
+    close: () => (closing ??= db.destroy()),
   };
 }
 

@@ -9,7 +9,7 @@ import { createLogger } from '../../lib/logger';
 import { describeUrl, openDatabase } from '../../lib/db';
 import { migrateToLatest } from '../../lib/db/migrate';
 import { createRepos } from '../../lib/db/repos';
-import { makeTempDir } from '../helpers/db';
+import { createTestDatabase, makeTempDir } from '../helpers/db';
 
 const log = createLogger({ level: 'warn' });
 
@@ -125,6 +125,20 @@ describe('openDatabase with a URL', () => {
       assert.ok(!err.message.includes('s3cret-pw'));
       return true;
     });
+  });
+
+  it('opens a real PostgreSQL and closes it once however often close() is called', async () => {
+    const tdb = await createTestDatabase('postgres', { migrate: false });
+    try {
+      assert.equal(tdb.kind, 'postgres');
+      const r = await sql<{ one: number }>`SELECT 1 AS one`.execute(tdb.db);
+      assert.equal(r.rows[0]?.one, 1);
+      await tdb.close();
+      await tdb.close();
+      await assert.rejects(sql`SELECT 1`.execute(tdb.db));
+    } finally {
+      await tdb.dispose();
+    }
   });
 
   it('describes URLs without credentials', () => {
