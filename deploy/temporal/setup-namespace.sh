@@ -5,12 +5,12 @@
 # Used by the `temporal-setup` compose service and by scripts/native-topology.sh.
 #
 # Env: TEMPORAL_ADDRESS (host:port, read by the CLI itself), TEMPORAL_NAMESPACE (default),
-# TEMPORAL_NAMESPACE_RETENTION (720h = 30 days of closed-workflow history), TEMPORAL_CLI (temporal).
+# TEMPORAL_NAMESPACE_RETENTION (30d of closed-workflow history), TEMPORAL_CLI (temporal).
 set -eu
 
 : "${TEMPORAL_ADDRESS:?TEMPORAL_ADDRESS is required}"
 namespace="${TEMPORAL_NAMESPACE:-default}"
-retention="${TEMPORAL_NAMESPACE_RETENTION:-720h}"
+retention="${TEMPORAL_NAMESPACE_RETENTION:-30d}"
 cli="${TEMPORAL_CLI:-temporal}"
 
 # The frontend accepts connections before it serves, and a new namespace reaches every service only
@@ -35,11 +35,7 @@ else
   retry "${cli}" operator namespace create --namespace "${namespace}" --retention "${retention}"
 fi
 
-# Keep in sync with workflows/search-attributes.ts.
-retry "${cli}" operator search-attribute create --namespace "${namespace}" \
-  --name MlcConnection --type Keyword \
-  --name MlcErpOrderNumber --type Keyword \
-  --name MlcCarrier --type Keyword \
-  --name MlcTrackingNumber --type Keyword \
-  --name MlcStatus --type Keyword
+# Keep in sync with workflows/search-attributes.ts. The CLI takes one --type for all the names.
+retry "${cli}" operator search-attribute create --namespace "${namespace}" --type Keyword \
+  --name MlcConnection --name MlcErpOrderNumber --name MlcCarrier --name MlcTrackingNumber --name MlcStatus
 echo "temporal-setup: namespace ${namespace} ready"
