@@ -1,6 +1,8 @@
 // Client-side rate limiting: callers `await limiter.acquire(key)` before each request and are held
 // back until the request fits the key's limit.
 
+import { sql, type Kysely } from 'kysely';
+
 export interface RateLimiter {
   /** Resolve when `cost` requests may be sent under `key`'s limit. */
   acquire(key: string, cost?: number): Promise<void>;
@@ -51,6 +53,54 @@ export class SlidingWindowLimiter implements RateLimiter {
     for (let i = 0; i < cost; i++) times.push(at);
     this.grants.set(key, times);
     if (at > now) await this.clock.sleep(at - now);
+  }
+}
+
+/**
+ * Cross-process limiter on PostgreSQL: one counter row per key and epoch-aligned fixed window
+ * (table rate_limit_windows), taken with a single atomic upsert that only increments while the
+ * count stays within the limit. A caller whose request does not fit sleeps to the next window.
+ *
+ * The carrier's windows need not start where ours do, so a burst at the end of one of our windows
+ * and another at the start of the next can land in one carrier window: configure half the carrier's
+ * limit here to be certain (any span of one window length touches at most two of ours).
+ */
+export class PostgresWindowLimiter implements RateLimiter {
+  constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Kysely whose database has the table
+    private readonly db: Kysely<any>,
+    private readonly limitFor: (key: string) => RateLimit,
+    private readonly clock: LimiterClock = systemClock,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async acquire(key: string, cost = 1): Promise<void> {
+    const { limit, windowMs } = this.limitFor(key);
+    if (!Number.isInteger(cost) || cost < 1 || cost > limit) {
+      throw new RangeError(`cost ${cost} is outside 1..${limit} for rate limit key ${key}`);
+    }
+    for (;;) {
+      const now = this.clock.now();
+      const windowStart = now - (now % windowMs);
+      const taken = await sql<{ count: number }>`
+        INSERT INTO rate_limit_windows (key, window_start, count)
+        VALUES (${key}, ${new Date(windowStart)}, ${cost})
+        ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_windows.count + ${cost}
+        WHERE rate_limit_windows.count + ${cost} <= ${limit}
+        RETURNING count`.execute(this.db);
+      if (taken.rows.length > 0) {
+        // Now and then, drop windows nobody will look at again.
+        if (this.random() < 0.01) await this.prune(now - 10 * windowMs);
+        return;
+      }
+      // Spread the waiters over the first tenth of the next window instead of all at its start.
+      const jitter = Math.floor(this.random() * (windowMs / 10));
+      await this.clock.sleep(windowStart + windowMs - now + jitter);
+    }
+  }
+
+  private async prune(beforeMs: number): Promise<void> {
+    await sql`DELETE FROM rate_limit_windows WHERE window_start < ${new Date(beforeMs)}`.execute(this.db);
   }
 }
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fedexRateLimit } from '../../activities/fedex/client';
-import { SlidingWindowLimiter, type LimiterClock } from '../../lib/ratelimit';
+import { sql } from 'kysely';
+import { PostgresWindowLimiter, SlidingWindowLimiter, type LimiterClock } from '../../lib/ratelimit';
+import { forEachDatabase } from '../helpers/db';
 
 /** A clock that only moves when a sleeper asks it to, recording every grant time. */
 function fakeClock(): LimiterClock & { t: number; slept: number[] } {
@@ -75,5 +77,60 @@ describe('SlidingWindowLimiter', () => {
   it('uses FedEx limits: 1,400 per 10 s for API calls, slow token requests', () => {
     assert.deepEqual(fedexRateLimit('fedex:api:abc'), { limit: 1400, windowMs: 10_000 });
     assert.deepEqual(fedexRateLimit('fedex:oauth:abc'), { limit: 1, windowMs: 5_000 });
+  });
+});
+
+/** A clock whose sleeps move time forward (so a waiting caller reaches the next window at once). */
+function steppingClock(start: number): LimiterClock & { t: number; slept: number[] } {
+  const clock = {
+    t: start,
+    slept: [] as number[],
+    now: () => clock.t,
+    sleep: async (ms: number) => {
+      clock.slept.push(ms);
+      clock.t += ms;
+    },
+  };
+  return clock;
+}
+
+forEachDatabase('PostgresWindowLimiter (shared by processes)', (getDb) => {
+  const rows = async () =>
+    (
+      await sql<{ key: string; start: string; count: number }>`
+        SELECT key, (extract(epoch from window_start) * 1000)::bigint::text AS start, count
+        FROM rate_limit_windows ORDER BY key, window_start`.execute(getDb().db)
+    ).rows.map((r) => [r.key, Number(r.start), r.count]);
+
+  it('holds the limit across two limiter instances and waits for the next window', async () => {
+    const clock = steppingClock(5_000_250);
+    const limit = () => ({ limit: 3, windowMs: 1_000 });
+    const a = new PostgresWindowLimiter(getDb().db, limit, clock, () => 0);
+    const b = new PostgresWindowLimiter(getDb().db, limit, clock, () => 0);
+    await a.acquire('fedex:api:x', 2);
+    await b.acquire('fedex:api:x');
+    assert.deepEqual(clock.slept, []);
+    await b.acquire('fedex:api:x');
+    assert.deepEqual(clock.slept, [750]);
+    await a.acquire('fedex:api:other', 3);
+    assert.deepEqual(await rows(), [
+      ['fedex:api:other', 5_001_000, 3],
+      ['fedex:api:x', 5_000_000, 3],
+      ['fedex:api:x', 5_001_000, 1],
+    ]);
+    await assert.rejects(a.acquire('fedex:api:x', 4), RangeError);
+  });
+
+  it('never over-counts a window under concurrent callers', async () => {
+    const clock = steppingClock(9_000_000);
+    const limit = () => ({ limit: 4, windowMs: 1_000 });
+    const limiters = [0, 1].map(() => new PostgresWindowLimiter(getDb().db, limit, clock, () => 0));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => limiters[i % 2]!.acquire('burst')));
+    const burst = (await rows()).filter(([key]) => key === 'burst');
+    assert.equal(
+      burst.reduce((sum, [, , count]) => sum + Number(count), 0),
+      10,
+    );
+    for (const [, start, count] of burst) assert.ok(Number(count) <= 4, `window ${start} counted ${count}`);
   });
 });
