@@ -63,7 +63,7 @@ cleanup() {
   echo "dropped databases ${temporal_db}, ${visibility_db}, ${app_db}"
   if [[ ${status} -ne 0 && -f "${work_dir}/server.log" ]]; then
     echo "--- last lines of the server log ---" >&2
-    tail -n 30 "${work_dir}/server.log" >&2
+    tail -n 5 "${work_dir}/server.log" | cut -c1-400 >&2
   fi
   rm -rf "${work_dir}"
   exit "${status}"
@@ -72,13 +72,29 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Free loopback ports, all held open together so they are distinct, then released for the server.
+# They are drawn from 20000-32767, not the kernel's ephemeral range: Temporal records membership
+# ports in a PostgreSQL smallint column, and a port above 32767 stops the server at startup.
 free_ports() {
   node -e '
     const net = require("node:net");
-    const count = Number(process.argv[1]);
-    const servers = Array.from({ length: count }, () => net.createServer());
-    Promise.all(servers.map((s) => new Promise((ok) => s.listen(0, "127.0.0.1", () => ok(s.address().port)))))
-      .then((ports) => { console.log(ports.join(" ")); servers.forEach((s) => s.close()); });
+    const wanted = Number(process.argv[1]);
+    const held = [];
+    const tryPort = (port) => new Promise((ok) => {
+      const server = net.createServer();
+      server.once("error", () => ok(undefined));
+      server.listen(port, "127.0.0.1", () => ok(server));
+    });
+    (async () => {
+      for (let attempts = 0; held.length < wanted && attempts < 1000; attempts++) {
+        const port = 20000 + Math.floor(Math.random() * 12768);
+        if (held.some((s) => s.address().port === port)) continue;
+        const server = await tryPort(port);
+        if (server) held.push(server);
+      }
+      if (held.length < wanted) process.exit(1);
+      console.log(held.map((s) => s.address().port).join(" "));
+      held.forEach((s) => s.close());
+    })();
   ' "$1"
 }
 read -r frontend_port frontend_http_port frontend_member_port history_port history_member_port \
@@ -135,8 +151,8 @@ until curl -fsS -o /dev/null "http://127.0.0.1:${frontend_http_port}/api/v1/clus
 done
 echo "healthy after $(($(date +%s) - started))s (GET /api/v1/cluster-info on :${frontend_http_port})"
 "${temporal_cli}" operator cluster health
-curl -fsS "http://127.0.0.1:${metrics_port}/metrics" | grep -q '^# TYPE' ||
-  fail "no Prometheus metrics on 127.0.0.1:${metrics_port}"
+metrics="$(curl -fsS "http://127.0.0.1:${metrics_port}/metrics")" || fail "no metrics endpoint on 127.0.0.1:${metrics_port}"
+grep -q '^# TYPE' <<<"${metrics}" || fail "no Prometheus metrics on 127.0.0.1:${metrics_port}"
 echo "Prometheus metrics served on 127.0.0.1:${metrics_port}/metrics"
 listening="$(ss -Hltnp 2>/dev/null | grep "pid=${server_pid}," | awk '{print $4}' | sort -u | tr '\n' ' ')"
 echo "listening: ${listening}"
@@ -156,6 +172,7 @@ done
 step "Smoke check"
 "${temporal_cli}" operator namespace describe --namespace default | grep -E '^\s*(Name|State|Retention)\s' || true
 attributes="$("${temporal_cli}" operator search-attribute list --namespace default)"
+grep -E '^\s*(Name|Mlc)' <<<"${attributes}" || true
 for name in MlcConnection MlcErpOrderNumber MlcCarrier MlcTrackingNumber MlcStatus; do
   grep -Eq "^\s*${name}\s+Keyword\s*$" <<<"${attributes}" || fail "search attribute ${name} (Keyword) not registered"
 done

@@ -35,7 +35,19 @@ else
   retry "${cli}" operator namespace create --namespace "${namespace}" --retention "${retention}"
 fi
 
-# Keep in sync with workflows/search-attributes.ts. The CLI takes one --type for all the names.
-retry "${cli}" operator search-attribute create --namespace "${namespace}" --type Keyword \
-  --name MlcConnection --name MlcErpOrderNumber --name MlcCarrier --name MlcTrackingNumber --name MlcStatus
+# Keep in sync with workflows/search-attributes.ts. The CLI pairs the i-th --name with the i-th
+# --type and silently drops names without a type, so every name gets its own --type.
+retry "${cli}" operator search-attribute create --namespace "${namespace}" \
+  --name MlcConnection --type Keyword \
+  --name MlcErpOrderNumber --type Keyword \
+  --name MlcCarrier --type Keyword \
+  --name MlcTrackingNumber --type Keyword \
+  --name MlcStatus --type Keyword
+
+# Registered is not yet usable: each service maps the names through its namespace cache, which
+# refreshes about every 10 s. Until then a workflow that sets them fails to start, so wait until a
+# query that names all of them is accepted; the app services start only after this script ends.
+probe='MlcConnection = "probe" OR MlcErpOrderNumber = "probe" OR MlcCarrier = "probe"'
+probe="${probe} OR MlcTrackingNumber = \"probe\" OR MlcStatus = \"probe\""
+retry "${cli}" workflow list --namespace "${namespace}" --query "${probe}" --limit 1 >/dev/null 2>&1
 echo "temporal-setup: namespace ${namespace} ready"

@@ -334,13 +334,12 @@ describe('docker-compose.yml', () => {
   test('the namespace setup registers every custom search attribute as Keyword', () => {
     const script = fs.readFileSync(path.join(ROOT, 'deploy', 'temporal', 'setup-namespace.sh'), 'utf8');
     const command = /operator search-attribute create((?:[^\n]*\\\n)*[^\n]*)/.exec(script)?.[1] ?? '';
-    // The CLI's --type is a single value applied to every --name.
-    assert.deepEqual(
-      [...command.matchAll(/--type (\w+)/g)].map((m) => m[1]),
-      ['Keyword'],
+    // The CLI pairs the i-th --name with the i-th --type and drops names without one.
+    const pairs = [...command.matchAll(/--name (\w+) --type (\w+)/g)].map(
+      ([, name, type]) => `${name}:${type}`,
     );
-    const names = [...command.matchAll(/--name (\w+)/g)].map((m) => m[1]);
-    assert.deepEqual(names.sort(), [...SEARCH_ATTRIBUTES].sort());
+    assert.equal([...command.matchAll(/--name /g)].length, pairs.length, 'a --name without its own --type');
+    assert.deepEqual(pairs.sort(), SEARCH_ATTRIBUTES.map((name) => `${name}:Keyword`).sort());
   });
 
   test('the schema setup covers both Temporal databases with the embedded schemas', () => {
