@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities';
 
@@ -14,6 +15,8 @@ export interface WorkerSetup {
   taskQueue: string;
   deps: ActivityDeps;
   log: Logger;
+  /** Encrypts payloads; the same codec must be on every client and worker of the namespace. */
+  payloadCodec?: PayloadCodec;
   /** A prebuilt bundle (tests build one per run); otherwise dist/ in production, else workflowsPath. */
   workflowBundlePath?: string;
   options?: Partial<WorkerOptions>;
@@ -41,6 +44,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     taskQueue: setup.taskQueue,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(setup.deps),
+    ...(setup.payloadCodec ? { dataConverter: { payloadCodecs: [setup.payloadCodec] } } : {}),
     ...setup.options,
   });
 }

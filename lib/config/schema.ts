@@ -282,6 +282,21 @@ export const configSchema = z
       .strictObject({
         host: nonEmpty('"127.0.0.1"').default('127.0.0.1'),
         port: port.default(8080),
+        /** The payload codec endpoint (/codec/decode) that lets the Temporal Web UI show encrypted payloads. */
+        codec: z
+          .strictObject({
+            /** Browser origins of the Web UI allowed to call it (the dev server's UI is always allowed). */
+            allowedOrigins: z
+              .array(
+                z.string().regex(/^https?:\/\/[^/\s]+$/, {
+                  error: 'is not an origin (write scheme://host[:port] without a path, e.g. "https://temporal.example.com")',
+                }),
+              )
+              .default([]),
+            /** Bearer token the caller must send, as a credential reference; recommended outside localhost. */
+            token: credentialReference.optional(),
+          })
+          .prefault({}),
       })
       .prefault({}),
     log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),

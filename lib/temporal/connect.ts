@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { PROJECT_ROOT, requireTemporalCli } from './cli-binary';
@@ -24,6 +25,8 @@ export interface TemporalSettings {
   /** Already resolved from its credential reference (Temporal Cloud API key). */
   apiKey?: string;
   devServer: { port?: number; uiPort?: number; dbFile?: string };
+  /** Where the app serves /codec (so the dev server's Web UI can decode payloads). */
+  codecEndpoint?: string;
 }
 
 export interface TemporalHandle {
@@ -68,7 +71,11 @@ async function choosePort(configured: number | undefined, conventional: number):
  * Connect to the configured Temporal server, or start the dev server (persistent SQLite file under
  * .data/, Web UI) when no address is configured.
  */
-export async function connectTemporal(settings: TemporalSettings, log: Logger): Promise<TemporalHandle> {
+export async function connectTemporal(
+  settings: TemporalSettings,
+  log: Logger,
+  payloadCodec?: PayloadCodec,
+): Promise<TemporalHandle> {
   let devServer: DevServer | undefined;
   let address = settings.address;
   if (!address) {
@@ -77,14 +84,26 @@ export async function connectTemporal(settings: TemporalSettings, log: Logger): 
     const uiPort = await choosePort(settings.devServer.uiPort, port === 7233 ? 8233 : port + 1000);
     const dbFile = path.resolve(PROJECT_ROOT, settings.devServer.dbFile ?? '.data/temporal.db');
     log.info({ cli: cli.path, port, uiPort, dbFile }, 'starting Temporal dev server');
-    devServer = await startDevServer({ cliPath: cli.path, port, uiPort, dbFile, namespace: settings.namespace, log });
+    devServer = await startDevServer({
+      cliPath: cli.path,
+      port,
+      uiPort,
+      dbFile,
+      namespace: settings.namespace,
+      codecEndpoint: settings.codecEndpoint,
+      log,
+    });
     address = devServer.address;
   }
   const tls = tlsConfig(settings.tls, settings.apiKey);
   try {
     const connection = await Connection.connect({ address, tls, apiKey: settings.apiKey });
     const nativeConnection = await NativeConnection.connect({ address, tls, apiKey: settings.apiKey });
-    const client = new Client({ connection, namespace: settings.namespace });
+    const client = new Client({
+      connection,
+      namespace: settings.namespace,
+      ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
+    });
     return {
       address,
       namespace: settings.namespace,

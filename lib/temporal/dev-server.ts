@@ -25,6 +25,8 @@ export interface DevServerOptions {
   uiPort?: number;
   ui?: boolean;
   namespace?: string;
+  /** The app's remote codec endpoint, so the Web UI can show encrypted payloads. */
+  codecEndpoint?: string;
   /** SQLite file that keeps history across restarts; in memory when omitted. */
   dbFile?: string;
   log?: Logger;
@@ -63,6 +65,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     String(await freePort()),
   ];
   if (uiPort) args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+  if (uiPort && opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   else args.push('--headless');
   if (opts.dbFile) {
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });

@@ -1,0 +1,106 @@
+import type { Logger } from 'pino';
+import type { Config } from '../../lib/config';
+import { startApp, type App, type Role } from '../app';
+import { intFlag, type ParsedArgs } from './args';
+
+const TERMINAL = ['delivered', 'needs_attention', 'cancelled', 'failed'] as const;
+
+/**
+ * `start`, `worker` and `serve`: run until SIGINT/SIGTERM (or, with --exit-when-done, until every
+ * seeded order has reached a final state), then stop everything in order and print the summary.
+ */
+export async function startCommand(config: Config, log: Logger, role: Role, flags: ParsedArgs['flags']): Promise<number> {
+  const orders = intFlag(flags, 'orders') ?? 0;
+  const exitWhenDone = flags['exit-when-done'] === true;
+  const timeoutS = intFlag(flags, 'timeout') ?? 600;
+  const startedAt = Date.now();
+
+  const app = await startApp(config, log, role);
+  const stopRequested = new Promise<string>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      // A second Ctrl-C while stopping means "now".
+      process.once(sig, () => process.exit(130));
+      resolve(sig);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+  printBanner(app, role);
+  let exitCode = 0;
+  const seeded = orders > 0 ? await seedOrders(app, orders) : 0;
+  const cannotSeed = orders > 0 && seeded < orders;
+
+  const workerStopped = app.workerDone?.then(
+    () => 'worker stopped',
+    (err: Error) => {
+      log.error({ err: err.message }, 'worker failed');
+      exitCode = 1;
+      return 'worker failed';
+    },
+  );
+  const waits: Array<Promise<string>> = [stopRequested];
+  if (workerStopped) waits.push(workerStopped);
+  if (exitWhenDone) {
+    waits.push(cannotSeed ? Promise.resolve('nothing to wait for') : waitUntilDone(app, orders, startedAt + timeoutS * 1000));
+  }
+
+  const reason = await Promise.race(waits);
+  if (reason === 'timeout' || (exitWhenDone && cannotSeed)) exitCode = 1;
+  log.info({ reason }, 'stopping');
+  const summary = await summaryLine(app, orders, startedAt);
+  await app.shutdown();
+  if (role === 'all') console.log(summary);
+  return exitCode;
+}
+
+function printBanner(app: App, role: Role): void {
+  const lines = [`ml-connector ${role === 'all' ? 'started' : `${role} started`}`];
+  if (app.temporal.uiUrl) lines.push(`  Temporal Web UI:  ${app.temporal.uiUrl}`);
+  lines.push(`  Temporal server:  ${app.temporal.address} (namespace ${app.temporal.namespace}, task queue ${app.temporal.taskQueue})`);
+  lines.push(`  Database:         ${app.database.kind === 'pglite' ? `embedded PostgreSQL (PGlite) in ${app.config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`);
+  if (app.http) lines.push(`  HTTP:             ${app.http.url}/healthz  ${app.http.url}/metrics`);
+  for (const c of app.connections.values()) {
+    lines.push(`  ${c.name.padEnd(17)} ${c.config.system} ${c.simulated ? `simulator at ${c.baseUrl}` : c.baseUrl}`);
+  }
+  lines.push('  Stop with Ctrl-C.');
+  console.log(lines.join('\n'));
+}
+
+/**
+ * Seed demo orders into the simulated ERP. Returns how many were seeded. No ERP simulator can seed
+ * orders yet (the Plex simulator comes with the Plex -> FedEx flow), so this says so plainly.
+ */
+async function seedOrders(app: App, count: number): Promise<number> {
+  const erp = [...app.connections.values()].find((c) => c.simulated && ['plex', 'exact', 'ifs', 'sagex3'].includes(c.config.system));
+  console.log(
+    `cannot seed ${count} demo orders: ${erp ? `the ${erp.config.system} simulator` : 'no simulated ERP connection'} ` +
+      'cannot create orders yet',
+  );
+  return 0;
+}
+
+async function waitUntilDone(app: App, expected: number, deadline: number): Promise<string> {
+  for (;;) {
+    const counts = await app.repos.orders.countByStatus();
+    const finished = TERMINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
+    if (finished >= expected) return 'done';
+    if (Date.now() > deadline) {
+      app.log.error({ finished, expected }, 'timed out waiting for the seeded orders');
+      return 'timeout';
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function summaryLine(app: App, expected: number, startedAt: number): Promise<string> {
+  const counts = await app.repos.orders.countByStatus().catch(() => ({}) as Record<string, number>);
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const get = (s: string) => counts[s] ?? 0;
+  const inProgress = total - TERMINAL.reduce((n, s) => n + get(s), 0);
+  return (
+    `summary: delivered=${get('delivered')}/${expected || total} needs_attention=${get('needs_attention')} ` +
+    `in_progress=${inProgress} cancelled=${get('cancelled')} failed=${get('failed')} ` +
+    `elapsed_s=${Math.round((Date.now() - startedAt) / 1000)}`
+  );
+}
