@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse, parseDocument, YAMLMap } from 'yaml';
+import { loadConfig } from '../../lib/config';
 
 // There is no Docker engine on the build machines, so the production topology is checked by reading
 // docker-compose.yml and the Dockerfile. Each rule returns a list of problems; the tests assert that
@@ -235,6 +236,17 @@ function checkEnvironment(doc: Compose): string[] {
     problems.push('temporal-ui: TEMPORAL_ADDRESS is not temporal:7233');
   if (!interpolate(ui.TEMPORAL_CODEC_ENDPOINT ?? '').endsWith('/codec'))
     problems.push('temporal-ui: no codec endpoint');
+  // The browser calls /codec from the UI's origin, so the app must allow that origin (CORS).
+  const uiPort = ports(doc.services['temporal-ui'] ?? {})[0]?.host;
+  let origins: unknown;
+  try {
+    origins = JSON.parse(interpolate(env(doc.services.http ?? {}).MLC_HTTP__CODEC__ALLOWED_ORIGINS ?? ''));
+  } catch {
+    origins = undefined;
+  }
+  if (!Array.isArray(origins) || !origins.includes(`http://localhost:${uiPort}`)) {
+    problems.push('http: the Web UI origin is not in MLC_HTTP__CODEC__ALLOWED_ORIGINS');
+  }
 
   // Secrets: only `${VAR:?message}` references, i.e. required and without a default.
   for (const [name, service] of Object.entries(doc.services)) {
@@ -328,6 +340,31 @@ describe('docker-compose.yml', () => {
     const doc = loadCompose();
     for (const name of APP_SERVICES) {
       assert.match(String(service(doc, name).image), /^ml-connector:\$\{MLC_IMAGE_TAG:-\d+\.\d+\.\d+\}$/);
+    }
+  });
+
+  test("the app's config loader accepts each app service's environment", () => {
+    const doc = loadCompose();
+    for (const name of APP_SERVICES) {
+      // Required secrets get stand-ins, as compose would substitute them from .env.
+      const vars = Object.fromEntries(
+        Object.entries(env(service(doc, name))).map(([key, value]) => [
+          key,
+          interpolate(value).replace(
+            /\$\{(\w+):\?[^}]*\}/g,
+            (_m, v: string) => `stand-in-${v.toLowerCase()}`,
+          ),
+        ]),
+      );
+      const config = loadConfig({ env: vars, cwd: ROOT });
+      assert.equal(config.temporal.address, 'temporal:7233', name);
+      assert.equal(config.http.host, '0.0.0.0', name);
+      assert.equal(config.http.port, 8080, name);
+      assert.match(
+        config.database.url ?? '',
+        /^postgres:\/\/mlc:stand-in-postgres_password@postgresql:5432\/ml_connector$/,
+      );
+      assert.ok(config.http.codec.allowedOrigins.includes('http://localhost:8233'), name);
     }
   });
 
@@ -437,6 +474,12 @@ describe('docker-compose.yml', () => {
       /postgresql: data is not on a declared named volume/,
     ],
     ['a missing service', (d) => delete d.services['temporal-setup'], /services are/],
+    [
+      'a codec that refuses the Web UI',
+      (d) =>
+        delete (service(d, 'http').environment as Record<string, string>).MLC_HTTP__CODEC__ALLOWED_ORIGINS,
+      /http: the Web UI origin is not in/,
+    ],
   ];
   for (const [what, edit, expected] of breakages) {
     test(`notices ${what}`, () => {
