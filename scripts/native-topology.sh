@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves the docker-compose.yml topology on a machine without Docker: the same Temporal server
 # version on PostgreSQL, configured through the same embedded env template, set up by the same
-# deploy/temporal/*.sh scripts the compose one-shot services run. Then a smoke check, and the
-# app's `migrate` + `doctor` against it. Everything binds to 127.0.0.1 on free ports, and the
+# deploy/temporal/*.sh scripts the compose one-shot services run. Then a smoke check, the app's
+# `migrate` + `doctor` against it, and the long-running roles (two workers, the HTTP server) probed
+# with the compose healthcheck and stopped with SIGTERM. Everything binds to 127.0.0.1 on free ports, and the
 # server and the databases it created are removed on exit, whatever happens.
 #
 #   scripts/native-topology.sh
@@ -45,16 +46,25 @@ visibility_db="mlc_native_visibility_${suffix}"
 app_db="mlc_native_app_${suffix}"
 work_dir="$(mktemp -d)"
 server_pid=""
+app_pids=()
+
+# SIGTERM, then SIGKILL after 10 s, as `docker compose stop` does. Returns the exit status.
+stop_process() {
+  local pid=$1 status=0
+  kill -TERM "${pid}" 2>/dev/null || return 0
+  for _ in $(seq 1 20); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "${pid}" 2>/dev/null || true
+  wait "${pid}" 2>/dev/null || status=$?
+  return "${status}"
+}
 
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  for pid in "${app_pids[@]}"; do stop_process "${pid}" || true; done
   if [[ -n "${server_pid}" ]] && kill -0 "${server_pid}" 2>/dev/null; then
     echo "stopping temporal-server (pid ${server_pid})"
-    kill -TERM "${server_pid}" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "${server_pid}" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "${server_pid}" 2>/dev/null || true
-    wait "${server_pid}" 2>/dev/null || true
+    stop_process "${server_pid}" || true
   fi
   for db in "${temporal_db}" "${visibility_db}" "${app_db}"; do
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"${db}\" WITH (FORCE)" >/dev/null 2>&1 ||
@@ -98,7 +108,8 @@ free_ports() {
   ' "$1"
 }
 read -r frontend_port frontend_http_port frontend_member_port history_port history_member_port \
-  matching_port matching_member_port worker_port worker_member_port metrics_port <<<"$(free_ports 10)"
+  matching_port matching_member_port worker_port worker_member_port metrics_port \
+  app_port_1 app_port_2 app_port_3 <<<"$(free_ports 13)"
 
 step "PostgreSQL ${PGUSER}@${PGHOST}:${PGPORT}: databases with suffix ${suffix}"
 psql -X -q -d postgres -c "SELECT 1" >/dev/null || fail "PostgreSQL is not reachable at ${PGHOST}:${PGPORT}"
@@ -204,6 +215,53 @@ else
   export MLC_MASTER_KEY LOG_LEVEL=warn
   (cd "${repo_root}" && node bin/ml-connector.js migrate) || fail "ml-connector migrate"
   (cd "${repo_root}" && node bin/ml-connector.js doctor) || fail "ml-connector doctor"
+
+  step "App roles: two workers and the HTTP server, probed with the compose healthcheck"
+  # The probe is taken from docker-compose.yml itself, so this runs exactly what the containers run.
+  probe_js="$(cd "${repo_root}" && node -e '
+    const test = require("yaml").parse(require("fs").readFileSync("docker-compose.yml", "utf8"), { merge: true })
+      .services.worker.healthcheck.test;
+    console.log(test[test.indexOf("-e") + 1]);
+  ')"
+  # The production roles refuse simulated connections (only `start` runs simulators), and real
+  # ones would reach external systems: the roles get a config file without connections, mounted
+  # the way compose mounts deploy/config.
+  printf 'connections: {}\nmappings: []\n' >"${work_dir}/ml-connector.yaml"
+  export MLC_CONFIG="${work_dir}/ml-connector.yaml"
+  roles=(worker worker serve)
+  role_ports=("${app_port_1}" "${app_port_2}" "${app_port_3}")
+  for i in 0 1 2; do
+    (cd "${repo_root}" && MLC_HTTP__HOST=127.0.0.1 MLC_HTTP__PORT="${role_ports[i]}" \
+      exec node bin/ml-connector.js "${roles[i]}") >"${work_dir}/app-${i}.log" 2>&1 &
+    app_pids+=("$!")
+  done
+  for i in 0 1 2; do
+    started=$(date +%s)
+    until MLC_HTTP__PORT="${role_ports[i]}" node -e "${probe_js}"; do
+      kill -0 "${app_pids[i]}" 2>/dev/null || { tail -n 20 "${work_dir}/app-${i}.log" >&2; fail "${roles[i]} exited"; }
+      (($(date +%s) - started < 90)) || { tail -n 20 "${work_dir}/app-${i}.log" >&2; fail "${roles[i]} not healthy after 90s"; }
+      sleep 1
+    done
+    echo "${roles[i]} (pid ${app_pids[i]}, 127.0.0.1:${role_ports[i]}): healthy after $(($(date +%s) - started))s"
+  done
+  metrics="$(curl -fsS "http://127.0.0.1:${app_port_1}/metrics")" || fail "worker serves no /metrics"
+  echo "worker /metrics: $(grep -vc '^#' <<<"${metrics}") samples"
+  # Both workers poll the one task queue: that is all `--scale worker=N` needs.
+  started=$(date +%s)
+  until [[ "$("${temporal_cli}" task-queue describe --task-queue ml-connector -o json |
+    node -e 'const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
+      const ids = new Set(JSON.stringify(d).match(/"identity":"[^"]+"/g) ?? []); console.log(ids.size)')" -ge 2 ]]; do
+    (($(date +%s) - started < 60)) || fail "the two workers do not both poll task queue ml-connector"
+    sleep 1
+  done
+  "${temporal_cli}" task-queue describe --task-queue ml-connector | sed -n '/Pollers:/,$p'
+  for i in 2 1 0; do
+    status=0
+    stop_process "${app_pids[i]}" || status=$?
+    [[ ${status} -eq 0 ]] || { tail -n 20 "${work_dir}/app-${i}.log" >&2; fail "${roles[i]} exited with ${status} on SIGTERM"; }
+    echo "${roles[i]} (pid ${app_pids[i]}): stopped cleanly on SIGTERM"
+  done
+  app_pids=()
 fi
 
 step "Native topology OK"

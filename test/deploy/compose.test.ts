@@ -356,6 +356,15 @@ describe('docker-compose.yml', () => {
           ),
         ]),
       );
+      // MLC_CONFIG must name a file inside the read-only config mount; the test reads the example
+      // that deploy/config/README.md tells operators to start from.
+      const mount = bindMounts(service(doc, name)).find((m) => vars.MLC_CONFIG?.startsWith(`${m.target}/`));
+      assert.equal(
+        mount?.source,
+        './deploy/config',
+        `${name}: MLC_CONFIG is not inside the deploy/config mount`,
+      );
+      vars.MLC_CONFIG = path.join(ROOT, 'examples', 'plex-fedex.yaml');
       const config = loadConfig({ env: vars, cwd: ROOT });
       assert.equal(config.temporal.address, 'temporal:7233', name);
       assert.equal(config.http.host, '0.0.0.0', name);
