@@ -40,17 +40,8 @@ export interface OAuthTokensTable {
   version: ColumnType<number, number | undefined, number>;
 }
 
-export type OrderStatus =
-  | 'detected'
-  | 'validating'
-  | 'needs_attention'
-  | 'creating_shipment'
-  | 'shipment_created'
-  | 'tracking_written'
-  | 'in_transit'
-  | 'delivered'
-  | 'cancelled'
-  | 'failed';
+/** The lifecycle statuses live in the domain (workflows use them too). */
+export type { OrderStatus } from '../../domain/lifecycle';
 
 export interface OrdersTable {
   connection: string;

@@ -186,7 +186,7 @@ forEachDatabase('repositories', (getDb) => {
       let o = await repo().setStatus(connection, 'A', 'needs_attention', { reason: 'missing weight' });
       assert.equal(o.status, 'needs_attention');
       assert.equal(o.reason, 'missing weight');
-      o = await repo().setStatus(connection, 'A', 'shipment_created', {
+      o = await repo().setStatus(connection, 'A', 'writing_tracking', {
         carrier: 'shipstation',
         trackingNumber: '1Z9',
       });
@@ -195,7 +195,7 @@ forEachDatabase('repositories', (getDb) => {
       assert.equal(o.carrier, 'shipstation');
       assert.equal(o.tracking_number, '1Z9');
       assert.ok(o.updated_at.getTime() >= o.created_at.getTime());
-      await assert.rejects(repo().setStatus(connection, 'missing', 'failed'), /unknown order/);
+      await assert.rejects(repo().setStatus(connection, 'missing', 'cancelled'), /unknown order/);
       assert.equal((await repo().get(connection, 'A'))?.status, 'in_transit');
       assert.equal(await repo().get(connection, 'missing'), undefined);
     });
@@ -210,7 +210,7 @@ forEachDatabase('repositories', (getDb) => {
           workflowId: `order/${connection}/${key}`,
         });
       }
-      await repo().setStatus(connection, '2', 'failed', { reason: 'carrier rejected' });
+      await repo().setStatus(connection, '2', 'needs_attention', { reason: 'carrier rejected' });
       const all = await repo().list({ connection, limit: 10 });
       assert.equal(all.length, 3);
       assert.equal(all[0]?.order_key, '2', 'most recently changed first');

@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { requireTemporalCli } from '../../lib/temporal/cli-binary';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
@@ -10,6 +10,7 @@ import { WORKFLOWS_PATH } from '../../workers/worker';
  * passes its address; a file run on its own starts its own from the same binary (never a download).
  */
 export async function temporalTestEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   const address = process.env.TEMPORAL_TEST_ADDRESS;
   if (address) {
     return await TestWorkflowEnvironment.createFromExistingServer({
@@ -23,6 +24,15 @@ export async function temporalTestEnv(): Promise<TestWorkflowEnvironment> {
       searchAttributes: [...CUSTOM_SEARCH_ATTRIBUTES],
     },
   });
+}
+
+let runtimeInstalled = false;
+/** Worker chatter (state changes, bundle stats) only at WARN and above, unless LOG_LEVEL asks for more. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = ['trace', 'debug', 'info'].includes(process.env.LOG_LEVEL ?? '') ? 'INFO' : 'WARN';
+  Runtime.install({ logger: new DefaultLogger(level), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' } } } });
 }
 
 /** A unique task queue per test, so tests sharing one server never steal each other's tasks. */

@@ -1,0 +1,33 @@
+// The lifecycle of one order, as operators see it (orders table, MlcStatus search attribute,
+// `orders list`). Pure: workflows import it.
+
+export const ORDER_STATUSES = [
+  'detected',
+  'creating_shipment',
+  'writing_tracking',
+  'in_transit',
+  'delivered',
+  'needs_attention',
+  'cancelled',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Statuses an order never leaves (the workflow has completed). */
+export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['delivered', 'cancelled'];
+
+/** The step an order is at or was parked in; `retry` resumes from here. */
+export type OrderStep = 'load' | 'create_shipment' | 'write_tracking' | 'track' | 'final_write' | 'done';
+
+/** Why an order is parked: what failed, in words an operator can act on. */
+export interface AttentionReason {
+  step: OrderStep;
+  /** Stable category: validation, permission, carrier_rejected, erp_rejected, carrier_unavailable, erp_unavailable, stalled. */
+  kind: string;
+  message: string;
+  /** Field-level problems for validation failures. */
+  problems?: Array<{ field: string; message: string }>;
+}
+
+export function isOrderStatus(value: unknown): value is OrderStatus {
+  return typeof value === 'string' && (ORDER_STATUSES as readonly string[]).includes(value);
+}

@@ -1,0 +1,30 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { AttentionReason, OrderStatus, OrderStep } from '../domain/lifecycle';
+import type { TrackingUpdate } from '../domain/model';
+
+// Messages of the orderShipment workflow, defined once here and used by workflows, activities
+// (the tracking sweep and webhooks signal), the CLI and tests.
+
+/** Re-run from the step the order is parked in (after someone fixed the data). */
+export const retrySignal = defineSignal<[{ by?: string }?]>('retry');
+/** Stop the order: void the label at the carrier if one exists, and record that in the ERP. */
+export const cancelSignal = defineSignal<[{ reason?: string; by?: string }?]>('cancel');
+/** A tracking update for this order's shipment (from the sweep or a webhook). */
+export const trackingUpdateSignal = defineSignal<[TrackingUpdate]>('trackingUpdate');
+
+export interface OrderState {
+  status: OrderStatus;
+  step: OrderStep;
+  erpConnection: string;
+  orderKey: string;
+  orderNumber: string;
+  carrierConnection: string;
+  trackingNumber?: string;
+  trackingStatus?: string;
+  /** UTC ISO-8601 of the last tracking event applied. */
+  trackingEventTime?: string;
+  attention?: AttentionReason;
+  attempts: number;
+}
+
+export const statusQuery = defineQuery<OrderState>('status');

@@ -1,0 +1,310 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+  TimeoutFailure,
+} from '@temporalio/workflow';
+import type { AttentionReason, OrderStatus, OrderStep } from '../domain/lifecycle';
+import type { ShipmentResult, TrackingUpdate } from '../domain/model';
+import type { ErpOrder } from '../domain/order';
+import { buildShipmentRequest, type ShipmentMappingConfig } from '../domain/shipment-request';
+import { shipmentIdempotencyKey } from '../domain/ids';
+import { isFinalStatus } from '../domain/status';
+import type { OrderActivities } from '../activities/orders/activities';
+import { cancelSignal, retrySignal, statusQuery, trackingUpdateSignal, type OrderState } from './messages';
+import { SA_CARRIER, SA_CONNECTION, SA_ERP_ORDER_NUMBER, SA_STATUS, SA_TRACKING_NUMBER } from './search-attributes';
+
+// One workflow per order, ever: id `order/<erp connection>/<erp order key>`.
+//   load -> map + validate -> create shipment (idempotent) -> write tracking -> track until delivered -> final write
+// A permanent failure parks the order in needs_attention with the reason until an operator
+// signals `retry` (after fixing the data) or `cancel`.
+
+export interface OrderShipmentInput {
+  erpConnection: string;
+  orderKey: string;
+  orderNumber: string;
+  carrierConnection: string;
+  carrier: string;
+  routing: ShipmentMappingConfig;
+  /** Days without any tracking update before the order is parked as stalled. */
+  stallDays?: number;
+  /** Carried over by continue-as-new. */
+  resume?: ResumeState;
+}
+
+interface ResumeState {
+  order: ErpOrder;
+  shipment: ShipmentResult;
+  trackingStatus?: string;
+  trackingEventTime?: string;
+}
+
+// Short, frequent calls to ERPs and carriers. Retryable faults back off up to a few minutes;
+// after that the order is parked (needs_attention) rather than retried forever, so an operator sees it.
+const external = proxyActivities<OrderActivities>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
+});
+// Bookkeeping in our own database: retried until it works.
+const local = proxyActivities<OrderActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+const HISTORY_LIMIT = 2000;
+
+export async function orderShipment(input: OrderShipmentInput): Promise<OrderState> {
+  const workflowId = workflowInfo().workflowId;
+  const idempotencyKey = shipmentIdempotencyKey(workflowId);
+  const state: OrderState = {
+    status: input.resume ? 'in_transit' : 'detected',
+    step: input.resume ? 'track' : 'load',
+    erpConnection: input.erpConnection,
+    orderKey: input.orderKey,
+    orderNumber: input.orderNumber,
+    carrierConnection: input.carrierConnection,
+    trackingNumber: input.resume?.shipment.masterTrackingNumber,
+    trackingStatus: input.resume?.trackingStatus,
+    trackingEventTime: input.resume?.trackingEventTime,
+    attempts: 0,
+  };
+  let order: ErpOrder | undefined = input.resume?.order;
+  let shipment: ShipmentResult | undefined = input.resume?.shipment;
+  let retryRequested = false;
+  let cancelRequested: { reason?: string; by?: string } | undefined;
+  const pendingUpdates: TrackingUpdate[] = [];
+
+  setHandler(statusQuery, () => state);
+  setHandler(retrySignal, () => {
+    retryRequested = true;
+  });
+  setHandler(cancelSignal, (args) => {
+    cancelRequested = args ?? {};
+  });
+  setHandler(trackingUpdateSignal, (update) => {
+    pendingUpdates.push(update);
+  });
+
+  const record = async (status: OrderStatus, step: OrderStep, attention?: AttentionReason) => {
+    state.status = status;
+    state.step = step;
+    state.attention = attention;
+    upsertSearchAttributes([
+      { key: SA_STATUS, value: status },
+      ...(state.trackingNumber ? [{ key: SA_TRACKING_NUMBER, value: state.trackingNumber }] : []),
+    ]);
+    await local.recordOrderStatus({
+      workflowId,
+      erpConnection: input.erpConnection,
+      orderKey: input.orderKey,
+      orderNumber: input.orderNumber,
+      status,
+      step,
+      carrier: input.carrier,
+      trackingNumber: state.trackingNumber,
+      reason: attention ? `${attention.kind}: ${attention.message}` : undefined,
+    });
+  };
+
+  /**
+   * Run one step; a permanent failure (or retries exhausted) parks the order until `retry` or
+   * `cancel`. Returns false when the order was cancelled while parked.
+   */
+  const step = async <T>(
+    name: OrderStep,
+    status: OrderStatus,
+    run: () => Promise<T>,
+    opts: { cancellable: boolean } = { cancellable: true },
+  ): Promise<{ value: T } | undefined> => {
+    const stop = () => opts.cancellable && cancelRequested !== undefined;
+    for (;;) {
+      if (stop()) return undefined;
+      if (state.status !== status || state.step !== name) await record(status, name);
+      try {
+        state.attempts++;
+        return { value: await run() };
+      } catch (err) {
+        const attention = attentionFor(name, err);
+        await record('needs_attention', name, attention);
+        retryRequested = false;
+        await condition(() => retryRequested || stop());
+        if (stop()) return undefined;
+      }
+    }
+  };
+
+  upsertSearchAttributes([
+    { key: SA_CONNECTION, value: input.erpConnection },
+    { key: SA_ERP_ORDER_NUMBER, value: input.orderNumber },
+    { key: SA_CARRIER, value: input.carrier },
+  ]);
+
+  if (!shipment) {
+    // 1-2. Load the order and map it into a carrier-neutral ShipmentRequest, validated before any carrier call.
+    const prepared = await step('load', 'detected', async () => {
+      order = await external.erpLoadOrder({ erpConnection: input.erpConnection, orderKey: input.orderKey });
+      const { request, problems } = buildShipmentRequest(order, input.routing, {
+        idempotencyKey,
+        // Workflow time is deterministic; a parked order retried days later ships that day.
+        today: new Date().toISOString().slice(0, 10),
+      });
+      if (problems.length > 0) {
+        throw ApplicationFailure.nonRetryable(
+          problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+          'OrderValidationError',
+          problems,
+        );
+      }
+      return request;
+    });
+    if (!prepared) return await cancel(undefined);
+
+    // 3. Create the shipment and label at the carrier (idempotent on the workflow-derived key).
+    const created = await step('create_shipment', 'creating_shipment', () =>
+      external.carrierCreateShipment({
+        carrierConnection: input.carrierConnection,
+        workflowId,
+        erpConnection: input.erpConnection,
+        orderKey: input.orderKey,
+        request: prepared.value,
+      }),
+    );
+    if (!created) return await cancel(undefined);
+    shipment = created.value;
+    state.trackingNumber = shipment.masterTrackingNumber;
+
+    // 4. Write the tracking number, service and cost back into the ERP.
+    const written = await step('write_tracking', 'writing_tracking', () =>
+      external.erpWriteTracking({
+        erpConnection: input.erpConnection,
+        order: handleOf(order!),
+        tracking: {
+          carrier: input.carrier,
+          trackingNumber: shipment!.masterTrackingNumber,
+          pieceTrackingNumbers: shipment!.pieceTrackingNumbers,
+          serviceType: shipment!.serviceType,
+          shipDate: prepared.value.shipDate,
+          cost: shipment!.cost,
+          labelRef: 'ref' in shipment!.label ? shipment!.label.ref : undefined,
+        },
+      }),
+    );
+    if (!written) return await cancel(shipment);
+    await record('in_transit', 'track');
+  }
+
+  // 5. Track until a final status: updates arrive as signals (tracking sweep, webhooks).
+  const stallMs = (input.stallDays ?? 30) * 24 * 3600 * 1000;
+  for (;;) {
+    const got = await condition(() => pendingUpdates.length > 0 || cancelRequested !== undefined, stallMs);
+    if (cancelRequested) return await cancel(shipment);
+    if (!got) {
+      await record('needs_attention', 'track', {
+        step: 'track',
+        kind: 'stalled',
+        message: `no tracking update for ${input.stallDays ?? 30} days`,
+      });
+      retryRequested = false;
+      await condition(() => retryRequested || cancelRequested !== undefined || pendingUpdates.length > 0);
+      if (cancelRequested) return await cancel(shipment);
+      await record('in_transit', 'track');
+      continue;
+    }
+    // Apply in event-time order; older events than the last applied one are history, not news.
+    pendingUpdates.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+    const updates = pendingUpdates.splice(0);
+    for (const update of updates) {
+      if (state.trackingEventTime && update.eventTime <= state.trackingEventTime) continue;
+      if (update.status === state.trackingStatus) {
+        state.trackingEventTime = update.eventTime;
+        continue;
+      }
+      const wrote = await step('track', 'in_transit', () =>
+        external.erpWriteStatus({
+          erpConnection: input.erpConnection,
+          order: handleOf(order!),
+          status: { status: update.status, at: update.eventTime, description: update.description, trackingNumber: update.trackingNumber },
+        }),
+      );
+      if (!wrote) return await cancel(shipment);
+      state.trackingStatus = update.status;
+      state.trackingEventTime = update.eventTime;
+      if (isFinalStatus(update.status)) {
+        // 6. Final write-back done above; the business record says delivered (or returned/cancelled).
+        await record(update.status === 'delivered' ? 'delivered' : 'cancelled', 'done');
+        await condition(allHandlersFinished);
+        return state;
+      }
+    }
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof orderShipment>({
+        ...input,
+        resume: { order: order!, shipment: shipment!, trackingStatus: state.trackingStatus, trackingEventTime: state.trackingEventTime },
+      });
+    }
+  }
+
+  /** Cancel: void the label if one exists, record it in the ERP, and finish. */
+  async function cancel(existing: ShipmentResult | undefined): Promise<OrderState> {
+    const why = cancelRequested?.reason ?? 'cancelled by operator';
+    if (existing) {
+      // Not cancellable itself: if voiding fails, the order waits in needs_attention for `retry`.
+      await step(
+        'done',
+        'cancelled',
+        () => external.carrierCancelShipment({ carrierConnection: input.carrierConnection, idempotencyKey }),
+        { cancellable: false },
+      );
+    }
+    if (order) {
+      await external
+        .erpWriteStatus({
+          erpConnection: input.erpConnection,
+          order: handleOf(order),
+          status: { status: 'cancelled', at: new Date().toISOString(), description: why, trackingNumber: state.trackingNumber },
+        })
+        .catch(() => undefined); // the cancellation stands even if the ERP note fails; the audit log has it
+    }
+    await record('cancelled', 'done', { step: state.step, kind: 'cancelled', message: why });
+    await condition(allHandlersFinished);
+    return state;
+  }
+}
+
+function handleOf(order: ErpOrder) {
+  return { orderKey: order.orderKey, orderNumber: order.orderNumber, writeBackKeys: order.writeBackKeys };
+}
+
+/** Turn an activity failure into an operator-facing reason. */
+function attentionFor(step: OrderStep, err: unknown): AttentionReason {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const type = cause.type ?? 'Error';
+    const problems = type === 'OrderValidationError' ? (cause.details?.[0] as AttentionReason['problems']) : undefined;
+    const kind =
+      type === 'OrderValidationError'
+        ? 'validation'
+        : /Auth|Forbidden|Permission/.test(type)
+          ? 'permission'
+          : cause.nonRetryable
+            ? step === 'create_shipment'
+              ? 'carrier_rejected'
+              : 'erp_rejected'
+            : step === 'create_shipment'
+              ? 'carrier_unavailable'
+              : 'erp_unavailable';
+    return { step, kind, message: cause.message, problems };
+  }
+  if (cause instanceof TimeoutFailure || cause instanceof CancelledFailure) {
+    return { step, kind: step === 'create_shipment' ? 'carrier_unavailable' : 'erp_unavailable', message: cause.message };
+  }
+  return { step, kind: 'error', message: err instanceof Error ? err.message : String(err) };
+}
