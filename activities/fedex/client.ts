@@ -42,7 +42,7 @@ import {
   toFedexTrackRequests,
   type FoundShipment,
 } from './mapping';
-import type { AccessToken, TokenStore } from './token-store';
+import { TokenLockedOutError, type AccessToken, type TokenStore } from './token-store';
 import type { FedexGrantType } from './wire';
 import type {
   FedexAddressValidationResponse,
@@ -440,7 +440,13 @@ export class FedexClient {
       const current = await tokenStore.getValid(connection);
       if (current && current.expiresAt.getTime() - now.getTime() > TOKEN_MARGIN_MS) return current;
     }
-    return tokenStore.refresh(connection, () => this.fetchToken(), rejected);
+    try {
+      return await tokenStore.refresh(connection, () => this.fetchToken(), rejected);
+    } catch (err) {
+      // Another process was locked out while this one waited for its token.
+      if (err instanceof TokenLockedOutError) throw this.lockoutError(err.until, this.now());
+      throw err;
+    }
   }
 
   private lockoutError(until: Date, now: Date): FedexRateLimitError {

@@ -24,3 +24,17 @@ export interface TokenStore {
   lockedUntil(connection: string): Promise<Date | null>;
   lockUntil(connection: string, until: Date): Promise<void>;
 }
+
+/**
+ * Thrown by `refresh` when the token endpoint has locked the connection out (recorded with
+ * `lockUntil`, possibly by another process): no token request may be sent before `until`.
+ */
+export class TokenLockedOutError extends Error {
+  override readonly name = 'TokenLockedOutError';
+  constructor(
+    readonly connection: string,
+    readonly until: Date,
+  ) {
+    super(`token requests for connection ${connection} are locked out until ${until.toISOString()}`);
+  }
+}

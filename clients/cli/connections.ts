@@ -1,0 +1,142 @@
+// `ml-connector connections test <name>`: ask the real system whether the configured credentials
+// work, and say precisely why not. One tester per system; FedEx's is here, others plug into the map.
+
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { defaultBaseUrl, type Config, type ConnectionConfig, type ConnectionOf, type System } from '../../lib/config';
+import { AuditRepo } from '../../lib/db/repos';
+import type { Database } from '../../lib/db/types';
+import { PostgresWindowLimiter } from '../../lib/ratelimit';
+import { resolveCredential, type Vault } from '../../lib/vault';
+import { fedexRateLimits, type FedexConnectionSettings } from '../../activities/fedex/activities';
+import { FedexClient, type ConnectionTestResult } from '../../activities/fedex/client';
+import { DbTokenStore } from '../../activities/fedex/token-store-db';
+
+export interface TesterContext {
+  name: string;
+  connection: ConnectionConfig;
+  config: Config;
+  db: Kysely<Database>;
+  vault: Vault;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Checks one connection against its system; never throws for an expected failure. */
+export type ConnectionTester = (ctx: TesterContext) => Promise<ConnectionTestResult>;
+
+export interface ConnectionsTestDeps {
+  config: Config;
+  db: Kysely<Database>;
+  vault: Vault;
+  log: Logger;
+  out: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+  /** System -> tester; defaults to CONNECTION_TESTERS. */
+  testers?: Partial<Record<System, ConnectionTester>>;
+  /** Per-request timeout for the FedEx tester (default 10 s). */
+  timeoutMs?: number;
+}
+
+/** Resolve the credential fields a connection names; a missing one is reported, never its value. */
+async function credentials(
+  ctx: TesterContext,
+  fields: readonly string[],
+  optional: readonly string[],
+): Promise<{ values: Record<string, string> } | { problem: string }> {
+  const refs = ctx.connection.credentials as Record<string, string | undefined>;
+  const values: Record<string, string> = {};
+  for (const field of [...fields, ...optional]) {
+    const ref = refs[field];
+    if (!ref) {
+      if (fields.includes(field)) return { problem: `credentials.${field} is not configured` };
+      continue;
+    }
+    try {
+      values[field] = await resolveCredential(ref, { vault: ctx.vault, env: ctx.env });
+    } catch (err) {
+      return { problem: `credentials.${field}: ${(err as Error).message}` };
+    }
+  }
+  return { values };
+}
+
+/** FedEx: a fresh token, then an account-bound rate request (FedexClient.testConnection). */
+export function fedexTester(opts: { timeoutMs?: number } = {}): ConnectionTester {
+  return async (ctx) => {
+    const conn = ctx.connection as ConnectionOf<'fedex'>;
+    const creds = await credentials(ctx, ['clientId', 'clientSecret'], ['childKey', 'childSecret']);
+    if ('problem' in creds) return { ok: false, reason: 'bad_credentials', message: creds.problem };
+    const settings: FedexConnectionSettings = {
+      baseUrl: conn.baseUrl ?? defaultBaseUrl(conn)!,
+      clientId: creds.values.clientId!,
+      clientSecret: creds.values.clientSecret!,
+      childKey: creds.values.childKey,
+      childSecret: creds.values.childSecret,
+      accountNumber: conn.settings.accountNumber,
+    };
+    const tokenStore = new DbTokenStore({ db: ctx.db, vault: ctx.vault, log: ctx.log });
+    // A lockout recorded by a worker (or an earlier test) holds for the CLI too: no request is sent.
+    const locked = await tokenStore.lockedUntil(ctx.name);
+    if (locked && locked.getTime() > Date.now()) {
+      return {
+        ok: false,
+        reason: 'locked_out',
+        message: `FedEx's token endpoint locked this connection out until ${locked.toISOString()}; try again after that`,
+      };
+    }
+    const limitFor = fedexRateLimits(ctx.config.limits.fedex);
+    const audit = new AuditRepo(ctx.db);
+    const client = new FedexClient({
+      connection: ctx.name,
+      ...settings,
+      tokenStore,
+      limiter: new PostgresWindowLimiter(ctx.db, (key) => limitFor(key) ?? { limit: 1, windowMs: 1000 }),
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      authLockoutMs: ctx.config.limits.fedex.lockoutMinutes * 60_000,
+      log: ctx.log,
+      audit: async (entry) => void (await audit.append({ ...entry, actor: 'cli:connections-test' })),
+    });
+    return client.testConnection();
+  };
+}
+
+export const CONNECTION_TESTERS: Partial<Record<System, ConnectionTester>> = {
+  fedex: fedexTester(),
+};
+
+/** Prints one line per result; exit code 0 when the connection works, 1 otherwise. */
+export async function connectionsTestCommand(name: string, deps: ConnectionsTestDeps): Promise<number> {
+  const connection = deps.config.connections[name];
+  if (!connection) {
+    const known = Object.keys(deps.config.connections);
+    deps.out(`FAIL  ${name}: no connection with that name (configured: ${known.join(', ') || 'none'})`);
+    return 1;
+  }
+  const testers = deps.testers ?? (deps.timeoutMs ? { ...CONNECTION_TESTERS, fedex: fedexTester(deps) } : CONNECTION_TESTERS);
+  const tester = testers[connection.system];
+  if (!tester) {
+    deps.out(`FAIL  ${name} (${connection.system}): no connection test exists for ${connection.system} yet`);
+    return 1;
+  }
+  let result: ConnectionTestResult;
+  try {
+    result = await tester({
+      name,
+      connection,
+      config: deps.config,
+      db: deps.db,
+      vault: deps.vault,
+      log: deps.log,
+      env: deps.env ?? process.env,
+    });
+  } catch (err) {
+    result = { ok: false, reason: 'error', message: (err as Error).message };
+  }
+  deps.out(
+    result.ok
+      ? `ok    ${name} (${connection.system}): ${result.message}`
+      : `FAIL  ${name} (${connection.system}): ${result.reason}: ${result.message}`,
+  );
+  return result.ok ? 0 : 1;
+}
