@@ -3,8 +3,8 @@
 # version on PostgreSQL, configured through the same embedded env template, set up by the same
 # deploy/temporal/*.sh scripts the compose one-shot services run. Then a smoke check, the app's
 # `migrate` + `doctor` against it, and the long-running roles (two workers, the HTTP server) probed
-# with the compose healthcheck and stopped with SIGTERM. Everything binds to 127.0.0.1 on free ports, and the
-# server and the databases it created are removed on exit, whatever happens.
+# with the compose healthcheck and stopped with SIGTERM. Everything binds to 127.0.0.1 on free
+# ports, and the processes and databases it created are removed on exit, whatever happens.
 #
 #   scripts/native-topology.sh
 #
