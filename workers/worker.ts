@@ -4,10 +4,11 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities';
+import { PROJECT_ROOT } from '../lib/paths';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 /** The production bundle, written by `ml-connector bundle-workflows` (part of `npm run build`). */
-export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+export const WORKFLOW_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 
 export interface WorkerSetup {
   connection: NativeConnection;

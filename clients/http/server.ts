@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from '../../lib/metrics';
 
-export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => Promise<void> | void;
+/** `params` holds the `:name` segments of the route pattern, URL-decoded. */
+export type Handler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body: Buffer,
+  params: Record<string, string>,
+) => Promise<void> | void;
 
 export interface HealthCheck {
   name: string;
@@ -18,7 +24,7 @@ export interface HttpServerOptions {
   /** Where Temporal's Prometheus exporter listens (127.0.0.1:port); merged into /metrics. */
   temporalMetricsAddress?: string;
   health: HealthCheck[];
-  /** Extra routes, e.g. `POST /webhooks/fedex`, `POST /codec/decode`. Key: "METHOD /path". */
+  /** Extra routes, e.g. `POST /webhooks/fedex`, `GET /api/orders/:connection/:orderKey`. Key: "METHOD /path". */
   routes?: Record<string, Handler>;
   /** Largest request body accepted (webhooks, codec): bigger ones get 413. */
   maxBodyBytes?: number;
@@ -83,22 +89,23 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     ...opts.routes,
   };
 
+  const table = compileRoutes(routes);
   const server = http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const route = `${req.method} ${pathname}`;
-    const handler = routes[route];
-    res.on('finish', () => requests.inc({ route: handler ? route : 'unmatched', status: String(res.statusCode) }));
-    if (!handler) {
-      sendJson(res, 404, { error: `no route ${route}` });
+    const match = matchRoute(table, req.method ?? 'GET', pathname);
+    res.on('finish', () => requests.inc({ route: match?.pattern ?? 'unmatched', status: String(res.statusCode) }));
+    if (!match) {
+      sendJson(res, 404, { error: `no route ${req.method} ${pathname}` });
       return;
     }
+    const { handler, params, pattern: route } = match;
     readBody(req, maxBody)
       .then(async (body) => {
         if (body === undefined) {
           sendJson(res, 413, { error: `request body larger than ${maxBody} bytes` });
           return;
         }
-        await handler(req, res, body);
+        await handler(req, res, body, params);
       })
       .catch((err: Error) => {
         log.error({ route, err: err.message }, 'request failed');
@@ -122,4 +129,48 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         server.closeAllConnections();
       }),
   };
+}
+
+interface CompiledRoute {
+  method: string;
+  pattern: string;
+  segments: string[];
+  handler: Handler;
+}
+
+function compileRoutes(routes: Record<string, Handler>): CompiledRoute[] {
+  return Object.entries(routes).map(([key, handler]) => {
+    const [method, path] = key.split(' ') as [string, string];
+    return { method, pattern: key, segments: path.split('/'), handler };
+  });
+}
+
+/** Exact segments match literally; `:name` matches one non-empty segment. */
+function matchRoute(
+  table: CompiledRoute[],
+  method: string,
+  pathname: string,
+): { handler: Handler; params: Record<string, string>; pattern: string } | undefined {
+  const parts = pathname.split('/');
+  for (const route of table) {
+    if (route.method !== method || route.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < parts.length && ok; i++) {
+      const seg = route.segments[i]!;
+      const part = parts[i]!;
+      if (seg.startsWith(':')) {
+        if (!part) ok = false;
+        else {
+          try {
+            params[seg.slice(1)] = decodeURIComponent(part);
+          } catch {
+            ok = false;
+          }
+        }
+      } else if (seg !== part) ok = false;
+    }
+    if (ok) return { handler: route.handler, params, pattern: route.pattern };
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../paths';
 
 /**
  * Finds the Temporal CLI (`temporal`, which embeds the dev server and Web UI) in the order DESIGN.md
@@ -12,7 +13,7 @@ import path from 'node:path';
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export { PROJECT_ROOT };
 export const TOOLS_DIR = path.join(PROJECT_ROOT, '.tools');
 const CACHED_BIN = path.join(TOOLS_DIR, 'bin', 'temporal');
 const CACHED_STAMP = path.join(TOOLS_DIR, 'temporal.version');
