@@ -4,6 +4,7 @@
 import { isCountryCode } from './countries';
 
 /** Names, alpha-3 codes and common variants, keyed by their folded form (see fold()). */
+// prettier-ignore
 const ALIASES: Readonly<Record<string, string>> = {
   USA: 'US', UNITEDSTATES: 'US', UNITEDSTATESOFAMERICA: 'US', AMERICA: 'US',
   CAN: 'CA', CANADA: 'CA',

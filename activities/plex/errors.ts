@@ -147,7 +147,11 @@ function scopeText(scope: PlexScope): string {
 }
 
 /** Read Plex's `{code, message, errors:[{code, message}]}` body; tolerant of anything else. */
-export function parsePlexErrorBody(text: string): { code?: string; message?: string; errors: PlexErrorDetail[] } {
+export function parsePlexErrorBody(text: string): {
+  code?: string;
+  message?: string;
+  errors: PlexErrorDetail[];
+} {
   const body = parseJson<Record<string, unknown>>(text);
   if (!body || typeof body !== 'object' || Array.isArray(body)) return { errors: [] };
   const errors = Array.isArray(body.errors)
@@ -242,7 +246,10 @@ export function plexErrorFromResponse(
   }
   if (res.status === 400 || res.status === 422) {
     const list = body.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
-    return new PlexValidationError(`${prefix}: Plex rejected the request (${said}${list ? `; ${list}` : ''})`, init);
+    return new PlexValidationError(
+      `${prefix}: Plex rejected the request (${said}${list ? `; ${list}` : ''})`,
+      init,
+    );
   }
   return new PlexValidationError(`${prefix}: unexpected answer (${said})`, init);
 }

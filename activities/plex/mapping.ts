@@ -69,7 +69,8 @@ export function parseReadyState(setting: string | undefined): PlexReadyState {
   const text = (setting ?? '').trim();
   if (text === '') return DEFAULT_READY_STATE;
   const m = /^(?:(order|release|shipper)\s*:)?\s*([^;]+?)\s*(?:;\s*orders\s*=\s*(.+))?$/i.exec(text);
-  if (!m) throw new Error(`readyState "${text}" is not "<status>" or "order|release|shipper:<status>[,<status>]"`);
+  if (!m)
+    throw new Error(`readyState "${text}" is not "<status>" or "order|release|shipper:<status>[,<status>]"`);
   const list = (s: string | undefined) =>
     (s ?? '')
       .split(',')
@@ -85,7 +86,14 @@ export function parseReadyState(setting: string | undefined): PlexReadyState {
 // ------------------------------------------------------------------ releases and versions
 
 /** Release states that hold nothing left to ship (compared case-insensitively). */
-const CLOSED_RELEASE_STATUSES = new Set(['shipped', 'closed', 'canceled', 'cancelled', 'complete', 'completed']);
+const CLOSED_RELEASE_STATUSES = new Set([
+  'shipped',
+  'closed',
+  'canceled',
+  'cancelled',
+  'complete',
+  'completed',
+]);
 
 function same(a: string | null | undefined, b: string | null | undefined): boolean {
   return (a ?? '').trim().toLowerCase() === (b ?? '').trim().toLowerCase();
@@ -167,8 +175,12 @@ export function toAddress(address: PlexCustomerAddress, customer: PlexCustomer):
     ...(address.state?.trim() ? { stateOrProvince: address.state.trim().toUpperCase() } : {}),
     ...(address.zip?.trim() ? { postalCode: address.zip.trim().toUpperCase() } : {}),
     countryCode: normalizeCountry(address.country),
-    ...((address.phone ?? customer.phone)?.trim() ? { phone: (address.phone ?? customer.phone)!.trim() } : {}),
-    ...((address.email ?? customer.email)?.trim() ? { email: (address.email ?? customer.email)!.trim() } : {}),
+    ...((address.phone ?? customer.phone)?.trim()
+      ? { phone: (address.phone ?? customer.phone)!.trim() }
+      : {}),
+    ...((address.email ?? customer.email)?.trim()
+      ? { email: (address.email ?? customer.email)!.trim() }
+      : {}),
   };
 }
 
@@ -224,7 +236,8 @@ export function toErpOrder(p: PlexOrderParts): ErpOrder {
     ...(order.buildingId ? { division: order.buildingId } : {}),
     ...(requestedShipDate ? { requestedShipDate } : {}),
     lines,
-    modifiedAt: plexInstant(order.modifiedDate) ?? plexInstant(order.createdDate) ?? new Date(0).toISOString(),
+    modifiedAt:
+      plexInstant(order.modifiedDate) ?? plexInstant(order.createdDate) ?? new Date(0).toISOString(),
     version: orderVersion(order, p.releases),
     writeBackKeys: {
       orderId: order.id,
@@ -258,7 +271,10 @@ function note(text: string): string {
 }
 
 /** TrackingWriteBack -> the beta shipper PUT body: tracking number, carrier, ship date, freight. */
-export function toShipperTrackingUpdate(wb: TrackingWriteBack, cfg: PlexWriteBackConfig = {}): PlexShipperUpdate {
+export function toShipperTrackingUpdate(
+  wb: TrackingWriteBack,
+  cfg: PlexWriteBackConfig = {},
+): PlexShipperUpdate {
   const carrierId = cfg.carrierIds?.[wb.carrier];
   const pieces = wb.pieceTrackingNumbers.filter((n) => n !== wb.trackingNumber);
   return {

@@ -1,0 +1,174 @@
+// Temporal activities for Plex: thin wrappers over PlexClient. They add the audit trail (one entry
+// per Plex call, tagged with the workflow and order) and turn Plex's typed errors into
+// ApplicationFailures: permission, auth and validation faults are final and carry the operator's
+// message; 429 retries after Plex's wait; outages retry under the workflow's retry policy.
+
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
+import type { AuditRepo } from '../../lib/db/repos';
+import type { PlexClient, WriteBackResult } from './client';
+import { PlexError, PlexRateLimitError } from './errors';
+import { DEFAULT_READY_STATE, type PlexReadyState, type PlexWriteBackConfig } from './mapping';
+
+/** Per-connection choices: what "ready to ship" means and how write-backs map. */
+export interface PlexConnectionSettings {
+  readyState?: PlexReadyState;
+  writeBack?: PlexWriteBackConfig;
+}
+
+export interface PlexActivityDeps {
+  clients: (connection: string) => PlexClient;
+  audit: AuditRepo;
+  log: Logger;
+  /** Defaults: order status "Open", no carrier or status mapping. */
+  settings?: (connection: string) => PlexConnectionSettings;
+}
+
+/** A typed Plex error as Temporal should see it; anything else passes through unchanged. */
+export function plexApplicationFailure(err: unknown): unknown {
+  if (!(err instanceof PlexError)) return err;
+  return ApplicationFailure.create({
+    message: err.message,
+    type: err.type,
+    nonRetryable: !err.retryable,
+    details: [
+      {
+        status: err.status ?? null,
+        code: err.code ?? null,
+        errors: err.details.map((d) => ({ code: d.code, message: d.message })),
+      },
+    ],
+    ...(err instanceof PlexRateLimitError
+      ? { nextRetryDelay: Math.max(1, Math.round(err.retryAfterMs)) }
+      : {}),
+    cause: err,
+  });
+}
+
+function workflowId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.workflowId;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createPlexActivities(deps: PlexActivityDeps) {
+  const settings = (connection: string) => deps.settings?.(connection) ?? {};
+
+  /** The connection's client, auditing every call into the audit table with this run's ids. */
+  function client(connection: string, orderKey?: string): PlexClient {
+    const wf = workflowId();
+    return deps.clients(connection).withAudit(async (entry) => {
+      await deps.audit.append({
+        ...entry,
+        workflowId: wf ?? null,
+        orderKey: orderKey ?? null,
+      });
+    });
+  }
+
+  async function run<T>(action: string, connection: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof PlexError) {
+        deps.log.warn({ action, connection, type: err.type, retryable: err.retryable }, err.message);
+      }
+      throw plexApplicationFailure(err);
+    }
+  }
+
+  return {
+    /** Orders ready to ship whose state changed in [since, until] (the caller's watermark minus overlap). */
+    async plexDetectReadyOrders(input: {
+      connection: string;
+      since: Date | string;
+      until: Date | string;
+    }): Promise<ReadyOrderRef[]> {
+      return run('plexDetectReadyOrders', input.connection, () =>
+        client(input.connection).detectReadyOrders({
+          since: input.since,
+          until: input.until,
+          readyState: settings(input.connection).readyState ?? DEFAULT_READY_STATE,
+        }),
+      );
+    },
+
+    /** The order with lines, quantities, customer, ship-to and weights, as the canonical ErpOrder. */
+    async plexLoadOrder(input: { connection: string; orderKey: string }): Promise<ErpOrder> {
+      return run('plexLoadOrder', input.connection, () =>
+        client(input.connection, input.orderKey).loadOrder(input.orderKey),
+      );
+    },
+
+    /** Tracking number, carrier, ship date and freight onto the order's customer shipper. */
+    async plexWriteTracking(input: {
+      connection: string;
+      orderKey: string;
+      writeBackKeys: Record<string, string>;
+      tracking: TrackingWriteBack;
+    }): Promise<WriteBackResult> {
+      return run('plexWriteTracking', input.connection, () =>
+        client(input.connection, input.orderKey).writeTracking(
+          input.writeBackKeys,
+          input.tracking,
+          settings(input.connection).writeBack,
+        ),
+      );
+    },
+
+    /** A lifecycle change (delivery progress, parking, cancellation) onto the customer shipper. */
+    async plexWriteStatus(input: {
+      connection: string;
+      orderKey: string;
+      writeBackKeys: Record<string, string>;
+      status: StatusWriteBack;
+    }): Promise<WriteBackResult> {
+      return run('plexWriteStatus', input.connection, () =>
+        client(input.connection, input.orderKey).writeStatus(
+          input.writeBackKeys,
+          input.status,
+          settings(input.connection).writeBack,
+        ),
+      );
+    },
+  };
+}
+
+export type PlexActivities = ReturnType<typeof createPlexActivities>;
+
+/**
+ * The Plex activities for one connection in the shape the order lifecycle's ERP port expects
+ * (detect, load, write tracking, write status).
+ */
+export function plexErpPort(activities: PlexActivities, connection: string) {
+  return {
+    detectReadyOrders: (window: { since: Date; until: Date }) =>
+      activities.plexDetectReadyOrders({ connection, ...window }),
+    loadOrder: (orderKey: string) => activities.plexLoadOrder({ connection, orderKey }),
+    writeTracking: async (
+      order: Pick<ErpOrder, 'orderKey' | 'writeBackKeys'>,
+      tracking: TrackingWriteBack,
+    ): Promise<void> => {
+      await activities.plexWriteTracking({
+        connection,
+        orderKey: order.orderKey,
+        writeBackKeys: order.writeBackKeys,
+        tracking,
+      });
+    },
+    writeStatus: async (
+      order: Pick<ErpOrder, 'orderKey' | 'writeBackKeys'>,
+      status: StatusWriteBack,
+    ): Promise<void> => {
+      await activities.plexWriteStatus({
+        connection,
+        orderKey: order.orderKey,
+        writeBackKeys: order.writeBackKeys,
+        status,
+      });
+    },
+  };
+}

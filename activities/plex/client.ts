@@ -1,0 +1,843 @@
+// Plex Connect REST client: key header (+ tenant / PCN), the 200 calls/minute limit through the
+// injected limiter, 429 back-off, typed errors, one audit entry per call. Plain TypeScript (no
+// Temporal): activities wrap it, and the CLI's `connections test` uses it.
+
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
+import { httpRequest, HttpTransportError, parseJson, type HttpResponse } from '../../lib/http';
+import { registerSecret } from '../../lib/logger';
+import type { RateLimit, RateLimiter } from '../../lib/ratelimit';
+import {
+  PlexAuthError,
+  PlexError,
+  PlexForbiddenError,
+  PlexNotFoundError,
+  PlexRateLimitError,
+  PlexUnavailableError,
+  PlexValidationError,
+  plexErrorFromResponse,
+  plexPermissionProblem,
+  plexProductFor,
+  type PlexScope,
+} from './errors';
+import {
+  DEFAULT_READY_STATE,
+  formatPlexDate,
+  openReleases,
+  orderVersion,
+  plexInstant,
+  statusIn,
+  toErpOrder,
+  toShipperStatusUpdate,
+  toShipperTrackingUpdate,
+  type PlexReadyState,
+  type PlexWriteBackConfig,
+} from './mapping';
+import type {
+  PlexCustomer,
+  PlexCustomerAddress,
+  PlexCustomerShipper,
+  PlexCustomerShipperLine,
+  PlexOrder,
+  PlexOrderLine,
+  PlexPart,
+  PlexPartRecord,
+  PlexPartShippingDetails,
+  PlexRelease,
+  PlexShipperUpdate,
+  PlexTenant,
+} from './wire';
+
+/** One row for the audit log: what was called and how it went. Never bodies, never headers. */
+export interface PlexAuditEntry {
+  actor: string;
+  action: string;
+  outcome: 'ok' | 'error';
+  connection: string;
+  system: 'plex';
+  httpMethod: string;
+  httpPath: string;
+  httpStatus?: number;
+  durationMs: number;
+  details: Record<string, unknown>;
+}
+
+export type PlexAuditSink = (entry: PlexAuditEntry) => Promise<void>;
+
+export interface PlexClientOptions {
+  /** Connection name from the config. */
+  connection: string;
+  /** https://connect.plex.com, https://test.connect.plex.com, or a simulator. */
+  baseUrl: string;
+  /** Developer Portal Consumer Key, sent as X-Plex-Connect-Api-Key. */
+  apiKey: string;
+  /** Tenant UUID (X-Plex-Connect-Tenant-Id), to act on another tenant than the key's default. */
+  tenantId?: string;
+  /** PCN (X-Plex-Connect-Customer-Id), the alternative to tenantId. */
+  customerId?: string;
+  limiter: RateLimiter;
+  timeoutMs: number;
+  log: Logger;
+  audit?: PlexAuditSink;
+  /** 429s answered by waiting and sending again before the error surfaces (default 2). */
+  rateLimitRetries?: number;
+  /** A 429 asking for a longer wait than this surfaces at once (default 65 s). */
+  maxInlineWaitMs?: number;
+  now?: () => Date;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch;
+}
+
+export type PlexConnectionTestReason =
+  | 'ok'
+  | 'bad_key'
+  | 'tenant_denied'
+  | 'not_subscribed'
+  | 'forbidden'
+  | 'unreachable'
+  | 'rate_limited'
+  | 'error';
+
+export interface PlexConnectionTestResult {
+  ok: boolean;
+  reason: PlexConnectionTestReason;
+  message: string;
+}
+
+export interface ListOrdersQuery {
+  modifiedBegin?: Date | string;
+  modifiedEnd?: Date | string;
+  status?: string[];
+  customerId?: string;
+}
+
+export interface ListReleasesQuery {
+  orderLineIds?: string[];
+  status?: string;
+  modifiedBegin?: Date | string;
+  modifiedEnd?: Date | string;
+}
+
+export interface ListShippersQuery {
+  customerId?: string;
+  customerAddressId?: string;
+  status?: string;
+  trackingNumber?: string;
+  shipperNumber?: string;
+  modifiedBegin?: Date | string;
+  modifiedEnd?: Date | string;
+}
+
+export interface DetectQuery {
+  /** The caller's watermark minus its overlap. */
+  since: Date | string;
+  until: Date | string;
+  readyState?: PlexReadyState;
+}
+
+export interface WriteBackResult {
+  shipperId: string;
+  /** False when Plex already held exactly this (a retried write). */
+  written: boolean;
+}
+
+/** The documented limit: "most of the APIs ... are limited to 200 calls per minute" (per key). */
+export function plexRateLimit(callsPerMinute = 200): RateLimit {
+  return { limit: callsPerMinute, windowMs: 60_000 };
+}
+
+/** Limiter key: per API key (hashed), so connections sharing a key share its limit. */
+export function plexLimitKey(apiKey: string): string {
+  return `plex:${createHash('sha256').update(apiKey).digest('hex').slice(0, 16)}`;
+}
+
+/** Ids per request for list filters that repeat a key, keeping URLs far below common limits. */
+const IDS_PER_REQUEST = 40;
+
+type Query = Array<[string, string]>;
+type Method = 'GET' | 'PUT';
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function unique(items: Array<string | null | undefined>): string[] {
+  return [...new Set(items.filter((x): x is string => typeof x === 'string' && x !== ''))];
+}
+
+function dateRange(query: Query, name: string, begin?: Date | string, end?: Date | string): void {
+  if (begin !== undefined) query.push([`${name}Begin`, formatPlexDate(begin, 'floor')]);
+  if (end !== undefined) query.push([`${name}End`, formatPlexDate(end, 'ceil')]);
+}
+
+export class PlexClient {
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly opts: PlexClientOptions) {
+    this.log = opts.log.child({ component: 'plex-client', connection: opts.connection });
+    this.now = opts.now ?? (() => new Date());
+    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    registerSecret(opts.apiKey);
+  }
+
+  get connection(): string {
+    return this.opts.connection;
+  }
+
+  /** The same client with another audit sink (activities add workflow and order ids). */
+  withAudit(audit: PlexAuditSink): PlexClient {
+    return new PlexClient({ ...this.opts, audit });
+  }
+
+  private get scope(): PlexScope {
+    return { tenantId: this.opts.tenantId, customerId: this.opts.customerId };
+  }
+
+  // ------------------------------------------------------------ reads
+
+  /** Orders modified in [modifiedBegin, modifiedEnd] (the spec's `modifiedByDate*` filter names). */
+  async listOrders(q: ListOrdersQuery): Promise<PlexOrder[]> {
+    const query: Query = [];
+    dateRange(query, 'modifiedByDate', q.modifiedBegin, q.modifiedEnd);
+    for (const s of q.status ?? []) query.push(['status', s]);
+    if (q.customerId) query.push(['customerId', q.customerId]);
+    return this.list<PlexOrder>('listOrders', '/sales/v1/orders', query);
+  }
+
+  async getOrder(id: string): Promise<PlexOrder> {
+    return this.get<PlexOrder>('getOrder', `/sales/v1/orders/${enc(id)}`, `sales order ${id}`);
+  }
+
+  async getOrderLines(orderId: string): Promise<PlexOrderLine[]> {
+    return this.list<PlexOrderLine>(
+      'getOrderLines',
+      `/sales/v1/orders/${enc(orderId)}/lines`,
+      [],
+      `lines of sales order ${orderId}`,
+    );
+  }
+
+  /** Releases by line ids (repeated `orderLineIds`), status and modified date. */
+  async listReleases(q: ListReleasesQuery): Promise<PlexRelease[]> {
+    const base: Query = [];
+    if (q.status) base.push(['status', q.status]);
+    dateRange(base, 'modifiedDate', q.modifiedBegin, q.modifiedEnd);
+    if (!q.orderLineIds) return this.list<PlexRelease>('listReleases', '/sales/v1/releases', base);
+    const ids = unique(q.orderLineIds);
+    const out: PlexRelease[] = [];
+    for (const batch of chunks(ids, IDS_PER_REQUEST)) {
+      const query: Query = [...base, ...batch.map((id): [string, string] => ['orderLineIds', id])];
+      out.push(...(await this.list<PlexRelease>('listReleases', '/sales/v1/releases', query)));
+    }
+    return out;
+  }
+
+  async getRelease(id: string): Promise<PlexRelease | undefined> {
+    const list = await this.list<PlexRelease>('getRelease', '/sales/v1/releases', [['id', id]]);
+    return list.find((r) => r.id === id);
+  }
+
+  async getCustomer(id: string): Promise<PlexCustomer> {
+    return this.get<PlexCustomer>('getCustomer', `/mdm/v1/customers/${enc(id)}`, `customer ${id}`);
+  }
+
+  async getCustomerAddress(customerId: string, addressId: string): Promise<PlexCustomerAddress> {
+    return this.get<PlexCustomerAddress>(
+      'getCustomerAddress',
+      `/mdm/v1/customers/${enc(customerId)}/addresses/${enc(addressId)}`,
+      `address ${addressId} of customer ${customerId}`,
+    );
+  }
+
+  /**
+   * Parts by id with their piece weight. The part master has no weight field; the spec keeps it in
+   * the part's shipping details (`partPieceWeight` + `weightUnit`), read once per part. A part
+   * without shipping details (404) simply has no weight, which the validation reports.
+   */
+  async getParts(ids: string[]): Promise<PlexPart[]> {
+    const wanted = unique(ids);
+    const records: PlexPartRecord[] = [];
+    for (const batch of chunks(wanted, IDS_PER_REQUEST)) {
+      const query = batch.map((id): [string, string] => ['id', id]);
+      records.push(...(await this.list<PlexPartRecord>('getParts', '/mdm/v1/parts', query)));
+    }
+    const parts: PlexPart[] = [];
+    for (const record of records.filter((r) => wanted.includes(r.id))) {
+      let details: PlexPartShippingDetails | undefined;
+      try {
+        details = await this.get<PlexPartShippingDetails>(
+          'getPartShippingDetails',
+          `/shipping/v1-beta1/inventory/parts/${enc(record.id)}/shipping-details`,
+          `shipping details of part ${record.number ?? record.id}`,
+        );
+      } catch (err) {
+        if (!(err instanceof PlexNotFoundError)) throw err;
+      }
+      const value = details?.partPieceWeight;
+      const unit = details?.weightUnit;
+      parts.push({
+        ...record,
+        ...(typeof value === 'number' && unit ? { pieceWeight: { value, unit } } : {}),
+      });
+    }
+    return parts;
+  }
+
+  async listCustomerShippers(q: ListShippersQuery = {}): Promise<PlexCustomerShipper[]> {
+    const query: Query = [];
+    if (q.customerId) query.push(['customerId', q.customerId]);
+    if (q.customerAddressId) query.push(['customerAddressId', q.customerAddressId]);
+    if (q.status) query.push(['status', q.status]);
+    if (q.trackingNumber) query.push(['trackingNumber', q.trackingNumber]);
+    if (q.shipperNumber) query.push(['shipperNumber', q.shipperNumber]);
+    dateRange(query, 'modifiedDate', q.modifiedBegin, q.modifiedEnd);
+    return this.list<PlexCustomerShipper>('listCustomerShippers', '/shipping/v1/customer-shippers', query);
+  }
+
+  async getCustomerShipper(id: string): Promise<PlexCustomerShipper> {
+    return this.get<PlexCustomerShipper>(
+      'getCustomerShipper',
+      `/shipping/v1/customer-shippers/${enc(id)}`,
+      `customer shipper ${id}`,
+    );
+  }
+
+  async getCustomerShipperLines(shipperId: string): Promise<PlexCustomerShipperLine[]> {
+    return this.list<PlexCustomerShipperLine>(
+      'getCustomerShipperLines',
+      `/shipping/v1/customer-shippers/${enc(shipperId)}/lines`,
+      [],
+      `lines of customer shipper ${shipperId}`,
+    );
+  }
+
+  async listTenants(): Promise<PlexTenant[]> {
+    return this.list<PlexTenant>('listTenants', '/mdm/v1/tenants', []);
+  }
+
+  // ------------------------------------------------------------ writes
+
+  /** The beta PUT. Only the given fields are sent; the answer is the shipper as Plex now holds it. */
+  async updateCustomerShipper(
+    id: string,
+    patch: PlexShipperUpdate,
+  ): Promise<PlexCustomerShipper | undefined> {
+    const path = `/shipping/v1-beta1/customer-shippers/${enc(id)}`;
+    return this.call<PlexCustomerShipper | undefined>('updateCustomerShipper', 'PUT', path, [], {
+      json: patch,
+      subject: `customer shipper ${id}`,
+      allowEmpty: true,
+    });
+  }
+
+  // ------------------------------------------------------------ detection
+
+  /**
+   * Orders in the connection's ready state whose relevant record changed in [since, until], sorted
+   * by modifiedAt. An order whose lines show no releases at all is still returned, so loading it
+   * reports the permission problem instead of the order silently never shipping.
+   */
+  async detectReadyOrders(q: DetectQuery): Promise<ReadyOrderRef[]> {
+    const state = q.readyState ?? DEFAULT_READY_STATE;
+    const found = new Map<string, { order: PlexOrder; modifiedAt: string }>();
+    const note = (order: PlexOrder, stamp?: string | null) => {
+      const at = [plexInstant(order.modifiedDate), plexInstant(stamp)].filter((x): x is string => !!x).sort();
+      const modifiedAt = at[at.length - 1] ?? formatPlexDate(q.until);
+      const prior = found.get(order.id);
+      if (!prior || prior.modifiedAt < modifiedAt) found.set(order.id, { order, modifiedAt });
+    };
+
+    if (state.kind === 'order') {
+      const orders = await this.listOrders({
+        modifiedBegin: q.since,
+        modifiedEnd: q.until,
+        status: state.statuses,
+      });
+      // Filter again: Plex ignores filters it does not know, so never trust a filter blindly.
+      for (const o of orders) if (statusIn(o.status, state.statuses)) note(o);
+    } else if (state.kind === 'release') {
+      const releases: PlexRelease[] = [];
+      for (const status of state.statuses) {
+        releases.push(...(await this.listReleases({ status, modifiedBegin: q.since, modifiedEnd: q.until })));
+      }
+      const lineIds = unique(
+        releases.filter((r) => statusIn(r.status, state.statuses)).map((r) => r.orderLineId),
+      );
+      const owners = await this.ordersOwningLines(lineIds, state.orderStatuses);
+      for (const r of releases) {
+        const order = r.orderLineId ? owners.get(r.orderLineId) : undefined;
+        if (order) note(order, r.modifiedDate);
+      }
+    } else {
+      for (const status of state.statuses) {
+        const shippers = await this.listCustomerShippers({
+          status,
+          modifiedBegin: q.since,
+          modifiedEnd: q.until,
+        });
+        for (const s of shippers.filter((x) => statusIn(x.status, state.statuses) && !x.trackingNumber)) {
+          const lines = await this.getCustomerShipperLines(s.id);
+          const lineIds: string[] = [];
+          for (const releaseId of unique(lines.map((l) => l.releaseId))) {
+            const release = await this.getRelease(releaseId);
+            if (release?.orderLineId) lineIds.push(release.orderLineId);
+          }
+          const owners = await this.ordersOwningLines(
+            lineIds,
+            state.orderStatuses,
+            s.customerId ?? undefined,
+          );
+          for (const order of new Set(owners.values())) note(order, s.modifiedDate);
+        }
+      }
+    }
+
+    const refs: ReadyOrderRef[] = [];
+    for (const { order, modifiedAt } of found.values()) {
+      const lines = (await this.getOrderLines(order.id)).filter((l) => l.active !== false);
+      if (lines.length === 0) continue;
+      const releases = await this.listReleases({ orderLineIds: lines.map((l) => l.id) });
+      // Releases that all shipped: nothing to do. No releases at all: let the load say why.
+      if (releases.length > 0 && openReleases(releases).length === 0) continue;
+      refs.push({
+        orderKey: order.id,
+        orderNumber: order.orderNumber ?? order.id,
+        modifiedAt,
+        version: orderVersion(order, releases),
+      });
+    }
+    return refs.sort(
+      (a, b) => a.modifiedAt.localeCompare(b.modifiedAt) || a.orderKey.localeCompare(b.orderKey),
+    );
+  }
+
+  /**
+   * Which order each line belongs to. Plex has no line-to-order lookup, so this reads the lines of
+   * the orders in `orderStatuses` (of one customer when known) until every line is placed.
+   */
+  private async ordersOwningLines(
+    lineIds: string[],
+    orderStatuses: string[],
+    customerId?: string,
+  ): Promise<Map<string, PlexOrder>> {
+    const owners = new Map<string, PlexOrder>();
+    const missing = new Set(lineIds);
+    if (missing.size === 0) return owners;
+    // No date filter: a ready release can belong to an order untouched for months.
+    const candidates = await this.listOrders({
+      status: orderStatuses,
+      ...(customerId ? { customerId } : {}),
+    });
+    for (const order of candidates) {
+      if (missing.size === 0) break;
+      if (!statusIn(order.status, orderStatuses)) continue;
+      for (const line of await this.getOrderLines(order.id)) {
+        if (missing.delete(line.id)) owners.set(line.id, order);
+      }
+    }
+    return owners;
+  }
+
+  // ------------------------------------------------------------ load and write back
+
+  /**
+   * Everything the shipment needs: order, lines, releases, customer, ship-to, parts and the customer
+   * shipper to write back to. Empty answers where data must exist become PlexPermissionProblem.
+   */
+  async loadOrder(orderId: string): Promise<ErpOrder> {
+    const order = await this.getOrder(orderId);
+    const label = `sales order ${order.orderNumber ?? order.id}`;
+    const lines = (await this.getOrderLines(order.id)).filter((l) => l.active !== false);
+    if (lines.length === 0) {
+      throw plexPermissionProblem({
+        operation: 'loadOrder',
+        path: `/sales/v1/orders/${order.id}/lines`,
+        scope: this.scope,
+        finding: `${label} has no active lines`,
+      });
+    }
+    const releases = await this.listReleases({ orderLineIds: lines.map((l) => l.id) });
+    if (releases.length === 0) {
+      throw plexPermissionProblem({
+        operation: 'loadOrder',
+        path: '/sales/v1/releases',
+        scope: this.scope,
+        finding: `${label} has ${lines.length} line(s) but Plex returned no releases for them`,
+      });
+    }
+    if (!order.customerId) {
+      throw new PlexValidationError(`Plex loadOrder: ${label} names no customer; set its customer in Plex`);
+    }
+    const customer = await this.expect('customer', order.customerId, label, () =>
+      this.getCustomer(order.customerId!),
+    );
+    const open = openReleases(releases);
+    const shipToId = order.shipToAddressId ?? open[0]?.shipToAddressId ?? releases[0]?.shipToAddressId;
+    if (!shipToId) {
+      throw new PlexValidationError(`Plex loadOrder: ${label} has no ship-to address; set one in Plex`);
+    }
+    const shipTo = await this.expect('ship-to address', shipToId, label, () =>
+      this.getCustomerAddress(customer.id, shipToId),
+    );
+    const partIds = unique(lines.map((l) => l.partId));
+    const parts = await this.getParts(partIds);
+    const unseen = partIds.filter((id) => !parts.some((p) => p.id === id));
+    if (unseen.length > 0) {
+      throw plexPermissionProblem({
+        operation: 'loadOrder',
+        path: '/mdm/v1/parts',
+        scope: this.scope,
+        finding: `${label} uses part(s) ${unseen.join(', ')} that Plex did not return`,
+      });
+    }
+    const shipper = await this.findShipper(order, customer.id, shipToId, releases);
+    return toErpOrder({
+      connection: this.opts.connection,
+      order,
+      lines,
+      releases,
+      customer,
+      shipTo,
+      parts,
+      shipper,
+    });
+  }
+
+  /**
+   * The customer shipper for an order: among the customer's shippers to this address, the one whose
+   * lines carry the order's releases; failing that, the only one without a tracking number.
+   */
+  async findShipper(
+    order: PlexOrder,
+    customerId: string,
+    shipToAddressId: string,
+    releases: PlexRelease[],
+  ): Promise<PlexCustomerShipper | undefined> {
+    const candidates = (
+      await this.listCustomerShippers({ customerId, customerAddressId: shipToAddressId })
+    ).filter(
+      (s) =>
+        (!s.customerId || s.customerId === customerId) &&
+        (!s.customerAddressId || s.customerAddressId === shipToAddressId),
+    );
+    const releaseIds = new Set(releases.map((r) => r.id));
+    for (const shipper of candidates) {
+      const lines = await this.getCustomerShipperLines(shipper.id);
+      if (lines.some((l) => l.releaseId && releaseIds.has(l.releaseId))) return shipper;
+    }
+    const untracked = candidates.filter((s) => !s.trackingNumber);
+    if (untracked.length === 1) return untracked[0];
+    this.log.info(
+      { orderId: order.id, candidates: candidates.length },
+      'no customer shipper matches the order; write-back will look again',
+    );
+    return undefined;
+  }
+
+  /** Write the tracking number (and carrier, ship date, freight) to the order's customer shipper. */
+  async writeTracking(
+    keys: Record<string, string>,
+    wb: TrackingWriteBack,
+    cfg: PlexWriteBackConfig = {},
+  ): Promise<WriteBackResult> {
+    const shipperId = await this.shipperIdFor(keys);
+    const current = await this.getCustomerShipper(shipperId);
+    if (current.trackingNumber === wb.trackingNumber) return { shipperId, written: false };
+    if (current.trackingNumber) {
+      this.log.warn(
+        { shipperId, previous: current.trackingNumber },
+        'customer shipper already had another tracking number; replacing it',
+      );
+    }
+    await this.updateCustomerShipper(shipperId, toShipperTrackingUpdate(wb, cfg));
+    return { shipperId, written: true };
+  }
+
+  /** Record a lifecycle change on the customer shipper (note, delivery date, mapped status). */
+  async writeStatus(
+    keys: Record<string, string>,
+    wb: StatusWriteBack,
+    cfg: PlexWriteBackConfig = {},
+  ): Promise<WriteBackResult> {
+    const shipperId = await this.shipperIdFor(keys);
+    await this.updateCustomerShipper(shipperId, toShipperStatusUpdate(wb, cfg));
+    return { shipperId, written: true };
+  }
+
+  private async shipperIdFor(keys: Record<string, string>): Promise<string> {
+    if (keys.shipperId) return keys.shipperId;
+    const orderId = keys.orderId;
+    if (orderId && keys.customerId && keys.shipToAddressId) {
+      const order = await this.getOrder(orderId);
+      const lines = await this.getOrderLines(orderId);
+      const releases = lines.length ? await this.listReleases({ orderLineIds: lines.map((l) => l.id) }) : [];
+      const shipper = await this.findShipper(order, keys.customerId, keys.shipToAddressId, releases);
+      if (shipper) return shipper.id;
+    }
+    throw new PlexNotFoundError(
+      `Plex write-back: no customer shipper found for sales order ${orderId ?? '(unknown)'}; ` +
+        'create a customer shipper for the order in Plex (or grant the app the "Customer Shippers API" ' +
+        'product if one exists), then retry',
+    );
+  }
+
+  /** A record the order names must exist: a 404 becomes a permission problem naming the grant. */
+  private async expect<T>(what: string, id: string, label: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof PlexNotFoundError)) throw err;
+      throw plexPermissionProblem({
+        operation: 'loadOrder',
+        path: what === 'customer' ? '/mdm/v1/customers' : '/mdm/v1/customers/addresses',
+        scope: this.scope,
+        finding: `${label} names ${what} ${id}, but Plex answered 404 for it`,
+      });
+    }
+  }
+
+  // ------------------------------------------------------------ connection test
+
+  /**
+   * Authenticate and read from each API product the connector uses; say precisely what is wrong:
+   * a refused key, a tenant the key may not use, an unsubscribed product, a 403, or no answer.
+   */
+  async testConnection(): Promise<PlexConnectionTestResult> {
+    const end = this.now();
+    const begin = new Date(end.getTime() - 60 * 60 * 1000);
+    const probes: Array<[string, () => Promise<unknown>]> = [
+      ['/sales/v1/orders', () => this.listOrders({ modifiedBegin: begin, modifiedEnd: end })],
+      ['/sales/v1/releases', () => this.listReleases({ modifiedBegin: begin, modifiedEnd: end })],
+      [
+        '/mdm/v1/customers',
+        () => this.list('testConnection', '/mdm/v1/customers', [['code', '~ml-connector-test~']]),
+      ],
+      [
+        '/shipping/v1/customer-shippers',
+        () => this.listCustomerShippers({ modifiedBegin: begin, modifiedEnd: end }),
+      ],
+    ];
+    let first = true;
+    for (const [path, probe] of probes) {
+      try {
+        await probe();
+      } catch (err) {
+        return this.testFailure(err, path, first);
+      }
+      first = false;
+    }
+    const who = this.opts.tenantId
+      ? `tenant ${this.opts.tenantId}`
+      : this.opts.customerId
+        ? `PCN ${this.opts.customerId}`
+        : "the key's default tenant";
+    return {
+      ok: true,
+      reason: 'ok',
+      message: `key accepted for ${who}; sales orders, releases, customers and customer shippers are readable`,
+    };
+  }
+
+  private async testFailure(err: unknown, path: string, first: boolean): Promise<PlexConnectionTestResult> {
+    const { product } = plexProductFor(path);
+    if (err instanceof PlexUnavailableError && err.transport) {
+      return {
+        ok: false,
+        reason: 'unreachable',
+        message: `cannot reach ${this.opts.baseUrl}: ${err.message}`,
+      };
+    }
+    if (err instanceof PlexRateLimitError) return { ok: false, reason: 'rate_limited', message: err.message };
+    if (err instanceof PlexForbiddenError) return { ok: false, reason: 'forbidden', message: err.message };
+    if (err instanceof PlexAuthError && first) {
+      if ((this.opts.tenantId || this.opts.customerId) && (await this.keyWorksWithoutTenant())) {
+        const which = this.opts.tenantId ? `tenant ${this.opts.tenantId}` : `PCN ${this.opts.customerId}`;
+        return {
+          ok: false,
+          reason: 'tenant_denied',
+          message: `the key is valid but may not act on ${which}: grant the app's key access to ${which} in Plex`,
+        };
+      }
+      return {
+        ok: false,
+        reason: 'bad_key',
+        message: `Plex refused the Consumer Key (REQUEST_NOT_AUTHENTICATED): check the key in the Developer Portal (keys can expire) and that the app is subscribed to the "${product}" API product`,
+      };
+    }
+    if (err instanceof PlexAuthError || (err instanceof PlexNotFoundError && !first)) {
+      return {
+        ok: false,
+        reason: 'not_subscribed',
+        message: `the key works, but ${path} answered ${err.status ?? 'an error'}: subscribe the app to the "${product}" API product in the Plex Developer Portal`,
+      };
+    }
+    return { ok: false, reason: 'error', message: (err as Error).message };
+  }
+
+  /** Whether the key authenticates against its default tenant (tells a bad key from a denied tenant). */
+  private async keyWorksWithoutTenant(): Promise<boolean> {
+    const plain = new PlexClient({ ...this.opts, tenantId: undefined, customerId: undefined });
+    const end = this.now();
+    try {
+      await plain.listOrders({ modifiedBegin: new Date(end.getTime() - 60_000), modifiedEnd: end });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------ plumbing
+
+  private url(path: string, query: Query): string {
+    const base = `${this.opts.baseUrl.replace(/\/+$/, '')}${path}`;
+    return query.length ? `${base}?${new URLSearchParams(query).toString()}` : base;
+  }
+
+  private headers(): Record<string, string> {
+    return {
+      'X-Plex-Connect-Api-Key': this.opts.apiKey,
+      ...(this.opts.tenantId ? { 'X-Plex-Connect-Tenant-Id': this.opts.tenantId } : {}),
+      ...(this.opts.customerId ? { 'X-Plex-Connect-Customer-Id': this.opts.customerId } : {}),
+    };
+  }
+
+  private async list<T>(operation: string, path: string, query: Query, subject?: string): Promise<T[]> {
+    const body = await this.call<unknown>(operation, 'GET', path, query, { subject });
+    if (!Array.isArray(body)) {
+      throw new PlexUnavailableError(`Plex ${operation}: ${path} did not answer with a JSON array`);
+    }
+    return body as T[];
+  }
+
+  private async get<T>(operation: string, path: string, subject: string): Promise<T> {
+    const body = await this.call<unknown>(operation, 'GET', path, [], { subject });
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      throw new PlexUnavailableError(`Plex ${operation}: ${path} did not answer with a JSON object`);
+    }
+    return body as T;
+  }
+
+  private async audit(entry: Omit<PlexAuditEntry, 'actor' | 'system' | 'connection'>): Promise<void> {
+    if (!this.opts.audit) return;
+    try {
+      await this.opts.audit({
+        actor: 'plex-client',
+        system: 'plex',
+        connection: this.opts.connection,
+        ...entry,
+      });
+    } catch (err) {
+      // A broken audit sink must not change the call's own outcome.
+      this.log.warn({ err: (err as Error).message, action: entry.action }, 'audit write failed');
+    }
+  }
+
+  private async send(method: Method, url: string, json: unknown): Promise<HttpResponse> {
+    await this.opts.limiter.acquire(plexLimitKey(this.opts.apiKey));
+    return httpRequest(
+      {
+        method,
+        url,
+        headers: this.headers(),
+        ...(json !== undefined ? { json } : {}),
+        timeoutMs: this.opts.timeoutMs,
+      },
+      { log: this.log, fetch: this.opts.fetch },
+    );
+  }
+
+  private async call<T>(
+    operation: string,
+    method: Method,
+    path: string,
+    query: Query,
+    options: { json?: unknown; subject?: string; allowEmpty?: boolean },
+  ): Promise<T> {
+    const action = `plex.${operation}`;
+    const url = this.url(path, query);
+    const retries = this.opts.rateLimitRetries ?? 2;
+    const maxWait = this.opts.maxInlineWaitMs ?? 65_000;
+    const started = this.now().getTime();
+    let res: HttpResponse;
+    let error: PlexError | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await this.send(method, url, options.json);
+      } catch (err) {
+        const e =
+          err instanceof HttpTransportError
+            ? new PlexUnavailableError(`Plex ${operation}: ${err.message}`, {}, err.kind)
+            : (err as Error);
+        await this.audit({
+          action,
+          outcome: 'error',
+          httpMethod: method,
+          httpPath: path,
+          durationMs: this.now().getTime() - started,
+          details: { error: e.message, ...(e instanceof PlexError ? { type: e.type } : {}) },
+        });
+        throw e;
+      }
+      error =
+        res.status >= 200 && res.status < 300
+          ? undefined
+          : plexErrorFromResponse(res, {
+              operation,
+              method,
+              path,
+              scope: this.scope,
+              nowMs: this.now().getTime(),
+              random: this.opts.random,
+              subject: options.subject,
+            });
+      if (!(error instanceof PlexRateLimitError) || attempt >= retries || error.retryAfterMs > maxWait) break;
+      // Documented limit reached anyway (another process, another tool on the same key): wait it out.
+      await this.audit({
+        action,
+        outcome: 'error',
+        httpMethod: method,
+        httpPath: path,
+        httpStatus: res.status,
+        durationMs: res.durationMs,
+        details: { type: error.type, retryInMs: error.retryAfterMs },
+      });
+      this.log.warn(
+        { action, waitMs: error.retryAfterMs, attempt },
+        'Plex answered 429; waiting before the retry',
+      );
+      await this.sleep(error.retryAfterMs);
+    }
+
+    const body = error ? undefined : parseJson<T>(res.text);
+    const unreadable = !error && body === undefined && !options.allowEmpty;
+    await this.audit({
+      action,
+      outcome: error || unreadable ? 'error' : 'ok',
+      httpMethod: method,
+      httpPath: path,
+      httpStatus: res.status,
+      durationMs: res.durationMs,
+      details: {
+        ...(error ? { type: error.type, ...(error.code ? { code: error.code } : {}) } : {}),
+        ...(Array.isArray(body) ? { count: body.length } : {}),
+      },
+    });
+    if (error) {
+      this.log.warn({ action, status: res.status, type: error.type, code: error.code }, 'Plex call failed');
+      throw error;
+    }
+    if (unreadable)
+      throw new PlexUnavailableError(`Plex ${operation}: answer is not JSON`, { status: res.status });
+    return body as T;
+  }
+}
+
+function enc(id: string): string {
+  return encodeURIComponent(id);
+}
