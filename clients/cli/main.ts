@@ -5,6 +5,7 @@ import { doctorCommand } from './doctor';
 import { migrateCommand } from './migrate';
 import { startCommand } from './start';
 import { secretsCliCommand } from './secrets-cli';
+import { connectionsCommand, ordersCommand, schedulesCommand } from './ops';
 import { writeWorkflowBundle } from '../../workers/worker';
 
 const USAGE = `ml-connector: ERP-to-shipping integration on Temporal
@@ -22,12 +23,18 @@ Commands:
   secrets set <ref> [--from-env VAR] | list | delete <ref> | rotate
                        Credentials in the encrypted vault. Values are read from stdin, never printed.
   doctor               Check configuration, database, Temporal and each connection, and say what is wrong.
+  orders list [--status S] [--connection C] | show <order> | retry <order> | retry --all-failed
+         | cancel <order> [--reason R]
+                       Operate on orders (talks to the running app's HTTP API).
+  schedules list | pause <id> | resume <id> | trigger <id> | backfill <id> --start ISO --end ISO
+  connections test <name>
+                       Authenticate, read one record, and say precisely what is wrong.
   bundle-workflows     Write the production workflow bundle to dist/workflow-bundle.js.
 
 Configuration: --config FILE or MLC_CONFIG (YAML or JSON); every key can be overridden with
 MLC_<PATH> environment variables (see docs/configuration.md).`;
 
-const VALUED = ['config', 'orders', 'timeout', 'from-env'] as const;
+const VALUED = ['config', 'orders', 'timeout', 'from-env', 'status', 'connection', 'reason', 'start', 'end'] as const;
 
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, VALUED);
@@ -58,6 +65,12 @@ export async function main(argv: string[]): Promise<number> {
       return await secretsCliCommand(config, log, withoutConfigFlag(argv.slice(argv.indexOf('secrets') + 1)));
     case 'doctor':
       return await doctorCommand(config, log);
+    case 'orders':
+      return await ordersCommand(args, { config });
+    case 'schedules':
+      return await schedulesCommand(args, { config });
+    case 'connections':
+      return await connectionsCommand(args, { config });
     default:
       throw new UsageError(`unknown command "${command}" (run ml-connector --help)`);
   }

@@ -282,6 +282,8 @@ export const configSchema = z
       .strictObject({
         host: nonEmpty('"127.0.0.1"').default('127.0.0.1'),
         port: port.default(8080),
+        /** Bearer token for the operator API (/api/...) as a credential reference; required when the HTTP server is not on loopback. */
+        opsToken: credentialReference.optional(),
         /** The payload codec endpoint (/codec/decode) that lets the Temporal Web UI show encrypted payloads. */
         codec: z
           .strictObject({

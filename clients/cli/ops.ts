@@ -1,0 +1,161 @@
+import type { Config } from '../../lib/config';
+import { resolveCredential, type Vault } from '../../lib/vault';
+import { UsageError, type ParsedArgs } from './args';
+
+/**
+ * `orders`, `schedules` and `connections test`: thin calls to the running app's operator API, which
+ * holds the database and the Temporal client. Output is plain text, one line per thing.
+ */
+export interface OpsCliDeps {
+  config: Config;
+  /** Only needed when http.opsToken is configured. */
+  openVault?: () => Promise<Vault>;
+  out?: (line: string) => void;
+}
+
+async function call(deps: OpsCliDeps, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const { host, port, opsToken } = deps.config.http;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (opsToken) {
+    // env: references resolve without the database (which the running app may hold open).
+    const token = opsToken.startsWith('env:')
+      ? process.env[opsToken.slice(4)]
+      : deps.openVault && (await resolveCredential(opsToken, { vault: await deps.openVault(), env: process.env }));
+    if (!token) throw new Error(`http.opsToken ${opsToken} cannot be resolved here (use an env: reference for the CLI)`);
+    headers.authorization = `Bearer ${token}`;
+  }
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}${path}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+  } catch {
+    throw new Error(`cannot reach ml-connector at ${url.replace(path, '')} (is \`ml-connector start\` or \`serve\` running with this config?)`);
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    json = { error: text.slice(0, 200) };
+  }
+  return { status: res.status, json };
+}
+
+const enc = encodeURIComponent;
+
+function splitOrderRef(ref: string | undefined, config: Config): [string, string] {
+  if (!ref) throw new UsageError('name the order as <connection>/<order key>, or just <order key> when there is one ERP connection');
+  const slash = ref.indexOf('/');
+  if (slash > 0) return [ref.slice(0, slash), ref.slice(slash + 1)];
+  const erps = config.mappings.map((m) => m.erp);
+  const unique = [...new Set(erps)];
+  if (unique.length !== 1) throw new UsageError(`several ERP connections (${unique.join(', ')}): write <connection>/${ref}`);
+  return [unique[0]!, ref];
+}
+
+export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise<number> {
+  const out = deps.out ?? ((l: string) => console.log(l));
+  const [, sub, ref] = args.positional;
+  const fail = (r: { json: any }) => {
+    out(`error: ${r.json?.error ?? 'request failed'}`);
+    return 1;
+  };
+  switch (sub) {
+    case 'list': {
+      const q = new URLSearchParams();
+      if (typeof args.flags.status === 'string') q.set('status', args.flags.status);
+      if (typeof args.flags.connection === 'string') q.set('connection', args.flags.connection);
+      const r = await call(deps, 'GET', `/api/orders?${q}`);
+      if (r.status !== 200) return fail(r);
+      for (const o of r.json.orders) {
+        out(`${o.connection}/${o.order_key}  ${o.erp_order_number.padEnd(14)} ${o.status.padEnd(17)} ${o.tracking_number ?? '-'}  ${o.reason ?? ''}`.trimEnd());
+      }
+      out(`counts: ${Object.entries(r.json.counts).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`);
+      return 0;
+    }
+    case 'show': {
+      const [conn, key] = splitOrderRef(ref, deps.config);
+      const r = await call(deps, 'GET', `/api/orders/${enc(conn)}/${enc(key)}`);
+      if (r.status !== 200) return fail(r);
+      const { order, shipment, trackingEvents, audit, workflow, timeline } = r.json;
+      out(`order ${order.erp_order_number} (${conn}/${key})  workflow ${order.workflow_id}`);
+      out(`status: ${order.status}${order.reason ? `  reason: ${order.reason}` : ''}`);
+      if (workflow) out(`step: ${workflow.step}  tracking status: ${workflow.trackingStatus ?? '-'}`);
+      if (shipment) {
+        out(
+          `shipment: ${shipment.carrier} ${shipment.master_tracking_number ?? '(pending)'} ${shipment.service_type ?? ''} ` +
+            `${shipment.cost_amount ? `${shipment.cost_amount} ${shipment.cost_currency}` : ''} label ${shipment.label_ref ?? shipment.label_url ?? '-'}`,
+        );
+      }
+      for (const e of trackingEvents) out(`  tracking ${e.event_time}  ${e.status.padEnd(16)} ${e.raw_code ?? ''} ${e.description ?? ''} ${e.location ?? ''}`.trimEnd());
+      // One timeline from workflow history and the audit log, in time order.
+      const merged = [
+        ...timeline.map((t: any) => ({ at: t.at, line: `history  ${t.event}${t.detail ? `: ${t.detail}` : ''}` })),
+        ...audit.map((a: any) => ({
+          at: new Date(a.at).toISOString(),
+          line: `audit    ${a.action} ${a.outcome}${a.http_status ? ` HTTP ${a.http_status}` : ''}${a.details?.reason ? `: ${a.details.reason}` : ''}`,
+        })),
+      ].sort((a, b) => a.at.localeCompare(b.at));
+      out('timeline:');
+      for (const m of merged) out(`  ${m.at}  ${m.line}`);
+      return 0;
+    }
+    case 'retry': {
+      if (args.flags['all-failed']) {
+        const r = await call(deps, 'POST', '/api/orders/retry-needs-attention');
+        if (r.status !== 202) return fail(r);
+        out(`retry signalled to ${r.json.signalled} order(s) in needs_attention`);
+        return 0;
+      }
+      const [conn, key] = splitOrderRef(ref, deps.config);
+      const r = await call(deps, 'POST', `/api/orders/${enc(conn)}/${enc(key)}/retry`);
+      if (r.status !== 202) return fail(r);
+      out(`retry signalled to ${conn}/${key}`);
+      return 0;
+    }
+    case 'cancel': {
+      const [conn, key] = splitOrderRef(ref, deps.config);
+      const reason = typeof args.flags.reason === 'string' ? args.flags.reason : undefined;
+      const r = await call(deps, 'POST', `/api/orders/${enc(conn)}/${enc(key)}/cancel`, { reason });
+      if (r.status !== 202) return fail(r);
+      out(`cancel signalled to ${conn}/${key}`);
+      return 0;
+    }
+    default:
+      throw new UsageError('orders list [--status S] [--connection C] | show <order> | retry <order> | retry --all-failed | cancel <order> [--reason R]');
+  }
+}
+
+export async function schedulesCommand(args: ParsedArgs, deps: OpsCliDeps): Promise<number> {
+  const out = deps.out ?? ((l: string) => console.log(l));
+  const [, sub, id] = args.positional;
+  if (sub === 'list' || sub === undefined) {
+    const r = await call(deps, 'GET', '/api/schedules');
+    if (r.status !== 200) return (out(`error: ${r.json?.error}`), 1);
+    for (const s of r.json.schedules) {
+      out(s.missing ? `${s.id}  (not created yet)` : `${s.id}  every ${s.every?.join(',')}  ${s.paused ? 'PAUSED' : 'active'}  next ${s.nextActionTimes?.[0] ?? '-'}`);
+    }
+    return 0;
+  }
+  if (!['pause', 'resume', 'trigger', 'backfill'].includes(sub) || !id) {
+    throw new UsageError('schedules list | pause <id> | resume <id> | trigger <id> | backfill <id> --start ISO --end ISO');
+  }
+  const body = sub === 'backfill' ? { start: args.flags.start, end: args.flags.end } : undefined;
+  const r = await call(deps, 'POST', `/api/schedules/${enc(id)}/${sub}`, body);
+  if (r.status !== 202) return (out(`error: ${r.json?.error}`), 1);
+  out(`${sub}: ${id}`);
+  return 0;
+}
+
+export async function connectionsCommand(args: ParsedArgs, deps: OpsCliDeps): Promise<number> {
+  const out = deps.out ?? ((l: string) => console.log(l));
+  const [, sub, name] = args.positional;
+  if (sub !== 'test' || !name) throw new UsageError('connections test <name>');
+  if (!deps.config.connections[name]) {
+    out(`error: no connection "${name}" in the configuration (known: ${Object.keys(deps.config.connections).join(', ')})`);
+    return 1;
+  }
+  const r = await call(deps, 'POST', `/api/connections/${enc(name)}/test`);
+  out(`${r.json.ok ? 'ok' : 'FAIL'}  ${name}: ${r.json.reason ?? ''}${r.json.message ? ` (${r.json.message})` : r.json.error ? ` (${r.json.error})` : ''}`);
+  return r.json.ok ? 0 : 1;
+}

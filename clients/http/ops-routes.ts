@@ -1,0 +1,173 @@
+import { timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
+import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isOrderStatus } from '../../domain/lifecycle';
+import { orderWorkflowId } from '../../domain/ids';
+import type { Repos } from '../../lib/db/repos';
+import { cancelSignal, retrySignal, statusQuery } from '../../workflows/messages';
+import { sendJson, type Handler } from './server';
+
+/**
+ * The operator API behind `ml-connector orders|schedules|connections`: the CLI talks to the running
+ * app, which holds the database (the embedded one admits a single process) and the Temporal client.
+ * Bound to 127.0.0.1 by default; with `http.opsToken` set, every call needs that bearer token.
+ */
+export interface OpsDeps {
+  repos: Repos;
+  client: Client;
+  /** Schedules this app manages (ids). */
+  scheduleIds: () => string[];
+  testConnection: (name: string) => Promise<{ ok: boolean; reason: string; message: string }>;
+  token?: string;
+}
+
+function authorized(req: http.IncomingMessage, token: string | undefined): boolean {
+  if (!token) return true;
+  const given = Buffer.from(req.headers.authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function guarded(token: string | undefined, handler: Handler): Handler {
+  return async (req, res, body, params) => {
+    if (!authorized(req, token)) return sendJson(res, 401, { error: 'missing or wrong bearer token (http.opsToken)' });
+    await handler(req, res, body, params);
+  };
+}
+
+function jsonBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  const parsed: unknown = JSON.parse(body.toString('utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('body must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+/** A readable timeline from the workflow history: what happened when, without payloads. */
+async function historyTimeline(client: Client, workflowId: string) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const out: Array<{ at: string; event: string; detail?: string }> = [];
+  for (const e of history.events ?? []) {
+    const at = e.eventTime?.seconds ? new Date(Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6)).toISOString() : '';
+    const type = String(e.eventType ?? '');
+    const a = e.activityTaskScheduledEventAttributes;
+    const s = e.workflowExecutionSignaledEventAttributes;
+    const f = e.activityTaskFailedEventAttributes;
+    if (a) out.push({ at, event: 'activity scheduled', detail: a.activityType?.name ?? undefined });
+    else if (s) out.push({ at, event: 'signal', detail: s.signalName ?? undefined });
+    else if (f) out.push({ at, event: 'activity failed', detail: f.failure?.message ?? undefined });
+    else if (e.activityTaskCompletedEventAttributes) out.push({ at, event: 'activity completed' });
+    else if (e.workflowExecutionStartedEventAttributes) out.push({ at, event: 'workflow started' });
+    else if (e.workflowExecutionCompletedEventAttributes) out.push({ at, event: 'workflow completed' });
+    else if (e.workflowExecutionContinuedAsNewEventAttributes) out.push({ at, event: 'continued as new' });
+    else if (e.timerStartedEventAttributes) out.push({ at, event: 'timer started' });
+    else if (type && !/WORKFLOW_TASK|ACTIVITY_TASK_STARTED|UPSERT/.test(type)) out.push({ at, event: type });
+  }
+  return out;
+}
+
+export function opsRoutes(deps: OpsDeps): Record<string, Handler> {
+  const { repos, client } = deps;
+  const signalOrder = async (connection: string, orderKey: string, what: 'retry' | 'cancel', reason?: string) => {
+    const handle = client.workflow.getHandle(orderWorkflowId(connection, orderKey));
+    if (what === 'retry') await handle.signal(retrySignal, { by: 'operator' });
+    else await handle.signal(cancelSignal, { by: 'operator', reason });
+    await repos.audit.append({
+      actor: 'operator',
+      action: `order.${what}.requested`,
+      outcome: 'ok',
+      connection,
+      orderKey,
+      workflowId: handle.workflowId,
+      details: reason ? { reason } : {},
+    });
+  };
+
+  const routes: Record<string, Handler> = {
+    'GET /api/orders': async (req, res) => {
+      const q = new URL(req.url ?? '/', 'http://x').searchParams;
+      const status = q.get('status') ?? undefined;
+      if (status !== undefined && !isOrderStatus(status)) return sendJson(res, 400, { error: `unknown status "${status}"` });
+      const limit = Math.min(Number(q.get('limit') ?? 100) || 100, 1000);
+      const orders = await repos.orders.list({ status, connection: q.get('connection') ?? undefined, limit });
+      sendJson(res, 200, { orders, counts: await repos.orders.countByStatus() });
+    },
+    'GET /api/orders/:connection/:orderKey': async (_req, res, _body, p) => {
+      const order = await repos.orders.get(p.connection!, p.orderKey!);
+      if (!order) return sendJson(res, 404, { error: `no order ${p.orderKey} in connection ${p.connection}` });
+      const shipment = await repos.shipments.findByKey(`ship:${order.workflow_id}`);
+      const events = shipment?.master_tracking_number
+        ? await repos.trackingEvents.listForTrackingNumber(shipment.master_tracking_number)
+        : [];
+      const audit = await repos.audit.listForOrder(p.connection!, p.orderKey!);
+      let workflow: unknown;
+      let timeline: unknown[] = [];
+      try {
+        workflow = await client.workflow.getHandle(order.workflow_id).query(statusQuery);
+      } catch {
+        workflow = undefined; // completed long ago or not found: the DB record still answers
+      }
+      try {
+        timeline = await historyTimeline(client, order.workflow_id);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      sendJson(res, 200, { order, shipment, trackingEvents: events, audit, workflow, timeline });
+    },
+    'POST /api/orders/:connection/:orderKey/retry': async (_req, res, _b, p) => {
+      await signalOrder(p.connection!, p.orderKey!, 'retry');
+      sendJson(res, 202, { signalled: 'retry' });
+    },
+    'POST /api/orders/:connection/:orderKey/cancel': async (_req, res, body, p) => {
+      const reason = jsonBody(body).reason;
+      await signalOrder(p.connection!, p.orderKey!, 'cancel', typeof reason === 'string' ? reason.slice(0, 500) : undefined);
+      sendJson(res, 202, { signalled: 'cancel' });
+    },
+    'POST /api/orders/retry-needs-attention': async (_req, res) => {
+      const parked = await repos.orders.list({ status: 'needs_attention', limit: 1000 });
+      for (const o of parked) await signalOrder(o.connection, o.order_key, 'retry');
+      sendJson(res, 202, { signalled: parked.length });
+    },
+    'GET /api/schedules': async (_req, res) => {
+      const schedules = [];
+      for (const id of deps.scheduleIds()) {
+        try {
+          const d = await client.schedule.getHandle(id).describe();
+          schedules.push({
+            id,
+            paused: d.state.paused,
+            note: d.state.note,
+            every: d.spec.intervals?.map((i) => i.every),
+            recentActions: d.info.recentActions.length,
+            nextActionTimes: d.info.nextActionTimes.slice(0, 1),
+          });
+        } catch (err) {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+          schedules.push({ id, missing: true });
+        }
+      }
+      sendJson(res, 200, { schedules });
+    },
+    'POST /api/schedules/:id/:action': async (_req, res, body, p) => {
+      if (!deps.scheduleIds().includes(p.id!)) return sendJson(res, 404, { error: `no schedule ${p.id}` });
+      const handle = client.schedule.getHandle(p.id!);
+      const note = `by operator via ml-connector`;
+      if (p.action === 'pause') await handle.pause(note);
+      else if (p.action === 'resume') await handle.unpause(note);
+      else if (p.action === 'trigger') await handle.trigger();
+      else if (p.action === 'backfill') {
+        const { start, end } = jsonBody(body);
+        if (typeof start !== 'string' || typeof end !== 'string' || isNaN(Date.parse(start)) || isNaN(Date.parse(end))) {
+          return sendJson(res, 400, { error: 'backfill needs {"start": ISO time, "end": ISO time}' });
+        }
+        await handle.backfill({ start: new Date(start), end: new Date(end) });
+      } else return sendJson(res, 400, { error: `unknown action "${p.action}" (pause, resume, trigger, backfill)` });
+      await repos.audit.append({ actor: 'operator', action: `schedule.${p.action}`, outcome: 'ok', details: { scheduleId: p.id } });
+      sendJson(res, 202, { [p.action!]: p.id });
+    },
+    'POST /api/connections/:name/test': async (_req, res, _b, p) => {
+      const result = await deps.testConnection(p.name!);
+      sendJson(res, result.ok ? 200 : 502, result);
+    },
+  };
+  return Object.fromEntries(Object.entries(routes).map(([k, h]) => [k, guarded(deps.token, h)]));
+}
