@@ -116,7 +116,7 @@ describe('Plex simulator: key, tenant and product rules', () => {
           byId.map((o: { id: string }) => o.id),
         );
 
-        const refused = [
+        const refused: { key: string; headers: Record<string, string> }[] = [
           { key: 'single-tenant-key', headers: { 'X-Plex-Connect-Tenant-Id': OTHER_TENANT.id } },
           { key: 'single-tenant-key', headers: { 'X-Plex-Connect-Customer-Id': OTHER_TENANT.pcn } },
           { key: KEY, headers: { 'X-Plex-Connect-Tenant-Id': '11111111-2222-4333-8444-555555555555' } },
