@@ -109,7 +109,10 @@ describe('Plex simulator answers match the Plex Connect spec response schemas', 
     assert.ok(spec.components.schemas.sales_orders_api_Get_Sales_Order_response);
     assert.throws(() => assertShape('GET', '/sales/v1/orders/{id}', { id: 5 }));
     assert.throws(() => assertShape('GET', '/sales/v1/orders/{id}', { id: 'not-a-uuid' }), /uuid/);
-    assert.throws(() => assertShape('GET', '/sales/v1/orders/{id}', { modifiedDate: '2026-11-21 10:00' }), /date-time/);
+    assert.throws(
+      () => assertShape('GET', '/sales/v1/orders/{id}', { modifiedDate: '2026-11-21 10:00' }),
+      /date-time/,
+    );
     assert.throws(
       () => assertShape('GET', '/sales/v1/orders/{id}', { shipVia: 'FDX-GROUND' }),
       /does not declare/,
