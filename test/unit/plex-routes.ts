@@ -46,6 +46,11 @@ export function orderRoutes(world: OrderWorld): Array<[string, RegExp, Handler]>
         world.hideCustomer ? json({ code: 'RESOURCE_NOT_FOUND', message: 'Not found' }, 404) : json(CUSTOMER),
     ],
     ['GET', /^\/mdm\/v1\/customers$/, () => json([])],
+    [
+      'GET',
+      /^\/mdm\/v1\/tenants$/,
+      () => json([{ id: '5f0c1e2a-7b3d-4c8e-9a1f-2d3e4f5a6b7c', code: 'TEST' }]),
+    ],
     ['GET', new RegExp(`^/mdm/v1/customers/${UUID}/addresses/${UUID}$`), () => json(ADDRESS)],
     [
       'GET',
