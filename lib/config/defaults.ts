@@ -29,6 +29,16 @@ export const DEMO_CONFIG = {
     {
       erp: 'plex-demo',
       carrier: 'fedex-demo',
+      shipFrom: {
+        company: 'Demo Manufacturing Co',
+        name: 'Shipping Dept',
+        lines: ['3610 Hacks Cross Rd'],
+        city: 'Memphis',
+        stateOrProvince: 'TN',
+        postalCode: '38125',
+        countryCode: 'US',
+        phone: '9015550100',
+      },
       serviceLevels: {
         'FDX-GROUND': 'FEDEX_GROUND',
         'FDX-2DAY': 'FEDEX_2_DAY',

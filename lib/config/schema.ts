@@ -215,7 +215,41 @@ const connectionName = z.string().regex(CONNECTION_NAME, {
   error: 'is not a valid connection name (use lower-case letters, digits and "-", at most 63 characters)',
 });
 
+const positiveNumber = (example: string) =>
+  z.number({ error: `is not a number (write e.g. ${example})` }).positive({ error: `must be positive (write e.g. ${example})` });
+
+/** The warehouse the goods leave from (the shipper on the label). */
+const shipFromSchema = z.strictObject({
+  name: nonEmpty('"Shipping Dept"').optional(),
+  company: nonEmpty('"Acme Manufacturing"').optional(),
+  lines: z.array(nonEmpty('"100 Industrial Way"')).min(1, { error: 'needs at least one street line' }).max(3),
+  city: nonEmpty('"Memphis"'),
+  stateOrProvince: nonEmpty('"TN"').optional(),
+  postalCode: nonEmpty('"38118"').optional(),
+  countryCode: z.string().regex(/^[A-Z]{2}$/, { error: 'is not an ISO 3166-1 alpha-2 code (write e.g. "US")' }),
+  phone: nonEmpty('"9015550100"'),
+  email: nonEmpty('"shipping@example.com"').optional(),
+});
+
 const mappingSchema = z.strictObject({
+  shipFrom: shipFromSchema,
+  /** How order lines become packages: all lines share packages, or each line starts its own. */
+  packing: z
+    .strictObject({
+      mode: z.enum(['consolidated', 'per_line']).default('consolidated'),
+      maxPackageWeight: z
+        .strictObject({ value: positiveNumber('30'), unit: z.enum(['KG', 'LB']).default('KG') })
+        .prefault({ value: 30 }),
+    })
+    .optional(),
+  label: z
+    .strictObject({ format: z.enum(['PDF', 'ZPL']).default('PDF'), delivery: z.enum(['LABEL', 'URL_ONLY']).default('LABEL') })
+    .optional(),
+  /** Who pays the freight; the carrier connection's account (SENDER) by default. */
+  payment: z
+    .strictObject({ type: z.enum(['SENDER', 'THIRD_PARTY', 'RECIPIENT']), account: nonEmpty('"123456789"').optional() })
+    .optional(),
+  packagingType: nonEmpty('"YOUR_PACKAGING"').optional(),
   erp: connectionName,
   carrier: connectionName,
   /** Carrier account to bill, when it differs from the carrier connection's own account. */

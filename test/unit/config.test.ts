@@ -350,25 +350,33 @@ connections:
     system: fedex
     settings: { accountNumber: "123456789" }
 `;
+  const from = 'shipFrom: { lines: ["1 Main St"], city: Memphis, stateOrProvince: TN, postalCode: "38118", countryCode: US, phone: "9015550100" }';
   it('accept a mapping from an ERP to a carrier', () => {
     const c = load({
       text:
         two +
-        'mappings:\n  - { erp: erp, carrier: fx, defaultService: FEDEX_GROUND, serviceLevels: { G: FEDEX_GROUND } }\n',
+        `mappings:\n  - { erp: erp, carrier: fx, defaultService: FEDEX_GROUND, serviceLevels: { G: FEDEX_GROUND }, ${from} }\n`,
     });
     assert.equal(c.mappings[0]?.serviceLevels.G, 'FEDEX_GROUND');
   });
 
   it('reject a mapping naming a missing connection', () => {
     fails(
-      { text: two + 'mappings:\n  - { erp: erpp, carrier: fx, defaultService: X }\n' },
+      { text: two + `mappings:\n  - { erp: erpp, carrier: fx, defaultService: X, ${from} }\n` },
       /mappings\.0\.erp: "erpp" names no connection \(did you mean "erp"\?\)/,
+    );
+  });
+
+  it('reject a mapping without a ship-from address, naming the key', () => {
+    fails(
+      { text: two + 'mappings:\n  - { erp: erp, carrier: fx, defaultService: X }\n' },
+      /mappings\.0\.shipFrom/,
     );
   });
 
   it('reject a mapping with the roles swapped', () => {
     fails(
-      { text: two + 'mappings:\n  - { erp: fx, carrier: erp, defaultService: X }\n' },
+      { text: two + `mappings:\n  - { erp: fx, carrier: erp, defaultService: X, ${from} }\n` },
       /mappings\.0\.erp: "fx" is a fedex connection, not an ERP/,
     );
   });
