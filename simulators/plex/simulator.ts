@@ -174,15 +174,14 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
 
   function answer(
     req: http.IncomingMessage,
-    path: string,
-    query: URLSearchParams,
+    url: URL,
+    matched: ReturnType<typeof matchRoute>,
     raw: Buffer,
   ): [number, unknown] {
     const key = authenticate(req);
     if (!limiter.take(key.apiKey)) throw errors.tooManyRequests();
     const data = selectTenant(req, key);
-    checkSubscription(path, key);
-    const matched = matchRoute(req.method ?? 'GET', path);
+    checkSubscription(url.pathname, key);
     if (!matched) throw errors.notFound();
     const { route, params } = matched;
     permissionFault(route);
@@ -200,7 +199,7 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
       data,
       tenants: visible,
       params,
-      query,
+      query: url.searchParams,
       body,
       shipperStatuses: opts.shipperStatuses,
       wrote(shipperId, ignored) {
@@ -236,7 +235,7 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
     let body: unknown;
     const headers: Record<string, string> = {};
     try {
-      [status, body] = answer(req, path, url.searchParams, raw);
+      [status, body] = answer(req, url, matched, raw);
     } catch (err) {
       const plex = err instanceof PlexError ? err : errors.internal();
       [status, body] = [plex.status, plex.body];
