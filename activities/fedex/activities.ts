@@ -86,7 +86,9 @@ export function toApplicationFailure(err: unknown): unknown {
         errors: err.details.map((d) => ({ code: d.code, message: d.message })),
       },
     ],
-    ...(err instanceof FedexRateLimitError ? { nextRetryDelay: Math.max(1, Math.round(err.retryAfterMs)) } : {}),
+    ...(err instanceof FedexRateLimitError
+      ? { nextRetryDelay: Math.max(1, Math.round(err.retryAfterMs)) }
+      : {}),
     cause: err,
   });
 }
@@ -127,7 +129,12 @@ export async function applyTrackingUpdates(
     applied.push({
       update,
       shipment: row
-        ? { id: row.id, workflowId: row.workflow_id, erpConnection: row.erp_connection, orderKey: row.order_key }
+        ? {
+            id: row.id,
+            workflowId: row.workflow_id,
+            erpConnection: row.erp_connection,
+            orderKey: row.order_key,
+          }
         : null,
       changed,
     });
@@ -196,7 +203,8 @@ export function createFedexActivities(deps: FedexActivityDeps) {
     }
     // One PDF per package: each is stored against the shipment; the first is the shipment's label.
     const refs: string[] = [];
-    for (const content of docs) refs.push(await repos.labels.save({ shipmentId, format: label.format, content }));
+    for (const content of docs)
+      refs.push(await repos.labels.save({ shipmentId, format: label.format, content }));
     return { format: label.format, ref: refs[0]! };
   }
 
@@ -271,7 +279,9 @@ export function createFedexActivities(deps: FedexActivityDeps) {
           serviceType,
         }));
       if (intent.status === 'created') {
-        await audit('fedex.createShipment', 'replayed', ctx, { trackingNumber: intent.master_tracking_number });
+        await audit('fedex.createShipment', 'replayed', ctx, {
+          trackingNumber: intent.master_tracking_number,
+        });
         return resultFromRow(intent);
       }
       if (intent.status === 'cancelled') {
@@ -308,14 +318,19 @@ export function createFedexActivities(deps: FedexActivityDeps) {
           // FedEx refused the request: nothing was created. The row says why, and a later attempt
           // (after the data is fixed) goes through the lookup again.
           await repos.shipments.markFailed(key, err.message);
-          await audit('fedex.createShipment', 'rejected', ctx, { code: err.code ?? null, status: err.status ?? null });
+          await audit('fedex.createShipment', 'rejected', ctx, {
+            code: err.code ?? null,
+            status: err.status ?? null,
+          });
         }
         throw toApplicationFailure(err);
       }
     },
 
     /** Latest status of each number (batches of 30); returns only the updates that changed a shipment. */
-    async fedexTrack(input: FedexTrackInput): Promise<{ updates: TrackingUpdate[]; errors: TrackingError[] }> {
+    async fedexTrack(
+      input: FedexTrackInput,
+    ): Promise<{ updates: TrackingUpdate[]; errors: TrackingError[] }> {
       let tracked: { updates: TrackingUpdate[]; errors: TrackingError[] };
       try {
         tracked = await deps.clients(input.carrierConnection).track(input.trackingNumbers);
@@ -340,9 +355,14 @@ export function createFedexActivities(deps: FedexActivityDeps) {
       if (row.status === 'cancelled') return { cancelled: true, message: 'already cancelled' };
       if (row.status !== 'created' || !row.master_tracking_number) {
         await repos.shipments.markCancelled(input.idempotencyKey);
-        await audit('fedex.cancelShipment', 'cancelled', { ...ctx, workflowId: row.workflow_id, orderKey: row.order_key }, {
-          note: `no FedEx shipment was recorded (status ${row.status})`,
-        });
+        await audit(
+          'fedex.cancelShipment',
+          'cancelled',
+          { ...ctx, workflowId: row.workflow_id, orderKey: row.order_key },
+          {
+            note: `no FedEx shipment was recorded (status ${row.status})`,
+          },
+        );
         return { cancelled: true, message: 'no FedEx shipment was recorded; the intent is cancelled' };
       }
       let answer: { cancelled: boolean; message: string };
@@ -416,7 +436,9 @@ export interface FedexClientFactoryOptions {
  * One FedexClient per connection (cached): tokens in the database (DbTokenStore), limits across
  * processes, and an audit row per external call.
  */
-export function createFedexClientFactory(opts: FedexClientFactoryOptions): (connection: string) => FedexClient {
+export function createFedexClientFactory(
+  opts: FedexClientFactoryOptions,
+): (connection: string) => FedexClient {
   const limitFor = fedexRateLimits(opts.limits);
   const limiter =
     opts.limiter ??
@@ -457,7 +479,12 @@ export interface FedexDemoOverride {
   accountNumber: string;
 }
 
-const DEMO_VARS = ['FEDEX_BASE_URL', 'FEDEX_CLIENT_ID', 'FEDEX_CLIENT_SECRET', 'FEDEX_ACCOUNT_NUMBER'] as const;
+const DEMO_VARS = [
+  'FEDEX_BASE_URL',
+  'FEDEX_CLIENT_ID',
+  'FEDEX_CLIENT_SECRET',
+  'FEDEX_ACCOUNT_NUMBER',
+] as const;
 
 /**
  * The demo's FedEx connection from the environment: all four variables, or none (undefined, and the

@@ -74,7 +74,11 @@ export class DbTokenStore implements TokenStore {
     return token && this.fresh(token) ? token : null;
   }
 
-  refresh(connection: string, fetchToken: () => Promise<AccessToken>, rejected?: string): Promise<AccessToken> {
+  refresh(
+    connection: string,
+    fetchToken: () => Promise<AccessToken>,
+    rejected?: string,
+  ): Promise<AccessToken> {
     const running = this.inflight.get(connection);
     if (running) return running;
     const run = this.refreshShared(connection, fetchToken, rejected).finally(() =>
@@ -97,7 +101,13 @@ export class DbTokenStore implements TokenStore {
   async lockUntil(connection: string, until: Date): Promise<void> {
     await control(this.db)
       .insertInto('oauth_token_control')
-      .values({ connection, kind: this.kind, locked_until: until, refresh_claim: null, refresh_claimed_until: null })
+      .values({
+        connection,
+        kind: this.kind,
+        locked_until: until,
+        refresh_claim: null,
+        refresh_claimed_until: null,
+      })
       .onConflict((oc) => oc.columns(['connection', 'kind']).doUpdateSet({ locked_until: until }))
       .execute();
     this.opts.log?.warn({ connection, until: until.toISOString() }, 'token requests locked out');
@@ -137,7 +147,8 @@ export class DbTokenStore implements TokenStore {
       .where('connection', '=', connection)
       .where('kind', '=', this.kind)
       .executeTakeFirst();
-    if (ctl?.locked_until && ctl.locked_until.getTime() > this.now().getTime()) return { locked: ctl.locked_until };
+    if (ctl?.locked_until && ctl.locked_until.getTime() > this.now().getTime())
+      return { locked: ctl.locked_until };
     if (ctl?.refresh_claim && ctl.refresh_claimed_until && ctl.refresh_claimed_until.getTime() > Date.now()) {
       return { wait: true };
     }
@@ -153,7 +164,9 @@ export class DbTokenStore implements TokenStore {
         refresh_claimed_until: claimedUntil,
       })
       .onConflict((oc) =>
-        oc.columns(['connection', 'kind']).doUpdateSet({ refresh_claim: claim, refresh_claimed_until: claimedUntil }),
+        oc
+          .columns(['connection', 'kind'])
+          .doUpdateSet({ refresh_claim: claim, refresh_claimed_until: claimedUntil }),
       )
       .execute();
     return { claimed: claim };
@@ -173,7 +186,11 @@ export class DbTokenStore implements TokenStore {
     }
     const sealed = this.opts.vault.encrypt(token.value, tokenAad(connection, this.kind));
     await this.tokens.withLock(connection, this.kind, async (tx) => {
-      await this.tokens.save(tx, connection, this.kind, { ...sealed, expiresAt: token.expiresAt, obtainedAt: this.now() });
+      await this.tokens.save(tx, connection, this.kind, {
+        ...sealed,
+        expiresAt: token.expiresAt,
+        obtainedAt: this.now(),
+      });
       await this.releaseClaim(tx, connection, claim);
     });
     this.opts.log?.info({ connection, expiresAt: token.expiresAt.toISOString() }, 'new access token stored');

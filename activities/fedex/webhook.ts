@@ -11,7 +11,11 @@ import type { FedexTrackResponse } from './wire';
  * `fdx-signature` is Base64(HMAC-SHA256(key = security token, message = raw body)). Compared in
  * constant time over the decoded bytes; a missing, malformed or wrong-length header is simply false.
  */
-export function verifyAivSignature(rawBody: Buffer, header: string | undefined, securityToken: string): boolean {
+export function verifyAivSignature(
+  rawBody: Buffer,
+  header: string | undefined,
+  securityToken: string,
+): boolean {
   if (!header || !securityToken) return false;
   const expected = createHmac('sha256', securityToken).update(rawBody).digest();
   const text = header.trim();
@@ -24,7 +28,9 @@ export function verifyAivSignature(rawBody: Buffer, header: string | undefined, 
  * Identity of one scan: the same scan seen by the tracking poll and by a push gets the same key,
  * so tracking_events stores it once whichever path saw it first.
  */
-export function fedexEventKey(update: Pick<TrackingUpdate, 'trackingNumber' | 'rawCode' | 'eventTime'>): string {
+export function fedexEventKey(
+  update: Pick<TrackingUpdate, 'trackingNumber' | 'rawCode' | 'eventTime'>,
+): string {
   return `fedex:${update.trackingNumber}:${update.rawCode}:${update.eventTime}`;
 }
 
@@ -65,7 +71,10 @@ export function parseAivWebhook(raw: Buffer | string, opts: { now: Date }): AivP
     }
     const trackResults = (r as { trackResults?: unknown }).trackResults;
     if (!Array.isArray(trackResults) || trackResults.some((t) => typeof t !== 'object' || t === null)) {
-      return { ok: false, error: `output.completeTrackResults[${i}].trackResults must be an array of objects` };
+      return {
+        ok: false,
+        error: `output.completeTrackResults[${i}].trackResults must be an array of objects`,
+      };
     }
   }
   let parsed: { updates: TrackingUpdate[]; errors: TrackingError[] };
@@ -76,11 +85,21 @@ export function parseAivWebhook(raw: Buffer | string, opts: { now: Date }): AivP
     return { ok: false, error: 'track results have an unexpected shape' };
   }
   const updates = parsed.updates.filter(
-    (u) => typeof u.trackingNumber === 'string' && u.trackingNumber && typeof u.rawCode === 'string' && u.rawCode,
+    (u) =>
+      typeof u.trackingNumber === 'string' && u.trackingNumber && typeof u.rawCode === 'string' && u.rawCode,
   );
   if (updates.length === 0) return { ok: false, error: 'no tracking number with a status in the body' };
   updates.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
   const keys = updates.map(fedexEventKey).sort();
-  const dedupKey = keys.length === 1 ? keys[0]! : `fedex:sha256:${createHash('sha256').update(keys.join('\n')).digest('hex')}`;
-  return { ok: true, updates, errors: parsed.errors, dedupKey, eventType: updates[updates.length - 1]!.rawCode };
+  const dedupKey =
+    keys.length === 1
+      ? keys[0]!
+      : `fedex:sha256:${createHash('sha256').update(keys.join('\n')).digest('hex')}`;
+  return {
+    ok: true,
+    updates,
+    errors: parsed.errors,
+    dedupKey,
+    eventType: updates[updates.length - 1]!.rawCode,
+  };
 }

@@ -3,7 +3,13 @@
 
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { defaultBaseUrl, type Config, type ConnectionConfig, type ConnectionOf, type System } from '../../lib/config';
+import {
+  defaultBaseUrl,
+  type Config,
+  type ConnectionConfig,
+  type ConnectionOf,
+  type System,
+} from '../../lib/config';
 import { AuditRepo } from '../../lib/db/repos';
 import type { Database } from '../../lib/db/types';
 import { PostgresWindowLimiter } from '../../lib/ratelimit';
@@ -113,7 +119,9 @@ export async function connectionsTestCommand(name: string, deps: ConnectionsTest
     deps.out(`FAIL  ${name}: no connection with that name (configured: ${known.join(', ') || 'none'})`);
     return 1;
   }
-  const testers = deps.testers ?? (deps.timeoutMs ? { ...CONNECTION_TESTERS, fedex: fedexTester(deps) } : CONNECTION_TESTERS);
+  const testers =
+    deps.testers ??
+    (deps.timeoutMs ? { ...CONNECTION_TESTERS, fedex: fedexTester(deps) } : CONNECTION_TESTERS);
   const tester = testers[connection.system];
   if (!tester) {
     deps.out(`FAIL  ${name} (${connection.system}): no connection test exists for ${connection.system} yet`);

@@ -55,7 +55,12 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
     settings = {
       'fedex-main': { ...base, accountNumber: ACCOUNT },
       'fedex-wrong-account': { ...base, accountNumber: '123456789' },
-      'fedex-locked': { ...base, clientId: LOCKED.clientId, clientSecret: LOCKED.clientSecret, accountNumber: ACCOUNT },
+      'fedex-locked': {
+        ...base,
+        clientId: LOCKED.clientId,
+        clientSecret: LOCKED.clientSecret,
+        accountNumber: ACCOUNT,
+      },
     };
     const clients = createFedexClientFactory({
       db: getDb().db,
@@ -88,11 +93,18 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
       ...overrides,
     });
     const reference = fedexOrderReference(orderNumber, fedexServiceType(request));
-    const input = { workflowId, erpConnection: 'plex-test', orderKey: orderNumber, carrierConnection: 'fedex-main', request };
+    const input = {
+      workflowId,
+      erpConnection: 'plex-test',
+      orderKey: orderNumber,
+      carrierConnection: 'fedex-main',
+      request,
+    };
     return { input, reference };
   }
   const shipmentsFor = (reference: string) => sim.counters().shipmentsByReference[reference] ?? 0;
-  const tokenRequests = (clientId = DEMO_CLIENT.clientId) => sim.counters().tokenRequestsByClient[clientId] ?? 0;
+  const tokenRequests = (clientId = DEMO_CLIENT.clientId) =>
+    sim.counters().tokenRequestsByClient[clientId] ?? 0;
 
   it('creates a shipment once: label bytes stored by reference, a replay returns the stored result', async () => {
     const { input, reference } = order();
@@ -137,7 +149,10 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
       return markCreated(...args);
     };
     try {
-      await assert.rejects(run(1, () => activities.fedexCreateShipment(input)), /worker died/);
+      await assert.rejects(
+        run(1, () => activities.fedexCreateShipment(input)),
+        /worker died/,
+      );
     } finally {
       repos.shipments.markCreated = markCreated;
     }
@@ -153,7 +168,9 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
 
   it('an answer lost to a timeout: retryable, and the retry adopts instead of buying a second label', async () => {
     const { input, reference } = order();
-    await run(1, () => activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: ['999999999999'] }));
+    await run(1, () =>
+      activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: ['999999999999'] }),
+    );
     sim.setFaults({ timeoutRate: 1, timeoutDelayMs: 0 });
     let lost: ApplicationFailure;
     try {
@@ -171,7 +188,9 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
 
   it('a 5xx storm is retryable and creates nothing; the retry creates exactly one', async () => {
     const { input, reference } = order();
-    await run(1, () => activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: ['999999999999'] }));
+    await run(1, () =>
+      activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: ['999999999999'] }),
+    );
     sim.setFaults({ errorRate: 1 });
     let err: ApplicationFailure;
     try {
@@ -190,7 +209,9 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
 
   it('a 429 window: retryable with nextRetryDelay of at least the 10-second window', async () => {
     const { input, reference } = order();
-    await run(1, () => activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: ['999999999999'] }));
+    await run(1, () =>
+      activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: ['999999999999'] }),
+    );
     sim.storm(1);
     const err = await failure(1, () => activities.fedexCreateShipment(input));
     assert.equal(err.type, 'FedexRateLimitError');
@@ -259,13 +280,19 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
       ['TRACKING.TRACKINGNUMBER.NOTFOUND'],
     );
     const same = await run(1, () =>
-      activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: [created.masterTrackingNumber] }),
+      activities.fedexTrack({
+        carrierConnection: 'fedex-main',
+        trackingNumbers: [created.masterTrackingNumber],
+      }),
     );
     assert.deepEqual(same.updates, []);
 
     sim.advanceClock(3 * 3600 * 3); // past pickup, even for Ground
     const moved = await run(1, () =>
-      activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: [created.masterTrackingNumber] }),
+      activities.fedexTrack({
+        carrierConnection: 'fedex-main',
+        trackingNumbers: [created.masterTrackingNumber],
+      }),
     );
     assert.equal(moved.updates.length, 1);
     assert.notEqual(moved.updates[0]?.status, 'label_created');
@@ -277,7 +304,9 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
     // 31 numbers go out as two requests.
     const calls = sim.counters().requestsByEndpoint['POST /track/v1/trackingnumbers'] ?? 0;
     const many = Array.from({ length: 31 }, (_, i) => `1000000000${String(i).padStart(2, '0')}`);
-    const batch = await run(1, () => activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: many }));
+    const batch = await run(1, () =>
+      activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: many }),
+    );
     assert.equal(batch.errors.length, 31);
     assert.equal((sim.counters().requestsByEndpoint['POST /track/v1/trackingnumbers'] ?? 0) - calls, 2);
   });
@@ -286,7 +315,10 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
     const { input } = order();
     await run(1, () => activities.fedexCreateShipment(input));
     const answer = await run(1, () =>
-      activities.fedexCancelShipment({ carrierConnection: 'fedex-main', idempotencyKey: input.request.idempotencyKey }),
+      activities.fedexCancelShipment({
+        carrierConnection: 'fedex-main',
+        idempotencyKey: input.request.idempotencyKey,
+      }),
     );
     assert.equal(answer.cancelled, true);
     assert.equal((await repos.shipments.findByKey(input.request.idempotencyKey))?.status, 'cancelled');
@@ -311,9 +343,11 @@ it('fedexDemoOverride: all four variables or none; a partial set names what is m
     accountNumber: '740561073',
   });
   assert.throws(
-    () => fedexDemoOverride({ FEDEX_BASE_URL: env.FEDEX_BASE_URL, FEDEX_CLIENT_SECRET: env.FEDEX_CLIENT_SECRET }),
+    () =>
+      fedexDemoOverride({ FEDEX_BASE_URL: env.FEDEX_BASE_URL, FEDEX_CLIENT_SECRET: env.FEDEX_CLIENT_SECRET }),
     (err: Error) =>
-      /FEDEX_CLIENT_ID, FEDEX_ACCOUNT_NUMBER missing/.test(err.message) && !err.message.includes('secret-value-1'),
+      /FEDEX_CLIENT_ID, FEDEX_ACCOUNT_NUMBER missing/.test(err.message) &&
+      !err.message.includes('secret-value-1'),
   );
   assert.throws(() => fedexDemoOverride({ ...env, FEDEX_BASE_URL: 'ftp://x' }), /FEDEX_BASE_URL/);
   assert.throws(() => fedexDemoOverride({ ...env, FEDEX_ACCOUNT_NUMBER: '12' }), /FEDEX_ACCOUNT_NUMBER/);

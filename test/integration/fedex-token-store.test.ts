@@ -112,7 +112,9 @@ forEachDatabase('FedEx tokens in the database', (getDb) => {
           authLockoutMs: 10 * 60_000,
         });
       };
-      const first = await mk().track([UNKNOWN_NUMBER]).catch((e: unknown) => e);
+      const first = await mk()
+        .track([UNKNOWN_NUMBER])
+        .catch((e: unknown) => e);
       assert.ok(first instanceof FedexRateLimitError, String(first));
       assert.equal(first.scope, 'auth_lockout');
       assert.ok(first.retryAfterMs > 9 * 60_000);
@@ -123,7 +125,11 @@ forEachDatabase('FedEx tokens in the database', (getDb) => {
       assert.ok(stored && stored.getTime() > Date.now() + 9 * 60_000);
 
       const others = await Promise.all(
-        Array.from({ length: 3 }, () => mk().track([UNKNOWN_NUMBER]).catch((e: unknown) => e)),
+        Array.from({ length: 3 }, () =>
+          mk()
+            .track([UNKNOWN_NUMBER])
+            .catch((e: unknown) => e),
+        ),
       );
       for (const e of others) {
         assert.ok(e instanceof FedexRateLimitError && e.scope === 'auth_lockout', String(e));
@@ -152,7 +158,12 @@ forEachDatabase('FedEx tokens in the database', (getDb) => {
       clients: [{ clientId, clientSecret: 'throttle-secret', accounts: [ACCOUNT] }],
     });
     try {
-      const limiter = new PostgresWindowLimiter(getDb().db, (k) => limitFor(k)!, clock, () => 0);
+      const limiter = new PostgresWindowLimiter(
+        getDb().db,
+        (k) => limitFor(k)!,
+        clock,
+        () => 0,
+      );
       const client = new FedexClient({
         connection: conn,
         baseUrl: throttledSim.url,
@@ -185,9 +196,9 @@ forEachDatabase('FedEx tokens in the database', (getDb) => {
     await client.track([UNKNOWN_NUMBER]);
     const token = await store.getValid(conn);
     assert.ok(token && token.value.length > 10);
-    const rows = await sql<Record<string, unknown>>`SELECT * FROM oauth_tokens WHERE connection = ${conn}`.execute(
-      getDb().db,
-    );
+    const rows = await sql<
+      Record<string, unknown>
+    >`SELECT * FROM oauth_tokens WHERE connection = ${conn}`.execute(getDb().db);
     assert.equal(rows.rows.length, 1);
     const dump = JSON.stringify(rows.rows[0], (_k, v: unknown) =>
       v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer'

@@ -2,9 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createFedexActivities, createFedexClientFactory } from '../../activities/fedex/activities';
+import {
+  createFedexActivities,
+  createFedexClientFactory,
+  type FedexShipmentResult,
+} from '../../activities/fedex/activities';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
-import { FEDEX_WEBHOOK_PATH, fedexWebhookRoute, type FedexTrackingEvent } from '../../clients/http/webhooks/fedex';
+import {
+  FEDEX_WEBHOOK_PATH,
+  fedexWebhookRoute,
+  type FedexTrackingEvent,
+} from '../../clients/http/webhooks/fedex';
 import { createRepos, type Repos } from '../../lib/db/repos';
 import { createLogger } from '../../lib/logger';
 import { Registry } from '../../lib/metrics';
@@ -95,15 +103,16 @@ forEachDatabase('FedEx AIV webhook route with the simulator’s signed pushes', 
       serviceLevel: 'overnight',
       references: { orderNumber },
     });
-    const result = await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(() =>
-      activities.fedexCreateShipment({
-        workflowId,
-        erpConnection: 'plex-test',
-        orderKey: orderNumber,
-        carrierConnection: 'fedex-main',
-        request,
-      }),
-    );
+    const result: FedexShipmentResult = await new MockActivityEnvironment(
+      {},
+      { logger: new DefaultLogger('ERROR') },
+    ).run(activities.fedexCreateShipment, {
+      workflowId,
+      erpConnection: 'plex-test',
+      orderKey: orderNumber,
+      carrierConnection: 'fedex-main',
+      request,
+    });
     return { workflowId, trackingNumber: result.masterTrackingNumber, key: request.idempotencyKey };
   }
 
@@ -122,7 +131,9 @@ forEachDatabase('FedEx AIV webhook route with the simulator’s signed pushes', 
     assert.ok(mine.every((d) => d.status === 200 && d.attempts === 1));
     // The OC push can arrive before the activity has stored the tracking number (FedEx pushes as
     // soon as the label exists): it is then kept as history only, so it is left out here.
-    const routed = events.filter((e) => e.update.trackingNumber === trackingNumber && e.update.rawCode !== 'OC');
+    const routed = events.filter(
+      (e) => e.update.trackingNumber === trackingNumber && e.update.rawCode !== 'OC',
+    );
     assert.deepEqual(
       routed.map((e) => e.update.status),
       ['picked_up', 'in_transit', 'out_for_delivery', 'delivered'],
@@ -172,7 +183,13 @@ forEachDatabase('FedEx AIV webhook route with the simulator’s signed pushes', 
               {
                 trackingNumberInfo: { trackingNumber },
                 latestStatusDetail: { code: 'PU', description: 'Picked up' },
-                scanEvents: [{ date: new Date(Date.now() + 3600_000).toISOString(), eventType: 'PU', derivedStatusCode: 'PU' }],
+                scanEvents: [
+                  {
+                    date: new Date(Date.now() + 3600_000).toISOString(),
+                    eventType: 'PU',
+                    derivedStatusCode: 'PU',
+                  },
+                ],
               },
             ],
           },
@@ -203,7 +220,13 @@ forEachDatabase('FedEx AIV webhook route with the simulator’s signed pushes', 
               {
                 trackingNumberInfo: { trackingNumber },
                 latestStatusDetail: { code: 'IT', description: 'In transit' },
-                scanEvents: [{ date: new Date(Date.now() + 7200_000).toISOString(), eventType: 'IT', derivedStatusCode: 'IT' }],
+                scanEvents: [
+                  {
+                    date: new Date(Date.now() + 7200_000).toISOString(),
+                    eventType: 'IT',
+                    derivedStatusCode: 'IT',
+                  },
+                ],
               },
             ],
           },

@@ -23,7 +23,10 @@ function push(...results: Array<{ tn: string; code: string; date: string }>): st
   return JSON.stringify({
     transactionId: 'b1c2',
     output: {
-      completeTrackResults: results.map((r) => ({ trackingNumber: r.tn, trackResults: [trackResult(r.tn, r.code, r.date)] })),
+      completeTrackResults: results.map((r) => ({
+        trackingNumber: r.tn,
+        trackResults: [trackResult(r.tn, r.code, r.date)],
+      })),
     },
   });
 }
@@ -42,12 +45,15 @@ describe('verifyAivSignature', () => {
     assert.equal(verifyAivSignature(body, sign(body).slice(0, 20), TOKEN), false);
     assert.equal(verifyAivSignature(body, sign(body, 'another-token'), TOKEN), false);
     // Hex of the right HMAC is not FedEx's encoding.
-    assert.equal(verifyAivSignature(body, createHmac('sha256', TOKEN).update(body).digest('hex'), TOKEN), false);
+    assert.equal(
+      verifyAivSignature(body, createHmac('sha256', TOKEN).update(body).digest('hex'), TOKEN),
+      false,
+    );
   });
 
   it('refuses a signature of another body (one byte changed)', () => {
     const tampered = Buffer.from(body);
-    tampered[tampered.length - 3] ^= 1;
+    tampered[tampered.length - 3]! ^= 1;
     assert.equal(verifyAivSignature(tampered, sign(body), TOKEN), false);
   });
 
@@ -58,7 +64,10 @@ describe('verifyAivSignature', () => {
 
 describe('parseAivWebhook', () => {
   it('parses a push into normalised updates in UTC', () => {
-    const parsed = parseAivWebhook(push({ tn: '794600000001', code: 'PU', date: '2026-11-21T10:15:05-06:00' }), { now });
+    const parsed = parseAivWebhook(
+      push({ tn: '794600000001', code: 'PU', date: '2026-11-21T10:15:05-06:00' }),
+      { now },
+    );
     assert.ok(parsed.ok);
     assert.deepEqual(parsed.updates, [
       {
@@ -113,9 +122,18 @@ describe('parseAivWebhook', () => {
     ['no completeTrackResults', '{"output":{}}'],
     ['empty completeTrackResults', '{"output":{"completeTrackResults":[]}}'],
     ['a result that is not an object', '{"output":{"completeTrackResults":[42]}}'],
-    ['trackResults not an array', '{"output":{"completeTrackResults":[{"trackingNumber":"1","trackResults":{}}]}}'],
-    ['trackResults with a non-object', '{"output":{"completeTrackResults":[{"trackingNumber":"1","trackResults":[null]}]}}'],
-    ['no status anywhere', '{"output":{"completeTrackResults":[{"trackingNumber":"1","trackResults":[{}]}]}}'],
+    [
+      'trackResults not an array',
+      '{"output":{"completeTrackResults":[{"trackingNumber":"1","trackResults":{}}]}}',
+    ],
+    [
+      'trackResults with a non-object',
+      '{"output":{"completeTrackResults":[{"trackingNumber":"1","trackResults":[null]}]}}',
+    ],
+    [
+      'no status anywhere',
+      '{"output":{"completeTrackResults":[{"trackingNumber":"1","trackResults":[{}]}]}}',
+    ],
     [
       'a status code of the wrong type',
       '{"output":{"completeTrackResults":[{"trackingNumber":"1","trackResults":[{"latestStatusDetail":{"code":5}}]}]}}',

@@ -48,8 +48,13 @@ export function fedexWebhookRoute(opts: FedexWebhookRouteOptions): Handler {
 
   return async (req, res, body) => {
     const signature = req.headers['fdx-signature'];
-    if (!verifyAivSignature(body, typeof signature === 'string' ? signature : undefined, opts.securityToken)) {
-      log.warn({ hasSignature: signature !== undefined }, 'FedEx webhook refused: bad or missing fdx-signature');
+    if (
+      !verifyAivSignature(body, typeof signature === 'string' ? signature : undefined, opts.securityToken)
+    ) {
+      log.warn(
+        { hasSignature: signature !== undefined },
+        'FedEx webhook refused: bad or missing fdx-signature',
+      );
       return sendJson(res, 401, { error: 'invalid or missing fdx-signature' });
     }
     const parsed = parseAivWebhook(body, { now: now() });
@@ -87,7 +92,10 @@ export function fedexWebhookRoute(opts: FedexWebhookRouteOptions): Handler {
     } catch (err) {
       const message = (err as Error).message;
       await opts.inbox.markFailed(stored.id, message).catch(() => undefined);
-      log.error({ inboxId: stored.id, err: message }, 'FedEx webhook processing failed; FedEx will redeliver');
+      log.error(
+        { inboxId: stored.id, err: message },
+        'FedEx webhook processing failed; FedEx will redeliver',
+      );
       sendJson(res, 503, { error: 'stored but not processed; retry later' });
     }
   };
