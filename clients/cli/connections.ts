@@ -26,23 +26,15 @@ export interface TesterContext {
   vault: Vault;
   log: Logger;
   env: NodeJS.ProcessEnv;
+  /**
+   * Where the running app actually talks to this connection (its LiveConnection: a simulator's URL
+   * and credentials, or the demo's FEDEX_* override); when absent, the config and vault are used.
+   */
+  live?: { baseUrl: string; credentials: Record<string, string> };
 }
 
 /** Checks one connection against its system; never throws for an expected failure. */
 export type ConnectionTester = (ctx: TesterContext) => Promise<ConnectionTestResult>;
-
-export interface ConnectionsTestDeps {
-  config: Config;
-  db: Kysely<Database>;
-  vault: Vault;
-  log: Logger;
-  out: (line: string) => void;
-  env?: NodeJS.ProcessEnv;
-  /** System -> tester; defaults to CONNECTION_TESTERS. */
-  testers?: Partial<Record<System, ConnectionTester>>;
-  /** Per-request timeout for the FedEx tester (default 10 s). */
-  timeoutMs?: number;
-}
 
 /** Resolve the credential fields a connection names; a missing one is reported, never its value. */
 async function credentials(
@@ -71,12 +63,17 @@ async function credentials(
 export function fedexTester(opts: { timeoutMs?: number } = {}): ConnectionTester {
   return async (ctx) => {
     const conn = ctx.connection as ConnectionOf<'fedex'>;
-    const creds = await credentials(ctx, ['clientId', 'clientSecret'], ['childKey', 'childSecret']);
+    const creds = ctx.live
+      ? { values: ctx.live.credentials }
+      : await credentials(ctx, ['clientId', 'clientSecret'], ['childKey', 'childSecret']);
     if ('problem' in creds) return { ok: false, reason: 'bad_credentials', message: creds.problem };
+    if (!creds.values.clientId || !creds.values.clientSecret) {
+      return { ok: false, reason: 'bad_credentials', message: 'clientId and clientSecret are required' };
+    }
     const settings: FedexConnectionSettings = {
-      baseUrl: conn.baseUrl ?? defaultBaseUrl(conn)!,
-      clientId: creds.values.clientId!,
-      clientSecret: creds.values.clientSecret!,
+      baseUrl: ctx.live?.baseUrl ?? conn.baseUrl ?? defaultBaseUrl(conn)!,
+      clientId: creds.values.clientId,
+      clientSecret: creds.values.clientSecret,
       childKey: creds.values.childKey,
       childSecret: creds.values.childSecret,
       accountNumber: conn.settings.accountNumber,
@@ -111,25 +108,46 @@ export const CONNECTION_TESTERS: Partial<Record<System, ConnectionTester>> = {
   fedex: fedexTester(),
 };
 
-/** Prints one line per result; exit code 0 when the connection works, 1 otherwise. */
-export async function connectionsTestCommand(name: string, deps: ConnectionsTestDeps): Promise<number> {
+export interface ConnectionTestDeps {
+  config: Config;
+  db: Kysely<Database>;
+  vault: Vault;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** System -> tester; defaults to CONNECTION_TESTERS. */
+  testers?: Partial<Record<System, ConnectionTester>>;
+  /** Per-request timeout for the FedEx tester (default 10 s). */
+  timeoutMs?: number;
+  /** The running app's view of a connection (simulated or overridden), by name. */
+  live?: (name: string) => TesterContext['live'];
+}
+
+/** Test one configured connection; expected failures come back as results, never as throws. */
+export async function testConnection(name: string, deps: ConnectionTestDeps): Promise<ConnectionTestResult> {
   const connection = deps.config.connections[name];
   if (!connection) {
     const known = Object.keys(deps.config.connections);
-    deps.out(`FAIL  ${name}: no connection with that name (configured: ${known.join(', ') || 'none'})`);
-    return 1;
+    return {
+      ok: false,
+      reason: 'error',
+      message: `no connection with that name (configured: ${known.join(', ') || 'none'})`,
+    };
   }
   const testers =
     deps.testers ??
-    (deps.timeoutMs ? { ...CONNECTION_TESTERS, fedex: fedexTester(deps) } : CONNECTION_TESTERS);
+    (deps.timeoutMs
+      ? { ...CONNECTION_TESTERS, fedex: fedexTester({ timeoutMs: deps.timeoutMs }) }
+      : CONNECTION_TESTERS);
   const tester = testers[connection.system];
   if (!tester) {
-    deps.out(`FAIL  ${name} (${connection.system}): no connection test exists for ${connection.system} yet`);
-    return 1;
+    return {
+      ok: false,
+      reason: 'error',
+      message: `no connection test exists for ${connection.system} yet`,
+    };
   }
-  let result: ConnectionTestResult;
   try {
-    result = await tester({
+    return await tester({
       name,
       connection,
       config: deps.config,
@@ -137,14 +155,23 @@ export async function connectionsTestCommand(name: string, deps: ConnectionsTest
       vault: deps.vault,
       log: deps.log,
       env: deps.env ?? process.env,
+      live: deps.live?.(name),
     });
   } catch (err) {
-    result = { ok: false, reason: 'error', message: (err as Error).message };
+    return { ok: false, reason: 'error', message: (err as Error).message };
   }
+}
+
+/** Prints one line per result; exit code 0 when the connection works, 1 otherwise. */
+export async function connectionsTestCommand(
+  name: string,
+  deps: ConnectionTestDeps & { out: (line: string) => void },
+): Promise<number> {
+  const result = await testConnection(name, deps);
+  const system = deps.config.connections[name]?.system;
+  const label = system ? `${name} (${system})` : name;
   deps.out(
-    result.ok
-      ? `ok    ${name} (${connection.system}): ${result.message}`
-      : `FAIL  ${name} (${connection.system}): ${result.reason}: ${result.message}`,
+    result.ok ? `ok    ${label}: ${result.message}` : `FAIL  ${label}: ${result.reason}: ${result.message}`,
   );
   return result.ok ? 0 : 1;
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
-import { connectionsTestCommand, type ConnectionTester } from '../../clients/cli/connections';
+import { connectionsTestCommand, testConnection, type ConnectionTester } from '../../clients/cli/connections';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { generateMasterKey, Vault } from '../../lib/vault';
@@ -119,6 +119,21 @@ forEachDatabase('ml-connector connections test <fedex connection>', (getDb) => {
     assert.match(r.lines[0]!, /credentials\.clientSecret: .*fx\.missing.*secrets set/);
   });
 
+  it("the running app's live view (simulator or demo override) replaces config and vault", async () => {
+    const result = await testConnection('fx-no-secret', {
+      config,
+      db: getDb().db,
+      vault,
+      log,
+      env,
+      live: () => ({
+        baseUrl: sim.url,
+        credentials: { clientId: DEMO_CLIENT.clientId, clientSecret: DEMO_CLIENT.clientSecret },
+      }),
+    });
+    assert.deepEqual(result, { ok: true, reason: 'ok', message: 'credentials and account …1073 accepted' });
+  });
+
   it('a lockout recorded by the workers: locked_out without a token request', async () => {
     const requests = sim.counters().tokenRequestsByClient[DEMO_CLIENT.clientId] ?? 0;
     sim.lockout({ clientId: DEMO_CLIENT.clientId, seconds: 600 });
@@ -137,7 +152,7 @@ forEachDatabase('ml-connector connections test <fedex connection>', (getDb) => {
     assert.match(unknown.lines[0]!, /no connection with that name \(configured: .*fx-good/);
     const plex = await test('plex-x');
     assert.equal(plex.code, 1);
-    assert.match(plex.lines[0]!, /no connection test exists for plex yet/);
+    assert.match(plex.lines[0]!, /FAIL {2}plex-x \(plex\): error: no connection test exists for plex yet/);
     const plugged = await test('plex-x', {
       plex: async (ctx) => ({ ok: true, reason: 'ok', message: `tested ${ctx.name}` }),
     });
