@@ -209,7 +209,7 @@ export function plexErrorFromResponse(
   if (res.status === 429) {
     const waitMs = plexRateLimitWaitMs(res.headers?.get('retry-after'), ctx.nowMs, ctx.random);
     return new PlexRateLimitError(
-      `${prefix}: rate limit exceeded (200 calls per minute); retry in ${Math.ceil(waitMs / 1000)} s`,
+      `${prefix}: rate limit exceeded (Plex allows about 200 calls per minute per key); retry in ${Math.ceil(waitMs / 1000)} s`,
       waitMs,
       init,
     );

@@ -133,8 +133,9 @@ function checkRequest(
   return problems;
 }
 
-const HEADERS = { 'x-plex-connect-api-key': 'k' };
-const get = (p: string, query: Array<[string, string]> = []) => ({
+const HEADERS: Record<string, string> = { 'x-plex-connect-api-key': 'k' };
+type CheckedRequest = Pick<RecordedRequest, 'method' | 'path' | 'query' | 'body' | 'headers'>;
+const get = (p: string, query: Array<[string, string]> = []): CheckedRequest => ({
   method: 'GET',
   path: p,
   query,
@@ -154,7 +155,7 @@ describe('Plex requests conform to the Plex Connect spec', () => {
   it('the check has teeth: it rejects wrong names, formats, repeats, bodies, paths and methods', () => {
     const begin = ['modifiedByDateBegin', '2026-11-20T10:00:00Z'] as [string, string];
     assert.deepEqual(checkRequest(get('/sales/v1/orders', [begin])), []);
-    const bad: Array<[string, ReturnType<typeof get>, RegExp]> = [
+    const bad: Array<[string, CheckedRequest, RegExp]> = [
       [
         'a filter name orders do not have',
         get('/sales/v1/orders', [['modifiedDateBegin', '2026-11-20T10:00:00Z']]),
