@@ -529,12 +529,26 @@ describe('Plex simulator: rate limit and faults', () => {
       assert.equal((await admin(sim, 'faults', { permissions: { orders: 'sometimes' } })).status, 400);
     }));
 
-  it('general faults: errorRate answers 500 without processing', () =>
+  it('general faults: errorRate answers 500 without processing; a timed-out write is still applied', () =>
     withSim({ orders: 1 }, async (sim) => {
+      const [order] = sim.orders();
+      const path = `/shipping/v1-beta1/customer-shippers/${order!.shipperId}`;
       sim.setFaults({ errorRate: 1 });
-      const answer = await call(sim, '/sales/v1/orders');
-      assert.equal(answer.status, 500);
-      sim.setFaults({ errorRate: 0 });
+      const failed = await call(sim, path, { method: 'PUT', body: { trackingNumber: 'lost' } });
+      assert.equal(failed.status, 500);
+      assert.equal(sim.getShipper(order!.shipperId)?.trackingNumber, undefined);
+
+      sim.setFaults({ errorRate: 0, timeoutRate: 1, timeoutDelayMs: 0 });
+      await assert.rejects(
+        fetch(`${sim.url}${path}`, {
+          method: 'PUT',
+          headers: { 'X-Plex-Connect-Api-Key': KEY, 'content-type': 'application/json' },
+          body: JSON.stringify({ trackingNumber: '794600000001' }),
+          signal: AbortSignal.timeout(300),
+        }),
+      );
+      assert.equal(sim.getShipper(order!.shipperId)?.trackingNumber, '794600000001');
+      sim.setFaults({ timeoutRate: 0 });
       ok(await call(sim, '/sales/v1/orders'));
     }));
 });
@@ -605,6 +619,13 @@ describe('Plex simulator: seeded demo orders', () => {
           await call(sim, `/mdm/v1/customers/${o.customerId}/addresses/${o.shipToAddressId}`),
         ).body;
         const problems = validateAddress(canonical(address), 'recipient').map((p) => p.code);
+        // FedEx takes at most 35 characters per street line.
+        assert.ok(
+          String(address.address)
+            .split('\n')
+            .every((line: string) => line.length <= 35),
+          address.address,
+        );
         const weights = [];
         for (const line of ok(await call(sim, `/sales/v1/orders/${o.orderKey}/lines`)).body) {
           const details = ok(
