@@ -382,18 +382,7 @@ export class PlexClient {
           modifiedEnd: q.until,
         });
         for (const s of shippers.filter((x) => statusIn(x.status, state.statuses) && !x.trackingNumber)) {
-          const lines = await this.getCustomerShipperLines(s.id);
-          const lineIds: string[] = [];
-          for (const releaseId of unique(lines.map((l) => l.releaseId))) {
-            const release = await this.getRelease(releaseId);
-            if (release?.orderLineId) lineIds.push(release.orderLineId);
-          }
-          const owners = await this.ordersOwningLines(
-            lineIds,
-            state.orderStatuses,
-            s.customerId ?? undefined,
-          );
-          for (const order of new Set(owners.values())) note(order, s.modifiedDate);
+          for (const order of await this.ordersOfShipper(s, state.orderStatuses)) note(order, s.modifiedDate);
         }
       }
     }
@@ -415,6 +404,29 @@ export class PlexClient {
     return refs.sort(
       (a, b) => a.modifiedAt.localeCompare(b.modifiedAt) || a.orderKey.localeCompare(b.orderKey),
     );
+  }
+
+  /**
+   * The orders a customer shipper serves. Cheap path: the customer's ready orders shipping to the
+   * shipper's address, when exactly one does. Otherwise follow the shipper lines' releases to their
+   * order lines (several orders to one address share a dock, so the address alone cannot decide).
+   */
+  private async ordersOfShipper(shipper: PlexCustomerShipper, orderStatuses: string[]): Promise<PlexOrder[]> {
+    const customerId = shipper.customerId ?? undefined;
+    if (customerId && shipper.customerAddressId) {
+      const orders = (await this.listOrders({ customerId, status: orderStatuses })).filter(
+        (o) => statusIn(o.status, orderStatuses) && o.shipToAddressId === shipper.customerAddressId,
+      );
+      if (orders.length === 1) return orders;
+    }
+    const lines = await this.getCustomerShipperLines(shipper.id);
+    const lineIds: string[] = [];
+    for (const releaseId of unique(lines.map((l) => l.releaseId))) {
+      const release = await this.getRelease(releaseId);
+      if (release?.orderLineId) lineIds.push(release.orderLineId);
+    }
+    const owners = await this.ordersOwningLines(lineIds, orderStatuses, customerId);
+    return [...new Set(owners.values())];
   }
 
   /**

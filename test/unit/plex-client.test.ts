@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { PlexNotFoundError } from '../../activities/plex/errors';
+import { parseReadyState } from '../../activities/plex/mapping';
+import { IDS, ORDER, RELEASES } from './plex-fixtures';
+import { freshWorld, orderRoutes, type OrderWorld } from './plex-routes';
+import { json, startScriptedPlex, testClient, type Handler, type ScriptedPlex } from './plex-server';
+
+const WINDOW = { since: '2026-11-20T09:00:00Z', until: '2026-11-20T11:00:00Z' };
+const SECOND_ORDER = { ...ORDER, id: '11111111-1111-4111-8111-111111111112', orderNumber: '100124' };
+
+/** Replace one route of the order world (matched by method and pattern source). */
+function override(
+  routes: Array<[string, RegExp, Handler]>,
+  method: string,
+  source: string,
+  handler: Handler,
+) {
+  return routes.map((r): [string, RegExp, Handler] =>
+    r[0] === method && r[1].source === source ? [r[0], r[1], handler] : r,
+  );
+}
+
+describe('PlexClient detection and write-back details', () => {
+  let server: ScriptedPlex;
+  let world: OrderWorld;
+  before(async () => {
+    server = await startScriptedPlex();
+  });
+  after(() => server.stop());
+  beforeEach(() => {
+    world = freshWorld();
+    server.routes = orderRoutes(world);
+    server.requests.length = 0;
+  });
+
+  it('polls orders with the modifiedByDate window and the ready statuses', async () => {
+    const { client } = testClient(server.url);
+    const refs = await client.detectReadyOrders({
+      ...WINDOW,
+      readyState: parseReadyState('order:Open,Released'),
+    });
+    assert.deepEqual(
+      refs.map((r) => [r.orderKey, r.orderNumber, r.modifiedAt]),
+      [[IDS.order, '100123', '2026-11-20T10:00:00.000Z']],
+    );
+    const poll = server.requests[0]!;
+    assert.equal(poll.path, '/sales/v1/orders');
+    assert.deepEqual(poll.query, [
+      ['modifiedByDateBegin', '2026-11-20T09:00:00Z'],
+      ['modifiedByDateEnd', '2026-11-20T11:00:00Z'],
+      ['status', 'Open'],
+      ['status', 'Released'],
+    ]);
+  });
+
+  it('skips orders whose releases all shipped, but keeps one whose releases are invisible', async () => {
+    server.routes = override(server.routes, 'GET', '^\\/sales\\/v1\\/releases$', () =>
+      json(RELEASES.map((r) => ({ ...r, quantityShipped: r.quantity, status: 'Shipped' }))),
+    );
+    assert.deepEqual(await testClient(server.url).client.detectReadyOrders(WINDOW), []);
+    world.hideReleases = true;
+    server.routes = orderRoutes(world);
+    const refs = await testClient(server.url).client.detectReadyOrders(WINDOW);
+    assert.deepEqual(
+      refs.map((r) => r.orderKey),
+      [IDS.order],
+    );
+  });
+
+  it('ignores orders in other states even when Plex ignores the status filter', async () => {
+    server.routes = override(server.routes, 'GET', '^\\/sales\\/v1\\/orders$', () =>
+      json([{ ...ORDER, status: 'Closed' }]),
+    );
+    assert.deepEqual(await testClient(server.url).client.detectReadyOrders(WINDOW), []);
+  });
+
+  it('in shipper mode, follows the shipper lines when several orders ship to the same address', async () => {
+    server.routes = override(server.routes, 'GET', '^\\/sales\\/v1\\/orders$', () =>
+      json([SECOND_ORDER, ORDER]),
+    );
+    server.routes = override(
+      server.routes,
+      'GET',
+      '^\\/sales\\/v1\\/orders\\/([0-9a-f-]{36})\\/lines$',
+      (req) =>
+        req.path.includes(SECOND_ORDER.id)
+          ? json([{ id: '44444444-4444-4444-8444-444444444449', orderId: SECOND_ORDER.id, active: true }])
+          : json([
+              { id: IDS.line1, orderId: IDS.order, partId: IDS.part1, active: true },
+              { id: IDS.line2, orderId: IDS.order, partId: IDS.part2, active: true },
+            ]),
+    );
+    const refs = await testClient(server.url).client.detectReadyOrders({
+      ...WINDOW,
+      readyState: parseReadyState('shipper:Open'),
+    });
+    assert.deepEqual(
+      refs.map((r) => r.orderKey),
+      [IDS.order],
+    );
+    assert.ok(server.requests.some((r) => r.path === `/shipping/v1/customer-shippers/${IDS.shipper}/lines`));
+    assert.ok(server.requests.some((r) => r.path === '/sales/v1/releases' && r.query[0]?.[0] === 'id'));
+  });
+
+  it('finds the shipper again when the write-back keys lack it, and says what to do when none exists', async () => {
+    const { client } = testClient(server.url);
+    const keys = { orderId: IDS.order, customerId: IDS.customer, shipToAddressId: IDS.address };
+    const tracking = {
+      carrier: 'fedex',
+      trackingNumber: '794600000001',
+      pieceTrackingNumbers: ['794600000001'],
+      serviceType: 'FEDEX_GROUND',
+      shipDate: '2026-11-21',
+    };
+    assert.deepEqual(await client.writeTracking(keys, tracking), { shipperId: IDS.shipper, written: true });
+    assert.equal(world.shipper.trackingNumber, '794600000001');
+
+    server.routes = override(server.routes, 'GET', '^\\/shipping\\/v1\\/customer-shippers$', () => json([]));
+    await assert.rejects(client.writeTracking(keys, tracking), (err: Error) => {
+      assert.ok(err instanceof PlexNotFoundError);
+      assert.match(err.message, /no customer shipper found for sales order/);
+      assert.match(err.message, /create a customer shipper for the order in Plex/);
+      return true;
+    });
+  });
+});
