@@ -4,10 +4,13 @@
 // message; 429 retries after Plex's wait; outages retry under the workflow's retry policy.
 
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import type { AuditRepo } from '../../lib/db/repos';
-import type { PlexClient, WriteBackResult } from './client';
+import type { Database } from '../../lib/db/types';
+import { PostgresWindowLimiter, type RateLimiter } from '../../lib/ratelimit';
+import { PlexClient, plexRateLimit, type WriteBackResult } from './client';
 import { PlexError, PlexRateLimitError } from './errors';
 import { DEFAULT_READY_STATE, type PlexReadyState, type PlexWriteBackConfig } from './mapping';
 
@@ -170,5 +173,59 @@ export function plexErpPort(activities: PlexActivities, connection: string) {
         status,
       });
     },
+  };
+}
+
+/** What a Plex connection needs from the config and the vault. */
+export interface PlexClientSettings {
+  baseUrl: string;
+  apiKey: string;
+  tenantId?: string;
+  /** PCN, sent as X-Plex-Connect-Customer-Id. */
+  customerId?: string;
+}
+
+export interface PlexClientFactoryOptions {
+  db: Kysely<Database>;
+  /** Config `limits.plex.callsPerMinute` (Plex documents 200). */
+  callsPerMinute: number;
+  /** The resolved settings of a Plex connection; throws for an unknown or non-Plex one. */
+  settings: (connection: string) => PlexClientSettings;
+  log: Logger;
+  /** Audit for calls made outside activities (the CLI); activities add their own sink. */
+  audit?: AuditRepo;
+  /** Shared limiter; default a PostgresWindowLimiter on `db`. */
+  limiter?: RateLimiter;
+  timeoutMs?: number;
+}
+
+/**
+ * One PlexClient per connection (cached), all sharing one limiter across worker processes. The
+ * limiter gets half the per-minute figure: our fixed windows need not line up with Plex's, and any
+ * 60 s span touches at most two of ours (see PostgresWindowLimiter).
+ */
+export function createPlexClientFactory(opts: PlexClientFactoryOptions): (connection: string) => PlexClient {
+  const limit = plexRateLimit(Math.max(1, Math.floor(opts.callsPerMinute / 2)));
+  const limiter = opts.limiter ?? new PostgresWindowLimiter(opts.db, () => limit);
+  const clients = new Map<string, PlexClient>();
+  return (connection) => {
+    const existing = clients.get(connection);
+    if (existing) return existing;
+    const client = new PlexClient({
+      connection,
+      ...opts.settings(connection),
+      limiter,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      log: opts.log,
+      ...(opts.audit
+        ? {
+            audit: async (entry) => {
+              await opts.audit!.append(entry);
+            },
+          }
+        : {}),
+    });
+    clients.set(connection, client);
+    return client;
   };
 }

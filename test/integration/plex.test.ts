@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
+import { sql } from 'kysely';
 import pino from 'pino';
-import { createPlexActivities } from '../../activities/plex/activities';
+import { createPlexActivities, createPlexClientFactory } from '../../activities/plex/activities';
 import { PlexClient, plexLimitKey, type PlexClientOptions } from '../../activities/plex/client';
 import {
   PlexAuthError,
@@ -281,11 +282,14 @@ describe('PlexClient against the Plex simulator', () => {
 
     it('audit every Plex call with the workflow and order, and fail permanently on a permission problem', async () => {
       const audit = new AuditRepo(db.db);
-      const activities = createPlexActivities({
-        clients: () => client(),
-        audit,
+      // The worker's wiring: clients from the factory, limited across processes in PostgreSQL.
+      const clients = createPlexClientFactory({
+        db: db.db,
+        callsPerMinute: 10_000,
+        settings: () => ({ baseUrl: sim.url, apiKey: DEMO_KEY.apiKey }),
         log: pino({ level: 'silent' }),
       });
+      const activities = createPlexActivities({ clients, audit, log: pino({ level: 'silent' }) });
       const env = new MockActivityEnvironment(
         { workflowExecution: { workflowId: 'order/plex-sim/x', runId: 'r1' } },
         { logger: new DefaultLogger('ERROR') },
@@ -301,6 +305,10 @@ describe('PlexClient against the Plex simulator', () => {
       assert.ok(rows.every((r) => r.system === 'plex' && r.order_key === key && r.connection === 'plex-sim'));
       assert.ok(rows.some((r) => r.action === 'plex.getOrder' && r.http_status === 200));
       assert.ok(!JSON.stringify(rows).includes(DEMO_KEY.apiKey));
+      const windows = await sql<{
+        count: number;
+      }>`SELECT sum(count)::int AS count FROM rate_limit_windows WHERE key LIKE 'plex:%'`.execute(db.db);
+      assert.equal(windows.rows[0]?.count, rows.length, 'every call took a slot in the shared limiter');
 
       sim.setFaults({ permissions: { releases: 'empty' } });
       await assert.rejects(
