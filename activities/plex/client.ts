@@ -348,7 +348,7 @@ export class PlexClient {
     const found = new Map<string, { order: PlexOrder; modifiedAt: string }>();
     const note = (order: PlexOrder, stamp?: string | null) => {
       const at = [plexInstant(order.modifiedDate), plexInstant(stamp)].filter((x): x is string => !!x).sort();
-      const modifiedAt = at[at.length - 1] ?? formatPlexDate(q.until);
+      const modifiedAt = at[at.length - 1] ?? new Date(formatPlexDate(q.until)).toISOString();
       const prior = found.get(order.id);
       if (!prior || prior.modifiedAt < modifiedAt) found.set(order.id, { order, modifiedAt });
     };
