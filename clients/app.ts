@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { requiredCredentials, type Config, type ConnectionConfig } from '../lib/config';
+import { notifyOrderWorkflow } from '../activities/orders/activities';
+import type { Config } from '../lib/config';
 import { openDatabase, type DatabaseHandle } from '../lib/db';
 import { migrateToLatest } from '../lib/db/migrate';
 import { createRepos, type Repos } from '../lib/db/repos';
@@ -13,21 +13,13 @@ import { loadMasterKeys, resolveCredential, Vault } from '../lib/vault';
 import { deriveCodecKey, EncryptionCodec } from '../lib/temporal/codec';
 import { codecRoutes } from './http/codec-routes';
 import { createWorker } from '../workers/worker';
-import { startFedexSimulator } from '../simulators/fedex';
+import { activeConnections, buildConnectors, type Connectors, type LiveConnection } from './connectors';
+import { opsRoutes } from './http/ops-routes';
 import { startHttpServer, type RunningHttpServer } from './http/server';
+import { desiredSchedules, ensureSchedules } from './schedules';
 
 /** What each process role runs: `start` runs all of it in one process. */
 export type Role = 'all' | 'worker' | 'http';
-
-/** A connection as the running app sees it: where to reach it and with which credentials. */
-export interface LiveConnection {
-  name: string;
-  config: ConnectionConfig;
-  baseUrl: string;
-  /** Resolved credential values by field name. Never logged. */
-  credentials: Record<string, string>;
-  simulated: boolean;
-}
 
 export interface App {
   config: Config;
@@ -37,17 +29,14 @@ export interface App {
   vault: Vault;
   temporal: TemporalHandle;
   connections: Map<string, LiveConnection>;
+  connectors: Connectors;
+  /** The schedules this app manages (ERP polls, tracking sweeps). */
+  scheduleIds: string[];
   http?: RunningHttpServer;
   worker?: Worker;
   /** Resolves when the worker stops (after shutdown, or when it fails). */
   workerDone?: Promise<void>;
   shutdown(): Promise<void>;
-}
-
-interface RunningSimulator {
-  system: string;
-  url: string;
-  stop(): Promise<void>;
 }
 
 /**
@@ -92,21 +81,57 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
     );
     stack.push(() => temporal.close());
 
-    const simulators: RunningSimulator[] = [];
-    const connections = await resolveConnections(config, vault, log, role === 'all' ? simulators : undefined);
-    for (const sim of simulators) stack.push(() => sim.stop());
+    const httpBaseUrl = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
+    const connectors = await buildConnectors({
+      config,
+      db: database.db,
+      repos,
+      vault,
+      log,
+      env: process.env,
+      simulators: role === 'all',
+      httpBaseUrl,
+    });
+    stack.push(() => connectors.stop());
+    const connections = connectors.live;
     for (const c of connections.values()) {
       await repos.connections.upsert(c.name, c.config.system, c.baseUrl, { simulated: c.simulated });
     }
+    const active = activeConnections(config, connections);
+    const schedules = desiredSchedules(config, new Set([...active.erps, ...active.carriers]));
 
-    const app: App = { config, log, database, repos, vault, temporal, connections, shutdown };
+    const app: App = {
+      config,
+      log,
+      database,
+      repos,
+      vault,
+      temporal,
+      connections,
+      connectors,
+      scheduleIds: schedules.map((s) => s.scheduleId),
+      shutdown,
+    };
 
     if (role !== 'http') {
       const worker = await createWorker({
         connection: temporal.nativeConnection,
         namespace: temporal.namespace,
         taskQueue: temporal.taskQueue,
-        deps: { db: database.db },
+        deps: {
+          db: database.db,
+          orders: {
+            repos,
+            erp: connectors.erp,
+            carrier: connectors.carrier,
+            route: connectors.route,
+            client: temporal.client,
+            taskQueue: temporal.taskQueue,
+            pollOverlapMs: 2 * 60_000,
+            initialLookbackMs: 7 * 24 * 3600_000,
+            log,
+          },
+        },
         log,
         payloadCodec: codec,
       });
@@ -116,22 +141,40 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await app.workerDone?.catch(() => undefined);
       });
+      // Schedules are server-side objects: creating them is idempotent, so every worker may do it.
+      await ensureSchedules(temporal.client, temporal.taskQueue, schedules, log);
     }
 
-    const codecToken = config.http.codec.token
-      ? await resolveCredential(config.http.codec.token, { vault, env: process.env })
-      : undefined;
+    const resolveOptional = async (ref: string | undefined) =>
+      ref ? await resolveCredential(ref, { vault, env: process.env }) : undefined;
+    const codecToken = await resolveOptional(config.http.codec.token);
+    const opsToken = await resolveOptional(config.http.opsToken);
+    if (!opsToken && !['127.0.0.1', 'localhost', '::1'].includes(config.http.host)) {
+      log.warn({ host: config.http.host }, 'the operator API is reachable beyond this machine without a token: set http.opsToken');
+    }
     app.http = await startHttpServer({
       host: config.http.host,
       port: config.http.port,
       log,
       metrics,
       temporalMetricsAddress: role !== 'http' ? runtime.metricsAddress : undefined,
-      routes: codecRoutes({
-        codec,
-        allowedOrigins: [...config.http.codec.allowedOrigins, ...(temporal.uiUrl ? [temporal.uiUrl] : [])],
-        token: codecToken,
-      }),
+      routes: {
+        ...codecRoutes({
+          codec,
+          allowedOrigins: [...config.http.codec.allowedOrigins, ...(temporal.uiUrl ? [temporal.uiUrl] : [])],
+          token: codecToken,
+        }),
+        ...opsRoutes({
+          repos,
+          client: temporal.client,
+          scheduleIds: () => schedules.map((s) => s.scheduleId),
+          testConnection: connectors.testConnection,
+          token: opsToken,
+        }),
+        ...connectors.webhookRoutes((shipment, update) =>
+          notifyOrderWorkflow(temporal.client, repos, shipment.id, shipment.workflowId, update),
+        ),
+      },
       health: [
         { name: 'database', check: async () => void (await repos.connections.list()) },
         {
@@ -156,73 +199,5 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
   } catch (err) {
     await shutdown();
     throw err;
-  }
-}
-
-/**
- * Decide, per connection, whether it talks to the real system or to a simulator: `simulator: auto`
- * simulates when a required credential is missing. Simulators are started only by `start`; the
- * worker and HTTP roles of a production deployment need real credentials.
- */
-async function resolveConnections(
-  config: Config,
-  vault: Vault,
-  log: Logger,
-  simulators: RunningSimulator[] | undefined,
-): Promise<Map<string, LiveConnection>> {
-  const live = new Map<string, LiveConnection>();
-  for (const [name, conn] of Object.entries(config.connections)) {
-    const credentials: Record<string, string> = {};
-    const missing: string[] = [];
-    for (const [field, reference] of Object.entries(conn.credentials as Record<string, string | undefined>)) {
-      if (!reference) continue;
-      try {
-        credentials[field] = await resolveCredential(reference, { vault, env: process.env });
-      } catch {
-        if (requiredCredentials(conn).includes(field)) missing.push(field);
-      }
-    }
-    for (const field of requiredCredentials(conn)) {
-      if (!conn.credentials[field as keyof typeof conn.credentials] && !missing.includes(field)) missing.push(field);
-    }
-    const simulate = conn.simulator === 'always' || (conn.simulator === 'auto' && missing.length > 0);
-    if (!simulate) {
-      if (missing.length > 0) {
-        throw new Error(
-          `connection ${name}: credential(s) ${missing.join(', ')} not found and simulator is "never" ` +
-            `(store them with \`ml-connector secrets set\` or set simulator: auto)`,
-        );
-      }
-      live.set(name, { name, config: conn, baseUrl: conn.baseUrl!, credentials, simulated: false });
-      continue;
-    }
-    if (!simulators) {
-      throw new Error(`connection ${name}: credential(s) ${missing.join(', ')} not found (simulators run only with \`start\`)`);
-    }
-    const sim = await startSimulator(conn);
-    if (!sim) {
-      log.warn({ connection: name, system: conn.system }, 'no simulator exists for this system yet; connection inactive');
-      continue;
-    }
-    simulators.push(sim.running);
-    log.info({ connection: name, system: conn.system, url: sim.running.url }, 'simulator started');
-    live.set(name, { name, config: conn, baseUrl: sim.running.url, credentials: sim.credentials, simulated: true });
-  }
-  return live;
-}
-
-async function startSimulator(
-  conn: ConnectionConfig,
-): Promise<{ running: RunningSimulator; credentials: Record<string, string> } | undefined> {
-  switch (conn.system) {
-    case 'fedex': {
-      const credentials = { clientId: 'sim-client', clientSecret: randomBytes(16).toString('hex') };
-      const sim = await startFedexSimulator({
-        clients: [{ ...credentials, accounts: [conn.settings.accountNumber] }],
-      });
-      return { running: { system: 'fedex', url: sim.url, stop: () => sim.stop() }, credentials };
-    }
-    default:
-      return undefined;
   }
 }

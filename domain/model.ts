@@ -97,9 +97,15 @@ export interface ShipmentResult {
   carrierShipmentId: string;
   masterTrackingNumber: string;
   pieceTrackingNumbers: string[];
-  label: ShipmentLabel;
+  /**
+   * Null when the shipment was created by an earlier attempt whose answer (with the label) was lost
+   * and found again by reference: the carrier cannot reprint it, an operator does (see warnings).
+   */
+  label: ShipmentLabel | null;
   cost?: Money;
   serviceType: string;
+  /** Carrier notes an operator should see (e.g. "label must be reprinted"). */
+  warnings?: string[];
 }
 
 /** A carrier's label before the connector has stored it: base64 documents or a link. */
@@ -108,7 +114,7 @@ export type CarrierLabel =
   | { format: LabelFormat; url: string; expiresAt: string };
 
 /** What a carrier connector returns from "create shipment"; the activity stores the label. */
-export interface CarrierShipment extends Omit<ShipmentResult, 'label'> {
+export interface CarrierShipment extends Omit<ShipmentResult, 'label' | 'warnings'> {
   label: CarrierLabel;
   /** Carrier notes and warnings worth showing to an operator. */
   warnings: string[];

@@ -192,7 +192,7 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
           serviceType: shipment!.serviceType,
           shipDate: prepared.value.shipDate,
           cost: shipment!.cost,
-          labelRef: 'ref' in shipment!.label ? shipment!.label.ref : undefined,
+          labelRef: shipment!.label && 'ref' in shipment!.label ? shipment!.label.ref : undefined,
         },
       }),
     );

@@ -54,6 +54,8 @@ export interface FedexShipmentResult extends Omit<ShipmentResult, 'label'> {
 export interface FedexTrackInput {
   carrierConnection: string;
   trackingNumbers: string[];
+  /** 'changed' (default): only updates that moved a shipment; 'all': every update, stored either way. */
+  only?: 'changed' | 'all';
 }
 
 export interface FedexCancelInput {
@@ -338,7 +340,8 @@ export function createFedexActivities(deps: FedexActivityDeps) {
         throw toApplicationFailure(err);
       }
       const applied = await applyTrackingUpdates(repos, tracked.updates, 'poll');
-      return { updates: applied.filter((a) => a.changed).map((a) => a.update), errors: tracked.errors };
+      const kept = input.only === 'all' ? applied : applied.filter((a) => a.changed);
+      return { updates: kept.map((a) => a.update), errors: tracked.errors };
     },
 
     /** Cancel the shipment recorded under an idempotency key (before pickup FedEx cancels it). */

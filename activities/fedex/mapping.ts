@@ -163,11 +163,24 @@ export function fedexCustomerReferences(
 
 // ---------------------------------------------------------------- parties and packages
 
+/**
+ * FedEx takes a two-letter state or province code; it requires one for the US, Canada and Puerto
+ * Rico and not elsewhere. Longer subdivision codes (ISO 3166-2 "CMX" for Mexico City) are left out
+ * rather than sent in a form FedEx refuses.
+ */
+export function fedexStateCode(a: Pick<Address, 'stateOrProvince' | 'countryCode'>): string | undefined {
+  const code = a.stateOrProvince?.trim().toUpperCase();
+  if (!code) return undefined;
+  if (code.length <= 2 || ['US', 'CA', 'PR'].includes(a.countryCode)) return code;
+  return undefined;
+}
+
 function fedexAddress(a: Address): FedexAddress {
+  const state = fedexStateCode(a);
   return {
     streetLines: a.lines.filter((l) => l.trim()).map((l) => l.trim()),
     city: a.city,
-    ...(a.stateOrProvince ? { stateOrProvinceCode: a.stateOrProvince.toUpperCase() } : {}),
+    ...(state ? { stateOrProvinceCode: state } : {}),
     ...(a.postalCode ? { postalCode: a.postalCode.trim() } : {}),
     countryCode: a.countryCode,
     ...(a.residential !== undefined ? { residential: a.residential } : {}),

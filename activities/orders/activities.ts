@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { OrderStatus, OrderStep } from '../../domain/lifecycle';
@@ -38,6 +38,8 @@ const TRACK_PAGE = 300; // ten Track calls of 30 numbers per page
 
 export function createOrderActivities(deps: OrderActivityDeps) {
   const { repos } = deps;
+  const notifyOrder = (shipmentId: string, workflowId: string, update: TrackingUpdate) =>
+    notifyOrderWorkflow(deps.client, repos, shipmentId, workflowId, update);
 
   return {
     /** The business record (orders table) and the audit trail follow every lifecycle change. */
@@ -156,8 +158,10 @@ export function createOrderActivities(deps: OrderActivityDeps) {
     },
 
     /**
-     * One tracking sweep for a carrier connection: every in-transit shipment is tracked in batches
-     * (the carrier port batches 30 numbers per call), and only orders whose status changed are signalled.
+     * One tracking sweep for a carrier connection: every in-transit shipment is tracked (the carrier
+     * port sends at most 30 numbers per call), and only orders whose latest status differs from what
+     * their workflow was last told are signalled. "Told" is recorded after each signal, so a sweep
+     * that fails half-way re-signals on its retry and no update is lost.
      */
     async sweepTracking(input: { carrierConnection: string }): Promise<{ shipments: number; changed: number; unknown: number }> {
       const carrier = deps.carrier(input.carrierConnection);
@@ -175,8 +179,8 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         unknown += errors.length;
         for (const update of latestPerNumber(updates)) {
           const shipment = byNumber.get(update.trackingNumber);
-          if (!shipment) continue;
-          await deps.client.workflow.getHandle(shipment.workflow_id).signal(trackingUpdateSignal, update);
+          if (!shipment || !isNews(update, shipment.notified_status, shipment.notified_event_time)) continue;
+          await notifyOrder(shipment.id, shipment.workflow_id, update);
           changed++;
         }
         Context.current().heartbeat({ afterId });
@@ -185,6 +189,31 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       return { shipments, changed, unknown };
     },
   };
+}
+
+/** A newer event with another status than the workflow was last told about. */
+export function isNews(update: TrackingUpdate, notifiedStatus: string | null, notifiedAt: Date | null): boolean {
+  if (notifiedAt && Date.parse(update.eventTime) <= notifiedAt.getTime()) return false;
+  return update.status !== notifiedStatus;
+}
+
+/**
+ * Signal a tracking update to its order workflow and record that it was told. Used by the sweep and
+ * the webhook receivers alike. A workflow that has already finished is not an error: nothing waits.
+ */
+export async function notifyOrderWorkflow(
+  client: Client,
+  repos: Pick<Repos, 'shipments'>,
+  shipmentId: string,
+  workflowId: string,
+  update: TrackingUpdate,
+): Promise<void> {
+  try {
+    await client.workflow.getHandle(workflowId).signal(trackingUpdateSignal, update);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  await repos.shipments.markNotified(shipmentId, update.status, new Date(update.eventTime));
 }
 
 /** Only the newest update per tracking number needs to reach the workflow. */

@@ -12,11 +12,12 @@ import {
 } from '../../lib/config';
 import { AuditRepo } from '../../lib/db/repos';
 import type { Database } from '../../lib/db/types';
-import { PostgresWindowLimiter } from '../../lib/ratelimit';
+import { PostgresWindowLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { resolveCredential, type Vault } from '../../lib/vault';
 import { fedexRateLimits, type FedexConnectionSettings } from '../../activities/fedex/activities';
 import { FedexClient, type ConnectionTestResult } from '../../activities/fedex/client';
 import { DbTokenStore } from '../../activities/fedex/token-store-db';
+import { PlexClient, plexRateLimit } from '../../activities/plex/client';
 
 export interface TesterContext {
   name: string;
@@ -30,11 +31,20 @@ export interface TesterContext {
    * Where the running app actually talks to this connection (its LiveConnection: a simulator's URL
    * and credentials, or the demo's FEDEX_* override); when absent, the config and vault are used.
    */
-  live?: { baseUrl: string; credentials: Record<string, string> };
+  live?: { baseUrl: string; credentials: Record<string, string>; accountNumber?: string };
+  /** The running app's shared limiter for this connection's system, so a test counts against the same budget. */
+  limiter?: RateLimiter;
+}
+
+/** A connection test's outcome; `reason` is the system's own word for what is wrong (bad_credentials, bad_key, ...). */
+export interface TestOutcome {
+  ok: boolean;
+  reason: string;
+  message: string;
 }
 
 /** Checks one connection against its system; never throws for an expected failure. */
-export type ConnectionTester = (ctx: TesterContext) => Promise<ConnectionTestResult>;
+export type ConnectionTester = (ctx: TesterContext) => Promise<TestOutcome>;
 
 /** Resolve the credential fields a connection names; a missing one is reported, never its value. */
 async function credentials(
@@ -76,7 +86,7 @@ export function fedexTester(opts: { timeoutMs?: number } = {}): ConnectionTester
       clientSecret: creds.values.clientSecret,
       childKey: creds.values.childKey,
       childSecret: creds.values.childSecret,
-      accountNumber: conn.settings.accountNumber,
+      accountNumber: ctx.live?.accountNumber ?? conn.settings.accountNumber,
     };
     const tokenStore = new DbTokenStore({ db: ctx.db, vault: ctx.vault, log: ctx.log });
     // A lockout recorded by a worker (or an earlier test) holds for the CLI too: no request is sent.
@@ -104,8 +114,33 @@ export function fedexTester(opts: { timeoutMs?: number } = {}): ConnectionTester
   };
 }
 
+/** Plex: the API key against one record of each collection the connector reads (PlexClient.testConnection). */
+export function plexTester(opts: { timeoutMs?: number } = {}): ConnectionTester {
+  return async (ctx) => {
+    const conn = ctx.connection as ConnectionOf<'plex'>;
+    const creds = ctx.live ? { values: ctx.live.credentials } : await credentials(ctx, ['apiKey'], []);
+    if ('problem' in creds) return { ok: false, reason: 'bad_key', message: creds.problem };
+    const audit = new AuditRepo(ctx.db);
+    const client = new PlexClient({
+      connection: ctx.name,
+      baseUrl: ctx.live?.baseUrl ?? conn.baseUrl ?? defaultBaseUrl(conn)!,
+      apiKey: creds.values.apiKey!,
+      tenantId: conn.settings.tenantId,
+      customerId: conn.settings.pcn,
+      limiter:
+        ctx.limiter ??
+        new PostgresWindowLimiter(ctx.db, () => plexRateLimit(Math.floor(ctx.config.limits.plex.callsPerMinute / 2) || 1)),
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      log: ctx.log,
+      audit: async (entry) => void (await audit.append({ ...entry, actor: 'cli:connections-test' })),
+    });
+    return client.testConnection();
+  };
+}
+
 export const CONNECTION_TESTERS: Partial<Record<System, ConnectionTester>> = {
   fedex: fedexTester(),
+  plex: plexTester(),
 };
 
 export interface ConnectionTestDeps {
@@ -120,10 +155,12 @@ export interface ConnectionTestDeps {
   timeoutMs?: number;
   /** The running app's view of a connection (simulated or overridden), by name. */
   live?: (name: string) => TesterContext['live'];
+  /** The running app's shared limiters by system. */
+  limiters?: Partial<Record<System, RateLimiter>>;
 }
 
 /** Test one configured connection; expected failures come back as results, never as throws. */
-export async function testConnection(name: string, deps: ConnectionTestDeps): Promise<ConnectionTestResult> {
+export async function testConnection(name: string, deps: ConnectionTestDeps): Promise<TestOutcome> {
   const connection = deps.config.connections[name];
   if (!connection) {
     const known = Object.keys(deps.config.connections);
@@ -136,7 +173,7 @@ export async function testConnection(name: string, deps: ConnectionTestDeps): Pr
   const testers =
     deps.testers ??
     (deps.timeoutMs
-      ? { ...CONNECTION_TESTERS, fedex: fedexTester({ timeoutMs: deps.timeoutMs }) }
+      ? { ...CONNECTION_TESTERS, fedex: fedexTester({ timeoutMs: deps.timeoutMs }), plex: plexTester({ timeoutMs: deps.timeoutMs }) }
       : CONNECTION_TESTERS);
   const tester = testers[connection.system];
   if (!tester) {
@@ -156,6 +193,7 @@ export async function testConnection(name: string, deps: ConnectionTestDeps): Pr
       log: deps.log,
       env: deps.env ?? process.env,
       live: deps.live?.(name),
+      limiter: deps.limiters?.[connection.system],
     });
   } catch (err) {
     return { ok: false, reason: 'error', message: (err as Error).message };

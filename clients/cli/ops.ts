@@ -83,7 +83,7 @@ export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise
       if (workflow) out(`step: ${workflow.step}  tracking status: ${workflow.trackingStatus ?? '-'}`);
       if (shipment) {
         out(
-          `shipment: ${shipment.carrier} ${shipment.master_tracking_number ?? '(pending)'} ${shipment.service_type ?? ''} ` +
+          `shipment: ${shipment.carrier} ${shipment.status} ${shipment.master_tracking_number ?? ''} ${shipment.service_type ?? ''} ` +
             `${shipment.cost_amount ? `${shipment.cost_amount} ${shipment.cost_currency}` : ''} label ${shipment.label_ref ?? shipment.label_url ?? '-'}`,
         );
       }
@@ -133,7 +133,8 @@ export async function schedulesCommand(args: ParsedArgs, deps: OpsCliDeps): Prom
     const r = await call(deps, 'GET', '/api/schedules');
     if (r.status !== 200) return (out(`error: ${r.json?.error}`), 1);
     for (const s of r.json.schedules) {
-      out(s.missing ? `${s.id}  (not created yet)` : `${s.id}  every ${s.every?.join(',')}  ${s.paused ? 'PAUSED' : 'active'}  next ${s.nextActionTimes?.[0] ?? '-'}`);
+      const every = (s.everyMs ?? []).map((ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`)).join(',');
+      out(s.missing ? `${s.id}  (not created yet)` : `${s.id}  every ${every}  ${s.paused ? 'PAUSED' : 'active'}  next ${s.nextActionTimes?.[0] ?? '-'}`);
     }
     return 0;
   }

@@ -67,17 +67,18 @@ function printBanner(app: App, role: Role): void {
   console.log(lines.join('\n'));
 }
 
-/**
- * Seed demo orders into the simulated ERP. Returns how many were seeded. No ERP simulator can seed
- * orders yet (the Plex simulator comes with the Plex -> FedEx flow), so this says so plainly.
- */
+/** Seed demo orders into the simulated ERP, then poll at once rather than at the next interval. */
 async function seedOrders(app: App, count: number): Promise<number> {
-  const erp = [...app.connections.values()].find((c) => c.simulated && ['plex', 'exact', 'ifs', 'sagex3'].includes(c.config.system));
-  console.log(
-    `cannot seed ${count} demo orders: ${erp ? `the ${erp.config.system} simulator` : 'no simulated ERP connection'} ` +
-      'cannot create orders yet',
-  );
-  return 0;
+  const seeded = app.connectors.seedDemoOrders(count);
+  if (seeded === 0) {
+    console.log(`cannot seed ${count} demo orders: no simulated ERP connection that can create orders`);
+    return 0;
+  }
+  console.log(`seeded ${seeded} demo orders into the ERP simulator`);
+  for (const id of app.scheduleIds.filter((s) => s.startsWith('erp-poll/'))) {
+    await app.temporal.client.schedule.getHandle(id).trigger().catch(() => undefined);
+  }
+  return seeded;
 }
 
 async function waitUntilDone(app: App, expected: number, deadline: number): Promise<string> {

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { isOrderStatus } from '../../domain/lifecycle';
 import { orderWorkflowId } from '../../domain/ids';
 import type { Repos } from '../../lib/db/repos';
@@ -48,7 +49,7 @@ async function historyTimeline(client: Client, workflowId: string) {
   const out: Array<{ at: string; event: string; detail?: string }> = [];
   for (const e of history.events ?? []) {
     const at = e.eventTime?.seconds ? new Date(Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6)).toISOString() : '';
-    const type = String(e.eventType ?? '');
+    const type = (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? '').replace(/^EVENT_TYPE_/, '');
     const a = e.activityTaskScheduledEventAttributes;
     const s = e.workflowExecutionSignaledEventAttributes;
     const f = e.activityTaskFailedEventAttributes;
@@ -60,7 +61,7 @@ async function historyTimeline(client: Client, workflowId: string) {
     else if (e.workflowExecutionCompletedEventAttributes) out.push({ at, event: 'workflow completed' });
     else if (e.workflowExecutionContinuedAsNewEventAttributes) out.push({ at, event: 'continued as new' });
     else if (e.timerStartedEventAttributes) out.push({ at, event: 'timer started' });
-    else if (type && !/WORKFLOW_TASK|ACTIVITY_TASK_STARTED|UPSERT/.test(type)) out.push({ at, event: type });
+    else if (type && !/WORKFLOW_TASK|ACTIVITY_TASK_STARTED|UPSERT|MARKER/.test(type)) out.push({ at, event: type.toLowerCase().replace(/_/g, ' ') });
   }
   return out;
 }
@@ -136,7 +137,7 @@ export function opsRoutes(deps: OpsDeps): Record<string, Handler> {
             id,
             paused: d.state.paused,
             note: d.state.note,
-            every: d.spec.intervals?.map((i) => i.every),
+            everyMs: d.spec.intervals?.map((i) => Number(i.every)),
             recentActions: d.info.recentActions.length,
             nextActionTimes: d.info.nextActionTimes.slice(0, 1),
           });

@@ -25,6 +25,9 @@ export const DEMO_CONFIG = {
       },
     },
   },
+  // Demo pace: the simulators move fast, so poll and track often. Production configs keep the
+  // defaults (5m and 15m) or whatever the ERP and carrier limits allow.
+  schedules: { erpPoll: { every: '5s' }, trackingSweep: { every: '10s' } },
   mappings: [
     {
       erp: 'plex-demo',

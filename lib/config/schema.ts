@@ -119,8 +119,22 @@ const plexConnection = connection(
         .optional(),
       /** Tenant UUID, sent as X-Plex-Connect-Tenant-Id. */
       tenantId: z.uuid({ error: 'is not a UUID (write the tenant id from GET /mdm/v1/tenants)' }).optional(),
-      /** Shipper status that means "ready to ship": the poll lists customer shippers in this state. */
+      /**
+       * What "ready to ship" means: an order status ("Open", the default), "release:<status>" (a
+       * release in that status), or "shipper:<status>" (a customer shipper in that status).
+       */
       readyState: nonEmpty('"Open"').default('Open'),
+      /** How tracking and status land on the customer shipper (activities/plex/README.md). */
+      writeBack: z
+        .strictObject({
+          /** Carrier name ("fedex") -> Plex carrier id. */
+          carrierIds: stringMap.optional(),
+          /** Shipper status once tracking is written (e.g. "Shipped"); unchanged when absent. */
+          shippedStatus: nonEmpty('"Shipped"').optional(),
+          /** Lifecycle status (in_transit, delivered, cancelled, ...) -> shipper status. */
+          statusMap: stringMap.optional(),
+        })
+        .optional(),
     })
     .prefault({}),
   z.strictObject({ apiKey: ref, username: ref, password: ref }).prefault({}),
@@ -183,6 +197,8 @@ const fedexConnection = connection(
       childSecret: ref,
       trackClientId: ref,
       trackClientSecret: ref,
+      /** AIV webhook security token: the key of the fdx-signature HMAC. */
+      webhookSecret: ref,
     })
     .prefault({}),
   'https://apis-sandbox.fedex.com',

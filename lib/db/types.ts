@@ -79,6 +79,9 @@ export interface ShipmentsTable {
   cost_currency: string | null;
   tracking_status: string | null;
   tracking_status_at: NullableTimestamp;
+  /** The tracking status last signalled to the order workflow, and its event time. */
+  notified_status: ColumnType<string | null, string | null | undefined, string | null>;
+  notified_event_time: NullableTimestamp;
   delivered_at: NullableTimestamp;
   error: string | null;
   created_at: Timestamp;

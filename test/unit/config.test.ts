@@ -75,8 +75,12 @@ describe('defaults', () => {
     assert.equal(c.temporal.taskQueue, 'ml-connector');
     assert.equal(c.temporal.address, undefined);
     assert.equal(c.database.url, undefined);
-    assert.equal(c.schedules.erpPoll.every, '5m');
-    assert.equal(c.schedules.trackingSweep.every, '15m');
+    // The demo polls and tracks at demo pace; a config file without schedules gets 5m / 15m.
+    assert.equal(c.schedules.erpPoll.every, '5s');
+    assert.equal(c.schedules.trackingSweep.every, '10s');
+    const plain = load({ text: 'log: { level: info }\n' });
+    assert.equal(plain.schedules.erpPoll.every, '5m');
+    assert.equal(plain.schedules.trackingSweep.every, '15m');
     assert.deepEqual(c.limits.fedex, {
       transactionsPer10s: 1400,
       tokenRequestsPerMinute: 12,

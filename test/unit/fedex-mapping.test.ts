@@ -17,6 +17,7 @@ import {
   toFedexTrackByReferenceRequest,
   toFedexTrackRequests,
   totalWeight,
+  fedexStateCode,
 } from '../../activities/fedex/mapping';
 import type { FedexTrackResult } from '../../activities/fedex/wire';
 import { RECIPIENT, SHIPPER, shipmentRequest } from './fedex-fixtures';
@@ -439,5 +440,15 @@ describe('track', () => {
     const recent = toFedexTrackByReferenceRequest('SO-1', { accountNumber: 'A', now });
     assert.equal(recent.referencesInformation.shipDateBegin, '2026-10-24');
     assert.equal(recent.referencesInformation.shipDateEnd, '2026-11-24');
+  });
+});
+
+describe('state or province code', () => {
+  it('sends two-letter codes, and longer ones only where FedEx requires a state', () => {
+    assert.equal(fedexStateCode({ stateOrProvince: 'tn', countryCode: 'US' }), 'TN');
+    assert.equal(fedexStateCode({ stateOrProvince: 'ON', countryCode: 'CA' }), 'ON');
+    assert.equal(fedexStateCode({ stateOrProvince: 'CMX', countryCode: 'MX' }), undefined);
+    assert.equal(fedexStateCode({ stateOrProvince: 'NL', countryCode: 'MX' }), 'NL');
+    assert.equal(fedexStateCode({ stateOrProvince: ' ', countryCode: 'DE' }), undefined);
   });
 });

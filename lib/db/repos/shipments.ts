@@ -148,6 +148,15 @@ export class ShipmentRepo {
     return res.numUpdatedRows > 0n;
   }
 
+  /** Record what the order workflow has been told (after the signal went through). */
+  async markNotified(id: string, status: string, eventTime: Date): Promise<void> {
+    await this.db
+      .updateTable('shipments')
+      .set({ notified_status: status, notified_event_time: eventTime, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .execute();
+  }
+
   private async update(idempotencyKey: string, values: ShipmentUpdate): Promise<Shipment> {
     const row = await this.db
       .updateTable('shipments')

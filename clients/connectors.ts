@@ -1,0 +1,333 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { CarrierPort, ErpPort } from '../activities/orders/ports';
+import type { OrderRoute } from '../activities/orders/activities';
+import { createFedexActivities, createFedexClientFactory, fedexDemoOverride } from '../activities/fedex/activities';
+import { createPlexActivities, createPlexClientFactory, plexErpPort } from '../activities/plex/activities';
+import { parseReadyState } from '../activities/plex/mapping';
+import { plexLimitKey, plexRateLimit } from '../activities/plex/client';
+import { PostgresWindowLimiter } from '../lib/ratelimit';
+import { isCarrierSystem, isErpSystem, requiredCredentials, type Config, type ConnectionConfig } from '../lib/config';
+import type { Repos } from '../lib/db/repos';
+import type { Database } from '../lib/db/types';
+import { resolveCredential, type Vault } from '../lib/vault';
+import type { TrackingUpdate } from '../domain/model';
+import type { ShipmentMappingConfig } from '../domain/shipment-request';
+import { startFedexSimulator, type FedexSimulator } from '../simulators/fedex';
+import { startPlexSimulator, type PlexSimulator } from '../simulators/plex';
+import { fedexWebhookRoute } from './http/webhooks/fedex';
+import { testConnection } from './cli/connections';
+import type { Handler } from './http/server';
+
+/** A connection as the running app sees it: where to reach it and with which credentials. */
+export interface LiveConnection {
+  name: string;
+  config: ConnectionConfig;
+  baseUrl: string;
+  /** Resolved credential values by field name. Never logged. */
+  credentials: Record<string, string>;
+  simulated: boolean;
+  /** FedEx account number in use (the config's, or the FEDEX_ACCOUNT_NUMBER override). */
+  accountNumber?: string;
+}
+
+/** Speed of the simulators `start` runs, so a demo order is delivered within a minute or two. */
+export const DEMO_SIMULATOR_SPEED = { fedexClockSpeed: 7200, plexCallsPerMinute: 6000 };
+
+export interface ConnectorDeps {
+  config: Config;
+  db: Kysely<Database>;
+  repos: Repos;
+  vault: Vault;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  /** Only `start` runs simulators; the production roles need real credentials. */
+  simulators: boolean;
+  /** Base URL of this app's HTTP server, where simulators push their webhooks. */
+  httpBaseUrl: string;
+}
+
+export interface Connectors {
+  live: Map<string, LiveConnection>;
+  erp(name: string): ErpPort;
+  carrier(name: string): CarrierPort;
+  route(erpConnection: string): OrderRoute;
+  /** Webhook receivers, keyed "POST /webhooks/<system>/<connection>". */
+  webhookRoutes(
+    onTracking: (shipment: { id: string; workflowId: string }, update: TrackingUpdate) => Promise<void>,
+  ): Record<string, Handler>;
+  testConnection(name: string): Promise<{ ok: boolean; reason: string; message: string }>;
+  /** Seed demo orders into the simulated ERP; returns how many were seeded. */
+  seedDemoOrders(count: number): number;
+  plexSimulator?: PlexSimulator;
+  fedexSimulator?: FedexSimulator;
+  stop(): Promise<void>;
+}
+
+export const webhookPath = (system: string, connection: string) => `/webhooks/${system}/${connection}`;
+
+/**
+ * Decide, per connection, whether it talks to the real system or to a simulator (`simulator: auto`
+ * simulates when a required credential is missing), start the simulators, and build the ERP and
+ * carrier ports the order activities use.
+ */
+export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> {
+  const { config, log } = deps;
+  const live = new Map<string, LiveConnection>();
+  const stops: Array<() => Promise<void>> = [];
+  const webhookSecrets = new Map<string, string>();
+  let plexSim: PlexSimulator | undefined;
+  let fedexSim: FedexSimulator | undefined;
+
+  // The demo's FedEx connection may point at the FedEx sandbox through FEDEX_* variables.
+  const fedexNames = Object.entries(config.connections).filter(([, c]) => c.system === 'fedex').map(([n]) => n);
+  const override = fedexDemoOverride(deps.env);
+  if (override && fedexNames.length !== 1) {
+    throw new Error(`FEDEX_* variables need exactly one FedEx connection in the configuration (found ${fedexNames.length})`);
+  }
+
+  try {
+    for (const [name, conn] of Object.entries(config.connections)) {
+      const credentials: Record<string, string> = {};
+      const missing: string[] = [];
+      const refs = conn.credentials as Record<string, string | undefined>;
+      for (const [field, reference] of Object.entries(refs)) {
+        if (!reference) continue;
+        try {
+          credentials[field] = await resolveCredential(reference, { vault: deps.vault, env: deps.env });
+        } catch {
+          if (requiredCredentials(conn).includes(field)) missing.push(field);
+        }
+      }
+      for (const field of requiredCredentials(conn)) {
+        if (!refs[field] && !missing.includes(field)) missing.push(field);
+      }
+      if (credentials.webhookSecret) webhookSecrets.set(name, credentials.webhookSecret);
+
+      if (conn.system === 'fedex' && override) {
+        log.info({ connection: name, baseUrl: override.baseUrl }, 'FedEx connection taken from FEDEX_* variables; no simulator');
+        live.set(name, {
+          name,
+          config: conn,
+          baseUrl: override.baseUrl,
+          credentials: { ...credentials, ...override.credentials },
+          simulated: false,
+          accountNumber: override.accountNumber,
+        });
+        continue;
+      }
+
+      const simulate = conn.simulator === 'always' || (conn.simulator === 'auto' && missing.length > 0);
+      if (!simulate) {
+        if (missing.length > 0) {
+          throw new Error(
+            `connection ${name}: credential(s) ${missing.join(', ')} not found and simulator is "never" ` +
+              '(store them with `ml-connector secrets set <ref>` or set simulator: auto)',
+          );
+        }
+        live.set(name, {
+          name,
+          config: conn,
+          baseUrl: conn.baseUrl!,
+          credentials,
+          simulated: false,
+          accountNumber: conn.system === 'fedex' ? conn.settings.accountNumber : undefined,
+        });
+        continue;
+      }
+      if (!deps.simulators) {
+        throw new Error(`connection ${name}: credential(s) ${missing.join(', ')} not found (simulators run only with \`start\`)`);
+      }
+
+      if (conn.system === 'fedex') {
+        const creds = { clientId: `sim-${name}`, clientSecret: randomBytes(16).toString('hex') };
+        const securityToken = randomBytes(24).toString('base64url');
+        fedexSim = await startFedexSimulator({
+          clients: [{ ...creds, accounts: [conn.settings.accountNumber] }],
+          clockSpeed: DEMO_SIMULATOR_SPEED.fedexClockSpeed,
+          webhook: { url: `${deps.httpBaseUrl}${webhookPath('fedex', name)}`, securityToken },
+        });
+        stops.push(() => fedexSim!.stop());
+        webhookSecrets.set(name, securityToken);
+        live.set(name, { name, config: conn, baseUrl: fedexSim.url, credentials: creds, simulated: true, accountNumber: conn.settings.accountNumber });
+      } else if (conn.system === 'plex') {
+        const apiKey = randomBytes(16).toString('hex');
+        plexSim = await startPlexSimulator({ keys: [{ apiKey }], rateLimitPerMinute: DEMO_SIMULATOR_SPEED.plexCallsPerMinute });
+        stops.push(() => plexSim!.stop());
+        live.set(name, { name, config: conn, baseUrl: plexSim.url, credentials: { apiKey }, simulated: true });
+      } else {
+        log.warn({ connection: name, system: conn.system }, 'no simulator exists for this system yet; connection inactive');
+        continue;
+      }
+      log.info({ connection: name, system: conn.system, url: live.get(name)!.baseUrl }, 'simulator started');
+    }
+  } catch (err) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    throw err;
+  }
+
+  const get = (name: string, system: string): LiveConnection => {
+    const c = live.get(name);
+    if (!c) throw new Error(`connection ${name} is not active (no credentials and no simulator)`);
+    if (c.config.system !== system) throw new Error(`connection ${name} is ${c.config.system}, not ${system}`);
+    return c;
+  };
+
+  const fedexActivities = createFedexActivities({
+    repos: deps.repos,
+    log,
+    clients: createFedexClientFactory({
+      db: deps.db,
+      vault: deps.vault,
+      repos: deps.repos,
+      limits: config.limits.fedex,
+      log,
+      settings: (n) => {
+        const c = get(n, 'fedex');
+        return {
+          baseUrl: c.baseUrl,
+          clientId: c.credentials.clientId!,
+          clientSecret: c.credentials.clientSecret!,
+          childKey: c.credentials.childKey,
+          childSecret: c.credentials.childSecret,
+          accountNumber: c.accountNumber!,
+        };
+      },
+    }),
+  });
+
+  // Plex allows 200 calls a minute per key; the demo's simulator runs faster so 50 orders take a
+  // minute, not ten. Half the figure per window, as our windows need not line up with Plex's.
+  const simulatedPlexKeys = new Set(
+    [...live.values()].filter((c) => c.simulated && c.config.system === 'plex').map((c) => plexLimitKey(c.credentials.apiKey!)),
+  );
+  const plexLimiter = new PostgresWindowLimiter(deps.db, (key) =>
+    plexRateLimit(
+      Math.max(1, Math.floor((simulatedPlexKeys.has(key) ? DEMO_SIMULATOR_SPEED.plexCallsPerMinute : config.limits.plex.callsPerMinute) / 2)),
+    ),
+  );
+  const plexActivities = createPlexActivities({
+    audit: deps.repos.audit,
+    log,
+    clients: createPlexClientFactory({
+      db: deps.db,
+      callsPerMinute: config.limits.plex.callsPerMinute,
+      limiter: plexLimiter,
+      log,
+      settings: (n) => {
+        const c = get(n, 'plex');
+        const s = c.config.system === 'plex' ? c.config.settings : undefined;
+        return { baseUrl: c.baseUrl, apiKey: c.credentials.apiKey!, tenantId: s?.tenantId, customerId: s?.pcn };
+      },
+    }),
+    settings: (n) => {
+      const c = get(n, 'plex');
+      return c.config.system === 'plex' ? { readyState: parseReadyState(c.config.settings.readyState), writeBack: c.config.settings.writeBack } : {};
+    },
+  });
+
+  const erp = (name: string): ErpPort => {
+    const c = live.get(name);
+    if (!c) throw new Error(`ERP connection ${name} is not active`);
+    switch (c.config.system) {
+      case 'plex':
+        return plexErpPort(plexActivities, name);
+      default:
+        throw new Error(`no ERP connector for ${c.config.system} yet (connection ${name})`);
+    }
+  };
+
+  const carrier = (name: string): CarrierPort => {
+    const c = live.get(name);
+    if (!c) throw new Error(`carrier connection ${name} is not active`);
+    switch (c.config.system) {
+      case 'fedex':
+        return {
+          createShipment: (i) => fedexActivities.fedexCreateShipment({ ...i, carrierConnection: name }),
+          track: async (trackingNumbers) => {
+            // Every update (stored once either way); the sweep decides what is news for each order.
+            return await fedexActivities.fedexTrack({ carrierConnection: name, trackingNumbers, only: 'all' });
+          },
+          cancelShipment: async (idempotencyKey) => {
+            await fedexActivities.fedexCancelShipment({ carrierConnection: name, idempotencyKey });
+          },
+        };
+      default:
+        throw new Error(`no carrier connector for ${c.config.system} yet (connection ${name})`);
+    }
+  };
+
+  const route = (erpConnection: string): OrderRoute => {
+    const m = config.mappings.find((x) => x.erp === erpConnection);
+    if (!m) throw new Error(`no mapping for ERP connection ${erpConnection} (add one under mappings:)`);
+    const carrierConn = config.connections[m.carrier]!;
+    const routing: ShipmentMappingConfig = {
+      shipFrom: m.shipFrom,
+      serviceLevels: m.serviceLevels,
+      defaultService: m.defaultService,
+      ...(m.packing ? { packing: m.packing } : {}),
+      ...(m.label ? { label: m.label } : {}),
+      ...(m.payment ? { payment: m.payment } : {}),
+      ...(m.packagingType ? { packagingType: m.packagingType } : {}),
+      ...(m.divisions ? { divisions: m.divisions } : {}),
+      ...(m.costCenters ? { costCenters: m.costCenters } : {}),
+    };
+    return { carrierConnection: m.carrier, carrier: carrierConn.system, routing };
+  };
+
+  return {
+    live,
+    erp,
+    carrier,
+    route,
+    plexSimulator: plexSim,
+    fedexSimulator: fedexSim,
+    webhookRoutes(onTracking) {
+      const routes: Record<string, Handler> = {};
+      for (const [name, secret] of webhookSecrets) {
+        if (live.get(name)?.config.system !== 'fedex') continue;
+        routes[`POST ${webhookPath('fedex', name)}`] = fedexWebhookRoute({
+          securityToken: secret,
+          inbox: deps.repos.webhookInbox,
+          tracking: deps.repos,
+          log,
+          onEvent: async (e) => {
+            if (e.shipment) await onTracking(e.shipment, e.update);
+          },
+        });
+      }
+      return routes;
+    },
+    testConnection: (name) =>
+      testConnection(name, {
+        config,
+        db: deps.db,
+        vault: deps.vault,
+        log,
+        env: deps.env,
+        live: (n) => {
+          const c = live.get(n);
+          return c && { baseUrl: c.baseUrl, credentials: c.credentials, accountNumber: c.accountNumber };
+        },
+        limiters: { plex: plexLimiter },
+      }),
+    seedDemoOrders(count) {
+      if (!plexSim) return 0;
+      return plexSim.seedOrders(count).length;
+    },
+    async stop() {
+      for (const stop of stops.reverse()) await stop().catch((err: Error) => log.warn({ err: err.message }, 'simulator stop failed'));
+    },
+  };
+}
+
+/** ERP and carrier connections that a mapping uses and that are active. */
+export function activeConnections(config: Config, live: ReadonlyMap<string, LiveConnection>) {
+  const used = new Set(config.mappings.flatMap((m) => [m.erp, m.carrier]));
+  const names = [...live.keys()].filter((n) => used.has(n));
+  return {
+    erps: names.filter((n) => isErpSystem(live.get(n)!.config.system)),
+    carriers: names.filter((n) => isCarrierSystem(live.get(n)!.config.system)),
+  };
+}
