@@ -92,14 +92,9 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
     pendingUpdates.push(update);
   });
 
+  // The business record (orders table, audit) first, then what queries and the Web UI show, so a
+  // caller who sees a status can rely on the database having it too.
   const record = async (status: OrderStatus, step: OrderStep, attention?: AttentionReason) => {
-    state.status = status;
-    state.step = step;
-    state.attention = attention;
-    upsertSearchAttributes([
-      { key: SA_STATUS, value: status },
-      ...(state.trackingNumber ? [{ key: SA_TRACKING_NUMBER, value: state.trackingNumber }] : []),
-    ]);
     await local.recordOrderStatus({
       workflowId,
       erpConnection: input.erpConnection,
@@ -111,6 +106,13 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
       trackingNumber: state.trackingNumber,
       reason: attention ? `${attention.kind}: ${attention.message}` : undefined,
     });
+    state.status = status;
+    state.step = step;
+    state.attention = attention;
+    upsertSearchAttributes([
+      { key: SA_STATUS, value: status },
+      ...(state.trackingNumber ? [{ key: SA_TRACKING_NUMBER, value: state.trackingNumber }] : []),
+    ]);
   };
 
   /**

@@ -31,7 +31,8 @@ let runtimeInstalled = false;
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const level = ['trace', 'debug', 'info'].includes(process.env.LOG_LEVEL ?? '') ? 'INFO' : 'WARN';
+  // Failing activities are part of many tests (5xx storms, permission faults): only errors by default.
+  const level = ['trace', 'debug', 'info'].includes(process.env.LOG_LEVEL ?? '') ? 'INFO' : 'ERROR';
   Runtime.install({ logger: new DefaultLogger(level), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' } } } });
 }
 

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { orderWorkflowId } from '../../domain/ids';
+import { cancelSignal, retrySignal } from '../../workflows/messages';
+import { orderShipment } from '../../workflows';
+import { DELIVERY_SECONDS, startPipeline, type Pipeline } from '../helpers/pipeline';
+import { temporalTestEnv } from '../helpers/temporal';
+
+// The order lifecycle on the real dev server, against the Plex and FedEx simulators over HTTP and
+// real PostgreSQL. Each test seeds its own orders; the FedEx clock only moves when a test sweeps.
+
+describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () => {
+  let env: TestWorkflowEnvironment;
+  let p: Pipeline;
+
+  before(async () => {
+    env = await temporalTestEnv();
+    p = await startPipeline(env, 'lifecycle');
+  });
+  after(async () => {
+    await p?.close();
+    await env?.teardown();
+  });
+
+  const seed = (n: number, invalidShare = 0) => p.plex.seedOrders(n, { invalidShare, seed: Math.floor(Math.random() * 1e9) });
+  const labelsFor = (orderNumber: string) =>
+    Object.entries(p.fedex.counters().shipmentsByReference)
+      .filter(([ref]) => ref.includes(orderNumber))
+      .reduce((n, [, count]) => n + count, 0);
+
+  it('happy path: detected, shipped, tracking written back to Plex, delivered', async () => {
+    const orders = seed(3);
+    const polled = await p.poll();
+    assert.ok(polled.started >= 3, `poll started the seeded orders (${JSON.stringify(polled)})`);
+    for (const o of orders) await p.waitFor(o.orderKey, (s) => s.status === 'in_transit');
+    for (const o of orders) {
+      const shipper = p.plex.getShipper(o.orderKey);
+      const state = await p.status(o.orderKey);
+      assert.ok(state.trackingNumber, 'the workflow knows its tracking number');
+      assert.equal(shipper?.trackingNumber, state.trackingNumber, 'the tracking number is in the Plex customer shipper');
+    }
+    await p.sweep(DELIVERY_SECONDS);
+    for (const o of orders) {
+      const result = await env.client.workflow.getHandle(orderWorkflowId('plex-demo', o.orderKey)).result();
+      assert.equal(result.status, 'delivered');
+      assert.equal(labelsFor(o.orderNumber), 1, 'exactly one FedEx shipment per order');
+      const row = await p.repos.orders.get('plex-demo', o.orderKey);
+      assert.equal(row?.status, 'delivered');
+    }
+    const audit = await p.repos.audit.listForOrder('plex-demo', orders[0]!.orderKey);
+    assert.ok(audit.some((a) => a.action === 'order.delivered'), 'the audit log records the delivery');
+    assert.ok(audit.some((a) => a.action.startsWith('plex.')), 'the audit log records the Plex calls');
+  });
+
+  it('parks an invalid address in needs_attention, and completes after the data is fixed and retried', async () => {
+    const [bad] = seed(1, 1);
+    await p.poll();
+    const parked = await p.waitFor(bad!.orderKey, (s) => s.status === 'needs_attention');
+    assert.equal(parked.attention?.kind, 'validation');
+    assert.match(parked.attention!.message, /recipient\.|packages\[/);
+    assert.equal(labelsFor(bad!.orderNumber), 0, 'no carrier call for an invalid order');
+    const row = await p.repos.orders.get('plex-demo', bad!.orderKey);
+    assert.equal(row?.status, 'needs_attention');
+    assert.match(row!.reason ?? '', /^validation: /);
+
+    p.plex.fixOrder(bad!.orderKey);
+    await env.client.workflow.getHandle(orderWorkflowId('plex-demo', bad!.orderKey)).signal(retrySignal, { by: 'test' });
+    await p.waitFor(bad!.orderKey, (s) => s.status === 'in_transit');
+    await p.sweep(DELIVERY_SECONDS);
+    const done = await env.client.workflow.getHandle(orderWorkflowId('plex-demo', bad!.orderKey)).result();
+    assert.equal(done.status, 'delivered');
+  });
+
+  it('reports a Plex permission failure plainly, and resumes once access is granted', async () => {
+    p.plex.setFaults({ permissions: { customers: 'forbidden' } });
+    try {
+      const [o] = seed(1);
+      await p.poll();
+      const parked = await p.waitFor(o!.orderKey, (s) => s.status === 'needs_attention');
+      assert.equal(parked.attention?.kind, 'permission');
+      assert.match(parked.attention!.message, /grant|subscribe|access/i, 'the message says what to grant');
+    } finally {
+      p.plex.setFaults({ permissions: { customers: null } });
+    }
+    const [o] = p.plex.orders().slice(-1);
+    await env.client.workflow.getHandle(orderWorkflowId('plex-demo', o!.orderKey)).signal(retrySignal);
+    await p.waitFor(o!.orderKey, (s) => s.status === 'in_transit');
+  });
+
+  it('rides out a FedEx 5xx storm with retries and buys one label', async () => {
+    p.fedex.setFaults({ errorRate: 1 });
+    const [o] = seed(1);
+    await p.poll();
+    await p.waitFor(o!.orderKey, (s) => s.status === 'creating_shipment' && s.attempts >= 1);
+    await new Promise((r) => setTimeout(r, 3000)); // a few failed attempts
+    p.fedex.setFaults({ errorRate: 0 });
+    await p.waitFor(o!.orderKey, (s) => s.status === 'in_transit', 60_000);
+    assert.equal(labelsFor(o!.orderNumber), 1);
+  });
+
+  it('cancel after the label voids it at FedEx and finishes the order as cancelled', async () => {
+    const [o] = seed(1);
+    await p.poll();
+    await p.waitFor(o!.orderKey, (s) => s.status === 'in_transit');
+    const before = p.fedex.counters().cancelledShipments;
+    const handle = env.client.workflow.getHandle(orderWorkflowId('plex-demo', o!.orderKey));
+    await handle.signal(cancelSignal, { reason: 'customer cancelled', by: 'test' });
+    const result = await handle.result();
+    assert.equal(result.status, 'cancelled');
+    assert.equal(p.fedex.counters().cancelledShipments, before + 1, 'the label was voided at FedEx');
+    assert.equal((await p.repos.orders.get('plex-demo', o!.orderKey))?.status, 'cancelled');
+  });
+
+  it('starts one workflow per order however often it is detected or started', async () => {
+    const [o] = seed(1);
+    await p.poll();
+    await p.poll();
+    const id = orderWorkflowId('plex-demo', o!.orderKey);
+    await p.waitFor(o!.orderKey, (s) => s.status === 'in_transit');
+    const first = await env.client.workflow.getHandle(id).describe();
+    // A direct duplicate start reuses the running workflow.
+    const again = await env.client.workflow.start(orderShipment, {
+      taskQueue: p.taskQueue,
+      workflowId: id,
+      args: [
+        { erpConnection: 'plex-demo', orderKey: o!.orderKey, orderNumber: o!.orderNumber, carrierConnection: 'fedex-demo', carrier: 'fedex', routing: p.connectors.route('plex-demo').routing },
+      ],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    assert.equal(again.firstExecutionRunId, first.runId);
+    await p.sweep(DELIVERY_SECONDS);
+    await env.client.workflow.getHandle(id).result();
+    // A finished order is never started again.
+    await assert.rejects(
+      env.client.workflow.start(orderShipment, {
+        taskQueue: p.taskQueue,
+        workflowId: id,
+        args: [{ erpConnection: 'plex-demo', orderKey: o!.orderKey, orderNumber: o!.orderNumber, carrierConnection: 'fedex-demo', carrier: 'fedex', routing: p.connectors.route('plex-demo').routing }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }),
+      WorkflowExecutionAlreadyStartedError,
+    );
+    assert.equal(labelsFor(o!.orderNumber), 1);
+  });
+
+  it('survives a worker restart in the middle of the flow', async () => {
+    const [o] = seed(1);
+    await p.poll();
+    await p.waitFor(o!.orderKey, (s) => s.status === 'in_transit');
+    await p.stopWorker();
+    await p.restartWorker();
+    await p.sweep(DELIVERY_SECONDS);
+    const result = await env.client.workflow.getHandle(orderWorkflowId('plex-demo', o!.orderKey)).result();
+    assert.equal(result.status, 'delivered');
+    assert.equal(labelsFor(o!.orderNumber), 1);
+  });
+});
