@@ -69,19 +69,23 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
       loaded.keys.previous.map((k) => deriveCodecKey(k.id, k.key)),
     );
 
+    // The port is fixed before anything starts: simulators push webhooks to it and the dev server's
+    // Web UI calls its codec endpoint. `http.port: 0` picks a free one here.
+    const httpHost = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+    const httpPort = config.http.port || (await freePort(httpHost));
+    const httpBaseUrl = `http://${httpHost}:${httpPort}`;
     const temporalMetricsPort = await freePort();
     const runtime = installTemporalRuntime(log, { metricsPort: temporalMetricsPort });
     const apiKey = config.temporal.apiKey
       ? await resolveCredential(config.temporal.apiKey, { vault, env: process.env })
       : undefined;
     const temporal = await connectTemporal(
-      { ...config.temporal, apiKey, codecEndpoint: `http://${config.http.host}:${config.http.port}/codec` },
+      { ...config.temporal, apiKey, codecEndpoint: `${httpBaseUrl}/codec` },
       log,
       codec,
     );
     stack.push(() => temporal.close());
 
-    const httpBaseUrl = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
     const connectors = await buildConnectors({
       config,
       db: database.db,
@@ -154,7 +158,7 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
     }
     app.http = await startHttpServer({
       host: config.http.host,
-      port: config.http.port,
+      port: httpPort,
       log,
       metrics,
       temporalMetricsAddress: role !== 'http' ? runtime.metricsAddress : undefined,

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PROJECT_ROOT } from '../../lib/paths';
+
+// The CLI as a user runs it: a real process, the embedded defaults (its own Temporal dev server,
+// PGlite, simulators), and what it prints.
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'ml-connector.js'), ...args], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH, LOG_LEVEL: 'warn', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ml-connector ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('ml-connector CLI', () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlc-cli-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('start --orders N --exit-when-done runs the demo to the end and prints the summary line', async () => {
+    const r = await cli(['start', '--orders', '6', '--exit-when-done', '--timeout', '200'], {
+      MLC_DATA_DIR: path.join(dir, 'demo'),
+      MLC_HTTP__PORT: '0',
+    });
+    assert.equal(r.code, 0, `exit code 0\n${r.stdout}\n${r.stderr.slice(-2000)}`);
+    assert.match(r.stdout, /Temporal Web UI: +http:\/\/127\.0\.0\.1:\d+/);
+    const summary = r.stdout.trim().split('\n').at(-1) ?? '';
+    const m = /^summary: delivered=(\d+)\/6 needs_attention=(\d+) in_progress=0 cancelled=0 failed=0 elapsed_s=\d+$/.exec(summary);
+    assert.ok(m, `last line is the summary: ${summary}`);
+    assert.equal(Number(m[1]) + Number(m[2]), 6, 'every seeded order is delivered or parked with a reason');
+    assert.ok(Number(m[1]) >= 5, 'the valid orders are delivered');
+  });
+
+  it('explains an unknown config key in one line, without a stack trace', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(file, 'conections: {}\n');
+    const r = await cli(['doctor', '--config', file], {});
+    assert.equal(r.code, 2);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+    assert.match(lines[0]!, /^config error: unknown key "conections" at top level \(did you mean "connections"\?\)$/);
+  });
+
+  it('explains a bad value from the environment in one line naming the variable', async () => {
+    const r = await cli(['doctor'], { MLC_HTTP__PORT: 'eighty' });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /http\.port \(from MLC_HTTP__PORT\): "eighty" is not a TCP port/);
+  });
+
+  it('doctor says plainly what works and what does not', async () => {
+    const r = await cli(['doctor'], { MLC_DATA_DIR: path.join(dir, 'doctor'), DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^ok +config: 2 connection\(s\), 1 mapping\(s\)$/m);
+    assert.match(r.stdout, /^FAIL +database: .*127\.0\.0\.1:1/m);
+    assert.doesNotMatch(r.stdout + r.stderr, /at .*\.ts:\d+/, 'no stack trace');
+  });
+});
