@@ -229,7 +229,7 @@ forEachDatabase('repositories', (getDb) => {
       const afterCounts = await repo().countByStatus();
       assert.equal(typeof afterCounts.detected, 'number');
       assert.equal(afterCounts.detected, (before.detected ?? 0) + 1);
-      assert.ok((afterCounts.failed ?? 0) >= 1);
+      assert.ok((afterCounts.needs_attention ?? 0) >= 1);
     });
   });
 

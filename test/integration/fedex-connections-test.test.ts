@@ -56,6 +56,10 @@ forEachDatabase('ml-connector connections test <fedex connection>', (getDb) => {
             baseUrl: 'https://connect.plex.com',
             credentials: { apiKey: 'env:PLEX_KEY' },
           },
+          'exact-x': {
+            system: 'exact',
+            credentials: { clientId: 'env:EXACT_ID', clientSecret: 'env:EXACT_SECRET' },
+          },
         },
       }),
     );
@@ -150,9 +154,12 @@ forEachDatabase('ml-connector connections test <fedex connection>', (getDb) => {
     const unknown = await test('nope');
     assert.equal(unknown.code, 1);
     assert.match(unknown.lines[0]!, /no connection with that name \(configured: .*fx-good/);
+    const exact = await test('exact-x');
+    assert.equal(exact.code, 1);
+    assert.match(exact.lines[0]!, /FAIL {2}exact-x \(exact\): error: no connection test exists for exact yet/);
     const plex = await test('plex-x');
     assert.equal(plex.code, 1);
-    assert.match(plex.lines[0]!, /FAIL {2}plex-x \(plex\): error: no connection test exists for plex yet/);
+    assert.match(plex.lines[0]!, /FAIL {2}plex-x \(plex\): bad_key: credentials\.apiKey: environment variable PLEX_KEY/);
     const plugged = await test('plex-x', {
       plex: async (ctx) => ({ ok: true, reason: 'ok', message: `tested ${ctx.name}` }),
     });
