@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 
 /**
@@ -68,6 +69,23 @@ export function redactSecrets(text: string): string {
   return out;
 }
 
+/**
+ * Inside an activity, every line names the workflow and the activity it concerns (Temporal keeps the
+ * activity context in async local storage, so this reaches the connectors' own log lines too).
+ */
+export function temporalIds(): Record<string, string> {
+  try {
+    const info = Context.current().info;
+    return {
+      ...(info.workflowExecution ? { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId } : {}),
+      activityId: info.activityId,
+      activityType: info.activityType,
+    };
+  } catch {
+    return {};
+  }
+}
+
 export function createLogger(options: LoggerOptions & { destination?: pino.DestinationStream } = {}): Logger {
   const { destination, ...rest } = options;
   const opts: LoggerOptions = {
@@ -76,6 +94,7 @@ export function createLogger(options: LoggerOptions & { destination?: pino.Desti
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     formatters: { level: (label) => ({ level: label }) },
+    mixin: temporalIds,
     hooks: {
       // Mask known secret values in the message text too, whatever path they arrive by.
       logMethod(args, method) {
