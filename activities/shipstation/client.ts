@@ -1,0 +1,729 @@
+// ShipStation client: V1 (ssapi.shipstation.com, Basic apiKey:apiSecret) for orders, shipments and
+// webhooks; V2 (api.shipstation.com/v2, `api-key` header) for inventory. Every request takes a slot
+// from the injected limiter first (40/min per V1 key pair, 200/min per V2 key); a 429 is waited out
+// (X-Rate-Limit-Reset on V1, Retry-After on V2) a bounded number of times, then surfaces as
+// ShipStationRateLimitError. Plain TypeScript (no Temporal): activities wrap it, the CLI's
+// `connections test` uses it.
+
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { httpRequest, HttpTransportError, parseJson, type HttpResponse } from '../../lib/http';
+import { registerSecret } from '../../lib/logger';
+import type { RateLimit, RateLimiter } from '../../lib/ratelimit';
+import {
+  isLockedOrderStatus,
+  mentionsLockedOrder,
+  ShipStationAuthError,
+  ShipStationError,
+  ShipStationForeignUrlError,
+  ShipStationImmutableOrderError,
+  ShipStationRateLimitError,
+  ShipStationUnavailableError,
+  shipStationErrorFromResponse,
+  type ShipStationApi,
+} from './errors';
+import {
+  toInventoryLevel,
+  toOnHandAdjustment,
+  toShipmentRecord,
+  type InventoryLevel,
+  type ShipStationShipmentRecord,
+} from './mapping';
+import { utcToPacific } from './time';
+import type {
+  SsCreateOrdersResponse,
+  SsOrder,
+  SsOrderInput,
+  SsOrderStatus,
+  SsPage,
+  SsShipment,
+  SsV2InventoryPage,
+  SsV2InventoryUpdate,
+  SsWebhook,
+  SsWebhookEvent,
+} from './wire';
+
+/** One row for the audit log: what was called and how it went. Never bodies, never headers. */
+export interface ShipStationAuditEntry {
+  actor: string;
+  action: string;
+  outcome: 'ok' | 'error';
+  connection: string;
+  system: 'shipstation';
+  httpMethod: string;
+  httpPath: string;
+  httpStatus?: number;
+  durationMs: number;
+  details: Record<string, unknown>;
+}
+
+export type ShipStationAuditSink = (entry: ShipStationAuditEntry) => Promise<void>;
+
+export interface ShipStationClientOptions {
+  /** Connection name from the config. */
+  connection: string;
+  /** https://ssapi.shipstation.com or a simulator. */
+  v1BaseUrl: string;
+  /** https://api.shipstation.com (paths carry /v2) or a simulator. */
+  v2BaseUrl: string;
+  /** V1 API key and secret (HTTP Basic). */
+  apiKey: string;
+  apiSecret: string;
+  /** V2 API key; the V2 calls (inventory) refuse to run without it. */
+  v2ApiKey?: string;
+  limiter: RateLimiter;
+  timeoutMs: number;
+  log: Logger;
+  audit?: ShipStationAuditSink;
+  /** 429s answered by waiting and sending again before the error surfaces (default 2). */
+  rateLimitRetries?: number;
+  /** A 429 asking for a longer wait than this surfaces at once (default 65 s). */
+  maxInlineWaitMs?: number;
+  /** V1 list page size (default 500, ShipStation's maximum: fewer calls under 40/min). */
+  pageSize?: number;
+  /** Currency of V1 shipment costs (the account's; default USD). */
+  currency?: string;
+  now?: () => Date;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch;
+}
+
+/** Documented defaults: 40 requests/minute per V1 key pair, 200/minute for V2. */
+export interface ShipStationLimits {
+  v1PerMinute: number;
+  v2PerMinute: number;
+}
+
+export const SHIPSTATION_DEFAULT_LIMITS: ShipStationLimits = { v1PerMinute: 40, v2PerMinute: 200 };
+
+/** Limiter key per API and credential (hashed), so connections sharing a key pair share its limit. */
+export function shipStationLimitKey(api: ShipStationApi, credential: string): string {
+  return `shipstation:${api}:${createHash('sha256').update(credential).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The limit for a limiter key made by shipStationLimitKey. For a PostgresWindowLimiter pass half the
+ * documented figures: its windows need not line up with ShipStation's (see lib/ratelimit.ts).
+ */
+export function shipStationLimitFor(limits: ShipStationLimits = SHIPSTATION_DEFAULT_LIMITS) {
+  return (key: string): RateLimit => ({
+    limit: key.startsWith('shipstation:v2:') ? limits.v2PerMinute : limits.v1PerMinute,
+    windowMs: 60_000,
+  });
+}
+
+export interface ListOrdersFilters {
+  /** A "starts with" search in ShipStation; findOrderByKey re-checks equality. */
+  orderNumber?: string;
+  orderStatus?: SsOrderStatus;
+  storeId?: number;
+  /** UTC instants; sent as Pacific wall time, starts rounded down and ends up. */
+  createDateStart?: Date | string;
+  createDateEnd?: Date | string;
+  modifyDateStart?: Date | string;
+  modifyDateEnd?: Date | string;
+  orderDateStart?: Date | string;
+  orderDateEnd?: Date | string;
+  sortBy?: 'OrderDate' | 'ModifyDate' | 'CreateDate';
+  sortDir?: 'ASC' | 'DESC';
+}
+
+/**
+ * V1 /shipments filters. ShipStation documents no modify-date filter for shipments: a label's
+ * creation date is when it appears, its void date when it changes, so a poll uses those windows.
+ */
+export interface ListShipmentsFilters {
+  createDateStart?: Date | string;
+  createDateEnd?: Date | string;
+  shipDateStart?: Date | string;
+  shipDateEnd?: Date | string;
+  voidDateStart?: Date | string;
+  voidDateEnd?: Date | string;
+  orderId?: number;
+  orderNumber?: string;
+  trackingNumber?: string;
+  storeId?: number;
+  /** Default true: the shipped quantities per SKU are the point of the poll. */
+  includeShipmentItems?: boolean;
+  sortBy?: 'ShipDate' | 'CreateDate';
+  sortDir?: 'ASC' | 'DESC';
+}
+
+export interface CreateOrdersItemResult {
+  orderKey: string;
+  orderNumber: string;
+  success: boolean;
+  orderId?: number;
+  errorMessage?: string;
+  /** ShipStation refused because the order is shipped or cancelled. */
+  locked: boolean;
+}
+
+export interface SubscribeWebhookInput {
+  targetUrl: string;
+  event: SsWebhookEvent;
+  storeId?: number;
+  friendlyName?: string;
+}
+
+export interface InventoryFilters {
+  sku?: string;
+  inventoryWarehouseId?: string;
+  inventoryLocationId?: string;
+  groupBy?: 'warehouse' | 'location';
+  /** Page size ("limit" in the V2 spec). */
+  limit?: number;
+}
+
+export type ResourceUrlResult =
+  { kind: 'shipments'; shipments: ShipStationShipmentRecord[] } | { kind: 'orders'; orders: SsOrder[] };
+
+export type ShipStationConnectionTestReason =
+  'ok' | 'bad_credentials' | 'unreachable' | 'rate_limited' | 'error';
+
+export interface ShipStationConnectionTestResult {
+  ok: boolean;
+  reason: ShipStationConnectionTestReason;
+  message: string;
+}
+
+/** ShipStation's production V1 hosts: `ssapi.shipstation.com` and numbered shards (`ssapi11…`, §A10). */
+const SHIPSTATION_V1_HOST = /^ssapi\d*\.shipstation\.com$/;
+/** Resources a webhook may point at: the credentials are used for nothing else. */
+const RESOURCE_PATHS: Record<string, ResourceUrlResult['kind']> = {
+  '/shipments': 'shipments',
+  '/orders': 'orders',
+};
+/** Most orders per createorders request [CUMO]. */
+export const BULK_ORDER_LIMIT = 100;
+/** A safety stop for paging loops fed by the server's own page counts and links. */
+const MAX_PAGES = 1_000;
+
+type Query = Array<[string, string]>;
+type Method = 'GET' | 'POST' | 'DELETE';
+
+interface CallOptions {
+  json?: unknown;
+  subject?: string;
+  allowEmpty?: boolean;
+}
+
+export class ShipStationClient {
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly basic: string;
+
+  constructor(private readonly opts: ShipStationClientOptions) {
+    this.log = opts.log.child({ component: 'shipstation-client', connection: opts.connection });
+    this.now = opts.now ?? (() => new Date());
+    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.basic = Buffer.from(`${opts.apiKey}:${opts.apiSecret}`, 'utf8').toString('base64');
+    for (const secret of [opts.apiKey, opts.apiSecret, opts.v2ApiKey, this.basic]) registerSecret(secret);
+  }
+
+  get connection(): string {
+    return this.opts.connection;
+  }
+
+  /** The same client with another audit sink (activities add workflow and order ids). */
+  withAudit(audit: ShipStationAuditSink): ShipStationClient {
+    return new ShipStationClient({ ...this.opts, audit });
+  }
+
+  // ------------------------------------------------------------ V1 orders
+
+  /**
+   * POST /orders/createorder: creates the order or, when its orderKey exists, replaces it. With
+   * `existingOrderId` (known from an earlier push) the order is read first and a shipped or
+   * cancelled one is never sent. Whatever the caller knew, a refusal naming the locked status, or
+   * an answer showing the order still shipped/cancelled, becomes ShipStationImmutableOrderError.
+   */
+  async createOrUpdateOrder(order: SsOrderInput, opts: { existingOrderId?: number } = {}): Promise<SsOrder> {
+    if (opts.existingOrderId !== undefined) {
+      const current = await this.getOrder(opts.existingOrderId);
+      if (isLockedOrderStatus(current.orderStatus)) throw this.locked(order, current.orderStatus);
+    }
+    const saved = await this.v1<SsOrder>('createOrUpdateOrder', 'POST', '/orders/createorder', [], {
+      json: order,
+      subject: `order ${order.orderNumber}`,
+    });
+    if (!saved || typeof saved !== 'object' || typeof saved.orderId !== 'number') {
+      throw new ShipStationUnavailableError('ShipStation createorder answered without an order', {
+        api: 'v1',
+      });
+    }
+    // Some accounts answer 200 and leave a locked order as it was: the answer's status tells.
+    if (isLockedOrderStatus(saved.orderStatus)) throw this.locked(order, saved.orderStatus);
+    return saved;
+  }
+
+  /** POST /orders/createorders in requests of at most 100; one result per order, in input order. */
+  async createOrders(orders: SsOrderInput[]): Promise<CreateOrdersItemResult[]> {
+    const out: CreateOrdersItemResult[] = [];
+    for (let i = 0; i < orders.length; i += BULK_ORDER_LIMIT) {
+      const chunk = orders.slice(i, i + BULK_ORDER_LIMIT);
+      const res = await this.v1<SsCreateOrdersResponse>('createOrders', 'POST', '/orders/createorders', [], {
+        json: chunk,
+      });
+      const results = Array.isArray(res?.results) ? res.results : [];
+      chunk.forEach((order, j) => {
+        // Match by orderKey; fall back to position (the documented answer keeps the request order).
+        const r = results.find((x) => x.orderKey === order.orderKey) ?? results[j];
+        const message = r?.errorMessage ?? undefined;
+        const success = r?.success === true && (r.orderKey == null || r.orderKey === order.orderKey);
+        out.push({
+          orderKey: order.orderKey,
+          orderNumber: order.orderNumber,
+          success,
+          ...(typeof r?.orderId === 'number' ? { orderId: r.orderId } : {}),
+          ...(success ? {} : { errorMessage: message ?? 'ShipStation returned no result for this order' }),
+          locked: !success && mentionsLockedOrder(message),
+        });
+      });
+    }
+    return out;
+  }
+
+  async getOrder(orderId: number): Promise<SsOrder> {
+    return this.v1<SsOrder>('getOrder', 'GET', `/orders/${encodeURIComponent(String(orderId))}`, [], {
+      subject: `order ${orderId}`,
+    });
+  }
+
+  /** GET /orders, every page. */
+  async listOrders(filters: ListOrdersFilters = {}): Promise<SsOrder[]> {
+    const q: Query = [];
+    if (filters.orderNumber) q.push(['orderNumber', filters.orderNumber]);
+    if (filters.orderStatus) q.push(['orderStatus', filters.orderStatus]);
+    if (filters.storeId !== undefined) q.push(['storeId', String(filters.storeId)]);
+    window(q, 'createDate', filters.createDateStart, filters.createDateEnd);
+    window(q, 'modifyDate', filters.modifyDateStart, filters.modifyDateEnd);
+    window(q, 'orderDate', filters.orderDateStart, filters.orderDateEnd);
+    if (filters.sortBy) q.push(['sortBy', filters.sortBy]);
+    if (filters.sortDir) q.push(['sortDir', filters.sortDir]);
+    return this.v1Pages<SsOrder>('listOrders', this.v1Url('/orders'), q, 'orders');
+  }
+
+  /** The order with exactly this orderKey (orderNumber narrows the search; ShipStation has no key filter). */
+  async findOrderByKey(orderKey: string, orderNumber: string): Promise<SsOrder | undefined> {
+    const found = await this.listOrders({ orderNumber });
+    return found.find((o) => o.orderKey === orderKey);
+  }
+
+  // ------------------------------------------------------------ V1 shipments
+
+  /** GET /shipments, every page, as canonical records (with items unless asked otherwise). */
+  async listShipments(filters: ListShipmentsFilters = {}): Promise<ShipStationShipmentRecord[]> {
+    const q: Query = [];
+    window(q, 'createDate', filters.createDateStart, filters.createDateEnd);
+    window(q, 'shipDate', filters.shipDateStart, filters.shipDateEnd);
+    window(q, 'voidDate', filters.voidDateStart, filters.voidDateEnd);
+    if (filters.orderId !== undefined) q.push(['orderId', String(filters.orderId)]);
+    if (filters.orderNumber) q.push(['orderNumber', filters.orderNumber]);
+    if (filters.trackingNumber) q.push(['trackingNumber', filters.trackingNumber]);
+    if (filters.storeId !== undefined) q.push(['storeId', String(filters.storeId)]);
+    q.push(['includeShipmentItems', filters.includeShipmentItems === false ? 'false' : 'true']);
+    if (filters.sortBy) q.push(['sortBy', filters.sortBy]);
+    if (filters.sortDir) q.push(['sortDir', filters.sortDir]);
+    const raw = await this.v1Pages<SsShipment>('listShipments', this.v1Url('/shipments'), q, 'shipments');
+    return raw.map((s) => toShipmentRecord(s, { currency: this.opts.currency }));
+  }
+
+  // ------------------------------------------------------------ V1 webhooks
+
+  /**
+   * Follow a webhook's resource_url with the connection's credentials, but only to ShipStation: the
+   * configured V1 base URL's origin, or https on ssapi[N].shipstation.com; and only to /shipments or
+   * /orders. Anything else is refused before any request is made (the body of a webhook is
+   * unauthenticated: a forged one must not make us send our key elsewhere). Shipment lists get
+   * their items (includeShipmentItems=True); every page is read.
+   */
+  async getByResourceUrl(resourceUrl: string): Promise<ResourceUrlResult> {
+    const { url, kind } = this.checkResourceUrl(resourceUrl);
+    if (kind === 'shipments') {
+      for (const name of [...url.searchParams.keys()]) {
+        if (name.toLowerCase() === 'includeshipmentitems') url.searchParams.delete(name);
+      }
+      url.searchParams.set('includeShipmentItems', 'True');
+      const base = `${url.origin}${url.pathname}`;
+      const raw = await this.v1Pages<SsShipment>(
+        'getResourceShipments',
+        base,
+        [...url.searchParams],
+        'shipments',
+      );
+      return { kind, shipments: raw.map((s) => toShipmentRecord(s, { currency: this.opts.currency })) };
+    }
+    const base = `${url.origin}${url.pathname}`;
+    return {
+      kind,
+      orders: await this.v1Pages<SsOrder>('getResourceOrders', base, [...url.searchParams], 'orders'),
+    };
+  }
+
+  /** The parsed URL and resource kind when resource_url is one we may follow; throws otherwise. */
+  checkResourceUrl(resourceUrl: string): { url: URL; kind: ResourceUrlResult['kind'] } {
+    const refuse = (why: string) =>
+      new ShipStationForeignUrlError(`ShipStation resource_url refused: ${why}; nothing was fetched`);
+    let url: URL;
+    try {
+      url = new URL(resourceUrl);
+    } catch {
+      throw refuse('not an absolute URL');
+    }
+    if (url.username || url.password) throw refuse('it carries user credentials');
+    const base = new URL(this.opts.v1BaseUrl);
+    const basePath = base.pathname.replace(/\/+$/, '');
+    const configured = url.origin === base.origin;
+    const production = url.protocol === 'https:' && url.port === '' && SHIPSTATION_V1_HOST.test(url.hostname);
+    if (!configured && !production) throw refuse(`host ${url.host} is not ShipStation's`);
+    const prefix = configured ? basePath : '';
+    if (!url.pathname.startsWith(`${prefix}/`)) throw refuse(`path ${url.pathname} is outside the API`);
+    const kind = RESOURCE_PATHS[url.pathname.slice(prefix.length).replace(/\/+$/, '').toLowerCase()];
+    if (!kind) throw refuse(`path ${url.pathname} is not a shipment or order list`);
+    return { url, kind };
+  }
+
+  async listWebhooks(): Promise<SsWebhook[]> {
+    const res = await this.v1<{ webhooks?: SsWebhook[] }>('listWebhooks', 'GET', '/webhooks', []);
+    return Array.isArray(res?.webhooks) ? res.webhooks : [];
+  }
+
+  /** POST /webhooks/subscribe. The answer is `{id}` in the older docs and `{WebHookID}` in the newer. */
+  async subscribeWebhook(input: SubscribeWebhookInput): Promise<{ webhookId: number }> {
+    const body = {
+      target_url: input.targetUrl,
+      event: input.event,
+      ...(input.storeId !== undefined ? { store_id: input.storeId } : {}),
+      ...(input.friendlyName ? { friendly_name: input.friendlyName } : {}),
+    };
+    const res = await this.v1<{ id?: number; WebHookID?: number }>(
+      'subscribeWebhook',
+      'POST',
+      '/webhooks/subscribe',
+      [],
+      {
+        json: body,
+      },
+    );
+    const webhookId = res?.id ?? res?.WebHookID;
+    if (typeof webhookId !== 'number') {
+      throw new ShipStationUnavailableError('ShipStation webhooks/subscribe answered without a webhook id', {
+        api: 'v1',
+      });
+    }
+    return { webhookId };
+  }
+
+  async unsubscribeWebhook(webhookId: number): Promise<void> {
+    await this.v1<unknown>(
+      'unsubscribeWebhook',
+      'DELETE',
+      `/webhooks/${encodeURIComponent(String(webhookId))}`,
+      [],
+      {
+        allowEmpty: true,
+        subject: `webhook ${webhookId}`,
+      },
+    );
+  }
+
+  // ------------------------------------------------------------ V2 inventory
+
+  /** GET /v2/inventory, following `links.next` (only on the V2 base URL's origin). */
+  async listInventory(filters: InventoryFilters = {}): Promise<InventoryLevel[]> {
+    const q: Query = [];
+    if (filters.sku) q.push(['sku', filters.sku]);
+    if (filters.inventoryWarehouseId) q.push(['inventory_warehouse_id', filters.inventoryWarehouseId]);
+    if (filters.inventoryLocationId) q.push(['inventory_location_id', filters.inventoryLocationId]);
+    if (filters.groupBy) q.push(['group_by', filters.groupBy]);
+    if (filters.limit !== undefined) q.push(['limit', String(filters.limit)]);
+    const origin = new URL(this.opts.v2BaseUrl).origin;
+    const out: InventoryLevel[] = [];
+    let url: string | undefined = withQuery(this.v2Url('/v2/inventory'), q);
+    for (let n = 0; url && n < MAX_PAGES; n++) {
+      const page: SsV2InventoryPage = await this.v2<SsV2InventoryPage>('listInventory', 'GET', url);
+      for (const level of page?.inventory ?? [])
+        if (typeof level?.sku === 'string') out.push(toInventoryLevel(level));
+      const next = page?.links?.next?.href;
+      url = undefined;
+      if (next && (page.pages === undefined || (page.page ?? 0) < page.pages)) {
+        const resolved = new URL(next, origin);
+        if (resolved.origin !== origin) {
+          throw new ShipStationUnavailableError(`ShipStation V2 listInventory: next link leaves ${origin}`, {
+            api: 'v2',
+          });
+        }
+        url = resolved.toString();
+      }
+    }
+    return out;
+  }
+
+  /** POST /v2/inventory (answers 204). `decrement` is all or nothing: a 400 changes nothing. */
+  async updateInventory(update: SsV2InventoryUpdate): Promise<void> {
+    await this.v2<unknown>('updateInventory', 'POST', this.v2Url('/v2/inventory'), {
+      json: update,
+      allowEmpty: true,
+      subject: `inventory of ${update.sku}`,
+    });
+  }
+
+  /** Set a SKU's on-hand quantity at an inventory location (an `adjust` transaction). */
+  async setOnHand(sku: string, quantity: number, locationId: string, reason?: string): Promise<void> {
+    await this.updateInventory(toOnHandAdjustment(sku, quantity, locationId, reason));
+  }
+
+  // ------------------------------------------------------------ connection test
+
+  /**
+   * One cheap read per API in use: V1 (one order) and, with a V2 key, V2 (one inventory row).
+   * No 429 waiting here: the operator wants an answer now, and a 429 is an answer.
+   */
+  async testConnection(): Promise<ShipStationConnectionTestResult> {
+    const quick = new ShipStationClient({ ...this.opts, rateLimitRetries: 0 });
+    const probes: Array<[ShipStationApi, () => Promise<unknown>]> = [
+      ['v1', () => quick.v1('testConnection', 'GET', '/orders', [['pageSize', '1']])],
+    ];
+    if (this.opts.v2ApiKey) {
+      probes.push([
+        'v2',
+        () => quick.v2('testConnection', 'GET', withQuery(quick.v2Url('/v2/inventory'), [['limit', '1']])),
+      ]);
+    }
+    for (const [api, probe] of probes) {
+      try {
+        await probe();
+      } catch (err) {
+        return this.testFailure(err, api);
+      }
+    }
+    return {
+      ok: true,
+      reason: 'ok',
+      message: this.opts.v2ApiKey
+        ? 'V1 key pair and V2 key accepted; orders and inventory are readable'
+        : 'V1 key pair accepted; orders are readable (no V2 key configured, so inventory is off)',
+    };
+  }
+
+  private testFailure(err: unknown, api: ShipStationApi): ShipStationConnectionTestResult {
+    const base = api === 'v1' ? this.opts.v1BaseUrl : this.opts.v2BaseUrl;
+    if (err instanceof ShipStationUnavailableError && err.transport) {
+      return { ok: false, reason: 'unreachable', message: `cannot reach ${base}: ${err.message}` };
+    }
+    if (err instanceof ShipStationRateLimitError)
+      return { ok: false, reason: 'rate_limited', message: err.message };
+    if (err instanceof ShipStationAuthError) {
+      const which = api === 'v1' ? 'the V1 API key and secret' : 'the V2 API key';
+      return {
+        ok: false,
+        reason: 'bad_credentials',
+        message: `ShipStation refused ${which} (HTTP ${err.status ?? '?'}): check them under Settings > Account > API Settings`,
+      };
+    }
+    return { ok: false, reason: 'error', message: (err as Error).message };
+  }
+
+  // ------------------------------------------------------------ plumbing
+
+  private locked(order: SsOrderInput, status: string): ShipStationImmutableOrderError {
+    return new ShipStationImmutableOrderError(
+      `ShipStation order ${order.orderNumber} (${order.orderKey}) is ${status}: shipped and cancelled orders are never updated`,
+      status,
+      { api: 'v1' },
+    );
+  }
+
+  private v1Url(path: string): string {
+    return `${this.opts.v1BaseUrl.replace(/\/+$/, '')}${path}`;
+  }
+
+  private v2Url(path: string): string {
+    return `${this.opts.v2BaseUrl.replace(/\/+$/, '')}${path}`;
+  }
+
+  private async v1<T>(operation: string, method: Method, path: string, q: Query, options: CallOptions = {}) {
+    return this.call<T>('v1', operation, method, withQuery(this.v1Url(path), q), options);
+  }
+
+  private async v2<T>(operation: string, method: Method, url: string, options: CallOptions = {}) {
+    return this.call<T>('v2', operation, method, url, options);
+  }
+
+  /** Every page of a V1 list: `page` counts up while `page < pages` (pages = ceil(total/pageSize) if absent). */
+  private async v1Pages<T>(operation: string, base: string, q: Query, collection: string): Promise<T[]> {
+    const pageSize = this.opts.pageSize ?? 500;
+    const fixed = q.filter(([k]) => k !== 'page' && k !== 'pageSize');
+    const out: T[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const url = withQuery(base, [...fixed, ['page', String(page)], ['pageSize', String(pageSize)]]);
+      const body = await this.call<SsPage & Record<string, unknown>>('v1', operation, 'GET', url, {});
+      const items = body?.[collection];
+      if (!Array.isArray(items)) {
+        throw new ShipStationUnavailableError(
+          `ShipStation ${operation}: the answer has no ${collection} list`,
+          {
+            api: 'v1',
+          },
+        );
+      }
+      out.push(...(items as T[]));
+      const total = typeof body.total === 'number' ? body.total : undefined;
+      // `pages: 0` with items appears in the docs' examples; trust the total then.
+      const pages =
+        typeof body.pages === 'number' && body.pages > 0
+          ? body.pages
+          : total !== undefined
+            ? Math.ceil(total / pageSize)
+            : page;
+      if (page >= pages || items.length === 0) break;
+    }
+    return out;
+  }
+
+  private headers(api: ShipStationApi): Record<string, string> {
+    if (api === 'v1') return { authorization: `Basic ${this.basic}` };
+    return { 'api-key': this.opts.v2ApiKey ?? '' };
+  }
+
+  private limitKey(api: ShipStationApi): string {
+    return api === 'v1'
+      ? shipStationLimitKey('v1', `${this.opts.apiKey}:${this.opts.apiSecret}`)
+      : shipStationLimitKey('v2', this.opts.v2ApiKey ?? '');
+  }
+
+  private async audit(entry: Omit<ShipStationAuditEntry, 'actor' | 'system' | 'connection'>): Promise<void> {
+    if (!this.opts.audit) return;
+    try {
+      await this.opts.audit({
+        actor: 'shipstation-client',
+        system: 'shipstation',
+        connection: this.opts.connection,
+        ...entry,
+      });
+    } catch (err) {
+      // A broken audit sink must not change the call's own outcome.
+      this.log.warn({ err: (err as Error).message, action: entry.action }, 'audit write failed');
+    }
+  }
+
+  private async send(api: ShipStationApi, method: Method, url: string, json: unknown): Promise<HttpResponse> {
+    await this.opts.limiter.acquire(this.limitKey(api));
+    return httpRequest(
+      {
+        method,
+        url,
+        headers: this.headers(api),
+        ...(json !== undefined ? { json } : {}),
+        timeoutMs: this.opts.timeoutMs,
+      },
+      { log: this.log, fetch: this.opts.fetch },
+    );
+  }
+
+  private async call<T>(
+    api: ShipStationApi,
+    operation: string,
+    method: Method,
+    url: string,
+    options: CallOptions,
+  ): Promise<T> {
+    const action = `shipstation.${operation}`;
+    const path = new URL(url).pathname;
+    if (api === 'v2' && !this.opts.v2ApiKey) {
+      throw new ShipStationAuthError(
+        `ShipStation V2 ${operation}: the connection has no V2 API key; add one to use inventory`,
+        { api },
+      );
+    }
+    const retries = this.opts.rateLimitRetries ?? 2;
+    const maxWait = this.opts.maxInlineWaitMs ?? 65_000;
+    const started = this.now().getTime();
+    let res: HttpResponse;
+    let error: ShipStationError | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await this.send(api, method, url, options.json);
+      } catch (err) {
+        const e =
+          err instanceof HttpTransportError
+            ? new ShipStationUnavailableError(`ShipStation ${operation}: ${err.message}`, { api }, err.kind)
+            : (err as Error);
+        await this.audit({
+          action,
+          outcome: 'error',
+          httpMethod: method,
+          httpPath: path,
+          durationMs: this.now().getTime() - started,
+          details: { error: e.message, ...(e instanceof ShipStationError ? { type: e.type } : {}) },
+        });
+        throw e;
+      }
+      error =
+        res.status >= 200 && res.status < 300
+          ? undefined
+          : shipStationErrorFromResponse(res, {
+              api,
+              operation,
+              method,
+              path,
+              nowMs: this.now().getTime(),
+              random: this.opts.random,
+              subject: options.subject,
+            });
+      if (!(error instanceof ShipStationRateLimitError) || attempt >= retries || error.retryAfterMs > maxWait)
+        break;
+      // The limit was reached anyway (another tool on the same key, or a window offset): wait it out.
+      await this.audit({
+        action,
+        outcome: 'error',
+        httpMethod: method,
+        httpPath: path,
+        httpStatus: res.status,
+        durationMs: res.durationMs,
+        details: { type: error.type, retryInMs: error.retryAfterMs },
+      });
+      this.log.warn(
+        { action, waitMs: error.retryAfterMs, attempt },
+        'ShipStation answered 429; waiting before the retry',
+      );
+      await this.sleep(error.retryAfterMs);
+    }
+
+    const body = error ? undefined : parseJson<T>(res.text);
+    const unreadable = !error && body === undefined && !options.allowEmpty;
+    await this.audit({
+      action,
+      outcome: error || unreadable ? 'error' : 'ok',
+      httpMethod: method,
+      httpPath: path,
+      httpStatus: res.status,
+      durationMs: res.durationMs,
+      details: error ? { type: error.type, ...(error.code ? { code: error.code } : {}) } : {},
+    });
+    if (error) {
+      this.log.warn({ action, status: res.status, type: error.type }, 'ShipStation call failed');
+      throw error;
+    }
+    if (unreadable) {
+      throw new ShipStationUnavailableError(`ShipStation ${operation}: answer is not JSON`, {
+        api,
+        status: res.status,
+      });
+    }
+    return body as T;
+  }
+}
+
+/** Add a poll window in V1's Pacific request format (start rounded down, end up). */
+function window(q: Query, name: string, start?: Date | string, end?: Date | string): void {
+  if (start !== undefined) q.push([`${name}Start`, utcToPacific(start, 'floor')]);
+  if (end !== undefined) q.push([`${name}End`, utcToPacific(end, 'ceil')]);
+}
+
+function withQuery(base: string, q: Query): string {
+  return q.length ? `${base}?${new URLSearchParams(q).toString()}` : base;
+}
