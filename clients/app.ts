@@ -63,7 +63,11 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
     await migrateToLatest(database.db, log);
     const repos = createRepos(database.db);
     const loaded = loadMasterKeys({ keyFile: config.vault.keyFile, env: process.env });
-    const vault = new Vault({ db: database.db, keys: loaded.keys, keyStore: { source: loaded.source, keyFile: loaded.keyFile } });
+    const vault = new Vault({
+      db: database.db,
+      keys: loaded.keys,
+      keyStore: { source: loaded.source, keyFile: loaded.keyFile },
+    });
     const codec = new EncryptionCodec(
       deriveCodecKey(loaded.keys.current.id, loaded.keys.current.key),
       loaded.keys.previous.map((k) => deriveCodecKey(k.id, k.key)),
@@ -154,7 +158,10 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
     const codecToken = await resolveOptional(config.http.codec.token);
     const opsToken = await resolveOptional(config.http.opsToken);
     if (!opsToken && !['127.0.0.1', 'localhost', '::1'].includes(config.http.host)) {
-      log.warn({ host: config.http.host }, 'the operator API is reachable beyond this machine without a token: set http.opsToken');
+      log.warn(
+        { host: config.http.host },
+        'the operator API is reachable beyond this machine without a token: set http.opsToken',
+      );
     }
     app.http = await startHttpServer({
       host: config.http.host,

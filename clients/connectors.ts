@@ -3,12 +3,22 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { CarrierPort, ErpPort } from '../activities/orders/ports';
 import type { OrderRoute } from '../activities/orders/activities';
-import { createFedexActivities, createFedexClientFactory, fedexDemoOverride } from '../activities/fedex/activities';
+import {
+  createFedexActivities,
+  createFedexClientFactory,
+  fedexDemoOverride,
+} from '../activities/fedex/activities';
 import { createPlexActivities, createPlexClientFactory, plexErpPort } from '../activities/plex/activities';
 import { parseReadyState } from '../activities/plex/mapping';
 import { plexLimitKey, plexRateLimit } from '../activities/plex/client';
 import { PostgresWindowLimiter } from '../lib/ratelimit';
-import { isCarrierSystem, isErpSystem, requiredCredentials, type Config, type ConnectionConfig } from '../lib/config';
+import {
+  isCarrierSystem,
+  isErpSystem,
+  requiredCredentials,
+  type Config,
+  type ConnectionConfig,
+} from '../lib/config';
 import type { Repos } from '../lib/db/repos';
 import type { Database } from '../lib/db/types';
 import { resolveCredential, type Vault } from '../lib/vault';
@@ -81,10 +91,14 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
   let fedexSim: FedexSimulator | undefined;
 
   // The demo's FedEx connection may point at the FedEx sandbox through FEDEX_* variables.
-  const fedexNames = Object.entries(config.connections).filter(([, c]) => c.system === 'fedex').map(([n]) => n);
+  const fedexNames = Object.entries(config.connections)
+    .filter(([, c]) => c.system === 'fedex')
+    .map(([n]) => n);
   const override = fedexDemoOverride(deps.env);
   if (override && fedexNames.length !== 1) {
-    throw new Error(`FEDEX_* variables need exactly one FedEx connection in the configuration (found ${fedexNames.length})`);
+    throw new Error(
+      `FEDEX_* variables need exactly one FedEx connection in the configuration (found ${fedexNames.length})`,
+    );
   }
 
   try {
@@ -106,7 +120,10 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
       if (credentials.webhookSecret) webhookSecrets.set(name, credentials.webhookSecret);
 
       if (conn.system === 'fedex' && override) {
-        log.info({ connection: name, baseUrl: override.baseUrl }, 'FedEx connection taken from FEDEX_* variables; no simulator');
+        log.info(
+          { connection: name, baseUrl: override.baseUrl },
+          'FedEx connection taken from FEDEX_* variables; no simulator',
+        );
         live.set(name, {
           name,
           config: conn,
@@ -137,7 +154,9 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
         continue;
       }
       if (!deps.simulators) {
-        throw new Error(`connection ${name}: credential(s) ${missing.join(', ')} not found (simulators run only with \`start\`)`);
+        throw new Error(
+          `connection ${name}: credential(s) ${missing.join(', ')} not found (simulators run only with \`start\`)`,
+        );
       }
 
       if (conn.system === 'fedex') {
@@ -150,14 +169,33 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
         });
         stops.push(() => fedexSim!.stop());
         webhookSecrets.set(name, securityToken);
-        live.set(name, { name, config: conn, baseUrl: fedexSim.url, credentials: creds, simulated: true, accountNumber: conn.settings.accountNumber });
+        live.set(name, {
+          name,
+          config: conn,
+          baseUrl: fedexSim.url,
+          credentials: creds,
+          simulated: true,
+          accountNumber: conn.settings.accountNumber,
+        });
       } else if (conn.system === 'plex') {
         const apiKey = randomBytes(16).toString('hex');
-        plexSim = await startPlexSimulator({ keys: [{ apiKey }], rateLimitPerMinute: DEMO_SIMULATOR_SPEED.plexCallsPerMinute });
+        plexSim = await startPlexSimulator({
+          keys: [{ apiKey }],
+          rateLimitPerMinute: DEMO_SIMULATOR_SPEED.plexCallsPerMinute,
+        });
         stops.push(() => plexSim!.stop());
-        live.set(name, { name, config: conn, baseUrl: plexSim.url, credentials: { apiKey }, simulated: true });
+        live.set(name, {
+          name,
+          config: conn,
+          baseUrl: plexSim.url,
+          credentials: { apiKey },
+          simulated: true,
+        });
       } else {
-        log.warn({ connection: name, system: conn.system }, 'no simulator exists for this system yet; connection inactive');
+        log.warn(
+          { connection: name, system: conn.system },
+          'no simulator exists for this system yet; connection inactive',
+        );
         continue;
       }
       log.info({ connection: name, system: conn.system, url: live.get(name)!.baseUrl }, 'simulator started');
@@ -170,7 +208,8 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
   const get = (name: string, system: string): LiveConnection => {
     const c = live.get(name);
     if (!c) throw new Error(`connection ${name} is not active (no credentials and no simulator)`);
-    if (c.config.system !== system) throw new Error(`connection ${name} is ${c.config.system}, not ${system}`);
+    if (c.config.system !== system)
+      throw new Error(`connection ${name} is ${c.config.system}, not ${system}`);
     return c;
   };
 
@@ -200,11 +239,20 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
   // Plex allows 200 calls a minute per key; the demo's simulator runs faster so 50 orders take a
   // minute, not ten. Half the figure per window, as our windows need not line up with Plex's.
   const simulatedPlexKeys = new Set(
-    [...live.values()].filter((c) => c.simulated && c.config.system === 'plex').map((c) => plexLimitKey(c.credentials.apiKey!)),
+    [...live.values()]
+      .filter((c) => c.simulated && c.config.system === 'plex')
+      .map((c) => plexLimitKey(c.credentials.apiKey!)),
   );
   const plexLimiter = new PostgresWindowLimiter(deps.db, (key) =>
     plexRateLimit(
-      Math.max(1, Math.floor((simulatedPlexKeys.has(key) ? DEMO_SIMULATOR_SPEED.plexCallsPerMinute : config.limits.plex.callsPerMinute) / 2)),
+      Math.max(
+        1,
+        Math.floor(
+          (simulatedPlexKeys.has(key)
+            ? DEMO_SIMULATOR_SPEED.plexCallsPerMinute
+            : config.limits.plex.callsPerMinute) / 2,
+        ),
+      ),
     ),
   );
   const plexActivities = createPlexActivities({
@@ -218,12 +266,22 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
       settings: (n) => {
         const c = get(n, 'plex');
         const s = c.config.system === 'plex' ? c.config.settings : undefined;
-        return { baseUrl: c.baseUrl, apiKey: c.credentials.apiKey!, tenantId: s?.tenantId, customerId: s?.pcn };
+        return {
+          baseUrl: c.baseUrl,
+          apiKey: c.credentials.apiKey!,
+          tenantId: s?.tenantId,
+          customerId: s?.pcn,
+        };
       },
     }),
     settings: (n) => {
       const c = get(n, 'plex');
-      return c.config.system === 'plex' ? { readyState: parseReadyState(c.config.settings.readyState), writeBack: c.config.settings.writeBack } : {};
+      return c.config.system === 'plex'
+        ? {
+            readyState: parseReadyState(c.config.settings.readyState),
+            writeBack: c.config.settings.writeBack,
+          }
+        : {};
     },
   });
 
@@ -247,7 +305,11 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
           createShipment: (i) => fedexActivities.fedexCreateShipment({ ...i, carrierConnection: name }),
           track: async (trackingNumbers) => {
             // Every update (stored once either way); the sweep decides what is news for each order.
-            return await fedexActivities.fedexTrack({ carrierConnection: name, trackingNumbers, only: 'all' });
+            return await fedexActivities.fedexTrack({
+              carrierConnection: name,
+              trackingNumbers,
+              only: 'all',
+            });
           },
           cancelShipment: async (idempotencyKey) => {
             await fedexActivities.fedexCancelShipment({ carrierConnection: name, idempotencyKey });
@@ -317,7 +379,8 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
       return plexSim.seedOrders(count).length;
     },
     async stop() {
-      for (const stop of stops.reverse()) await stop().catch((err: Error) => log.warn({ err: err.message }, 'simulator stop failed'));
+      for (const stop of stops.reverse())
+        await stop().catch((err: Error) => log.warn({ err: err.message }, 'simulator stop failed'));
     },
   };
 }

@@ -17,7 +17,12 @@ export function desiredSchedules(config: Config, active: ReadonlySet<string>): S
   for (const [name, conn] of Object.entries(config.connections)) {
     if (!used.has(name) || !active.has(name)) continue;
     if (isErpSystem(conn.system)) {
-      out.push({ scheduleId: erpPollScheduleId(name), workflowType: 'erpPoll', every: config.schedules.erpPoll.every, args: [{ erpConnection: name }] });
+      out.push({
+        scheduleId: erpPollScheduleId(name),
+        workflowType: 'erpPoll',
+        every: config.schedules.erpPoll.every,
+        args: [{ erpConnection: name }],
+      });
     } else if (isCarrierSystem(conn.system)) {
       out.push({
         scheduleId: trackingSweepScheduleId(name),
@@ -34,7 +39,12 @@ export function desiredSchedules(config: Config, active: ReadonlySet<string>): S
  * Create the schedules, or bring existing ones to the configured interval (a paused schedule stays
  * paused: pausing is an operator's decision). Overlap SKIP: a slow poll is never run twice at once.
  */
-export async function ensureSchedules(client: Client, taskQueue: string, wanted: ScheduleSpecOf[], log: Logger): Promise<void> {
+export async function ensureSchedules(
+  client: Client,
+  taskQueue: string,
+  wanted: ScheduleSpecOf[],
+  log: Logger,
+): Promise<void> {
   for (const s of wanted) {
     const action = {
       type: 'startWorkflow' as const,

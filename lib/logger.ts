@@ -77,7 +77,9 @@ export function temporalIds(): Record<string, string> {
   try {
     const info = Context.current().info;
     return {
-      ...(info.workflowExecution ? { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId } : {}),
+      ...(info.workflowExecution
+        ? { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId }
+        : {}),
       activityId: info.activityId,
       activityType: info.activityType,
     };

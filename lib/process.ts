@@ -19,11 +19,15 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
  * watchdog ends it when this Node process is gone, even after SIGKILL, so tests and demos never
  * leave servers behind.
  */
-export function spawnTied(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+export function spawnTied(
+  command: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): ChildProcess {
   const watchdog = [
     'parent=$1; shift',
     '"$@" & child=$!',
-    'trap \'kill -TERM $child 2>/dev/null; wait $child; exit $?\' TERM INT',
+    "trap 'kill -TERM $child 2>/dev/null; wait $child; exit $?' TERM INT",
     'while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1 & wait $!; done',
     'if kill -0 "$child" 2>/dev/null; then kill -TERM "$child"; fi',
     'wait $child',

@@ -14,13 +14,21 @@ function findTests(target: string): string[] {
   if (stat.isFile()) return [target];
   return fs
     .readdirSync(target, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? findTests(path.join(target, e.name)) : e.name.endsWith('.test.ts') ? [path.join(target, e.name)] : []))
+    .flatMap((e) =>
+      e.isDirectory()
+        ? findTests(path.join(target, e.name))
+        : e.name.endsWith('.test.ts')
+          ? [path.join(target, e.name)]
+          : [],
+    )
     .sort();
 }
 
 async function main(): Promise<number> {
   const targets = process.argv.slice(2);
-  const files = (targets.length ? targets : ['test']).flatMap((t) => findTests(path.resolve(PROJECT_ROOT, t)));
+  const files = (targets.length ? targets : ['test']).flatMap((t) =>
+    findTests(path.resolve(PROJECT_ROOT, t)),
+  );
   if (files.length === 0) {
     console.error('no test files found');
     return 1;

@@ -9,7 +9,9 @@ try {
   if (!found) {
     // No binary and no Go: `npm start` can still use the SDK's own download on machines with internet access.
     log(new TemporalCliMissingError('no binary and no Go toolchain').message);
-    log('`npm start` will try the Temporal SDK download instead (needs internet access); tests need the binary.');
+    log(
+      '`npm start` will try the Temporal SDK download instead (needs internet access); tests need the binary.',
+    );
   }
 } catch (err) {
   console.error(`[setup] ${(err as Error).message}`);

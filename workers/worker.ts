@@ -34,7 +34,9 @@ export async function writeWorkflowBundle(outFile = WORKFLOW_BUNDLE_PATH): Promi
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const bundlePath =
     setup.workflowBundlePath ??
-    (process.env.NODE_ENV === 'production' && fs.existsSync(WORKFLOW_BUNDLE_PATH) ? WORKFLOW_BUNDLE_PATH : undefined);
+    (process.env.NODE_ENV === 'production' && fs.existsSync(WORKFLOW_BUNDLE_PATH)
+      ? WORKFLOW_BUNDLE_PATH
+      : undefined);
   setup.log.info(
     { taskQueue: setup.taskQueue, namespace: setup.namespace, workflows: bundlePath ? 'bundle' : 'source' },
     'starting worker',

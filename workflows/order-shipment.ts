@@ -19,7 +19,13 @@ import { shipmentIdempotencyKey } from '../domain/ids';
 import { isFinalStatus } from '../domain/status';
 import type { OrderActivities } from '../activities/orders/activities';
 import { cancelSignal, retrySignal, statusQuery, trackingUpdateSignal, type OrderState } from './messages';
-import { SA_CARRIER, SA_CONNECTION, SA_ERP_ORDER_NUMBER, SA_STATUS, SA_TRACKING_NUMBER } from './search-attributes';
+import {
+  SA_CARRIER,
+  SA_CONNECTION,
+  SA_ERP_ORDER_NUMBER,
+  SA_STATUS,
+  SA_TRACKING_NUMBER,
+} from './search-attributes';
 
 // One workflow per order, ever: id `order/<erp connection>/<erp order key>`.
 //   load -> map + validate -> create shipment (idempotent) -> write tracking -> track until delivered -> final write
@@ -50,7 +56,12 @@ interface ResumeState {
 // after that the order is parked (needs_attention) rather than retried forever, so an operator sees it.
 const external = proxyActivities<OrderActivities>({
   startToCloseTimeout: '60 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 10,
+  },
 });
 // Bookkeeping in our own database: retried until it works.
 const local = proxyActivities<OrderActivities>({
@@ -232,7 +243,12 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
         external.erpWriteStatus({
           erpConnection: input.erpConnection,
           order: handleOf(order!),
-          status: { status: update.status, at: update.eventTime, description: update.description, trackingNumber: update.trackingNumber },
+          status: {
+            status: update.status,
+            at: update.eventTime,
+            description: update.description,
+            trackingNumber: update.trackingNumber,
+          },
         }),
       );
       if (!wrote) return await cancel(shipment);
@@ -249,7 +265,12 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
       await condition(allHandlersFinished);
       await continueAsNew<typeof orderShipment>({
         ...input,
-        resume: { order: order!, shipment: shipment!, trackingStatus: state.trackingStatus, trackingEventTime: state.trackingEventTime },
+        resume: {
+          order: order!,
+          shipment: shipment!,
+          trackingStatus: state.trackingStatus,
+          trackingEventTime: state.trackingEventTime,
+        },
       });
     }
   }
@@ -271,7 +292,12 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
         .erpWriteStatus({
           erpConnection: input.erpConnection,
           order: handleOf(order),
-          status: { status: 'cancelled', at: new Date().toISOString(), description: why, trackingNumber: state.trackingNumber },
+          status: {
+            status: 'cancelled',
+            at: new Date().toISOString(),
+            description: why,
+            trackingNumber: state.trackingNumber,
+          },
         })
         .catch(() => undefined); // the cancellation stands even if the ERP note fails; the audit log has it
     }
@@ -290,7 +316,8 @@ function attentionFor(step: OrderStep, err: unknown): AttentionReason {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     const type = cause.type ?? 'Error';
-    const problems = type === 'OrderValidationError' ? (cause.details?.[0] as AttentionReason['problems']) : undefined;
+    const problems =
+      type === 'OrderValidationError' ? (cause.details?.[0] as AttentionReason['problems']) : undefined;
     const kind =
       type === 'OrderValidationError'
         ? 'validation'
@@ -306,7 +333,11 @@ function attentionFor(step: OrderStep, err: unknown): AttentionReason {
     return { step, kind, message: cause.message, problems };
   }
   if (cause instanceof TimeoutFailure || cause instanceof CancelledFailure) {
-    return { step, kind: step === 'create_shipment' ? 'carrier_unavailable' : 'erp_unavailable', message: cause.message };
+    return {
+      step,
+      kind: step === 'create_shipment' ? 'carrier_unavailable' : 'erp_unavailable',
+      message: cause.message,
+    };
   }
   return { step, kind: 'error', message: err instanceof Error ? err.message : String(err) };
 }

@@ -72,7 +72,11 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         connection: input.erpConnection,
         workflowId: input.workflowId,
         orderKey: input.orderKey,
-        details: { step: input.step, ...(input.reason ? { reason: input.reason } : {}), ...(input.trackingNumber ? { trackingNumber: input.trackingNumber } : {}) },
+        details: {
+          step: input.step,
+          ...(input.reason ? { reason: input.reason } : {}),
+          ...(input.trackingNumber ? { trackingNumber: input.trackingNumber } : {}),
+        },
       });
     },
 
@@ -80,11 +84,19 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       return await deps.erp(input.erpConnection).loadOrder(input.orderKey);
     },
 
-    async erpWriteTracking(input: { erpConnection: string; order: ErpOrderHandle; tracking: TrackingWriteBack }): Promise<void> {
+    async erpWriteTracking(input: {
+      erpConnection: string;
+      order: ErpOrderHandle;
+      tracking: TrackingWriteBack;
+    }): Promise<void> {
       await deps.erp(input.erpConnection).writeTracking(input.order, input.tracking);
     },
 
-    async erpWriteStatus(input: { erpConnection: string; order: ErpOrderHandle; status: StatusWriteBack }): Promise<void> {
+    async erpWriteStatus(input: {
+      erpConnection: string;
+      order: ErpOrderHandle;
+      status: StatusWriteBack;
+    }): Promise<void> {
       await deps.erp(input.erpConnection).writeStatus(input.order, input.status);
     },
 
@@ -110,7 +122,9 @@ export function createOrderActivities(deps: OrderActivityDeps) {
     async pollReadyOrders(input: { erpConnection: string }): Promise<{ found: number; started: number }> {
       const until = new Date();
       const mark = await repos.watermarks.get(input.erpConnection, READY_STREAM);
-      const since = new Date((mark?.watermark.getTime() ?? until.getTime() - deps.initialLookbackMs) - deps.pollOverlapMs);
+      const since = new Date(
+        (mark?.watermark.getTime() ?? until.getTime() - deps.initialLookbackMs) - deps.pollOverlapMs,
+      );
       const refs = await deps.erp(input.erpConnection).detectReadyOrders({ since, until });
       const route = deps.route(input.erpConnection);
       let started = 0;
@@ -163,18 +177,25 @@ export function createOrderActivities(deps: OrderActivityDeps) {
      * their workflow was last told are signalled. "Told" is recorded after each signal, so a sweep
      * that fails half-way re-signals on its retry and no update is lost.
      */
-    async sweepTracking(input: { carrierConnection: string }): Promise<{ shipments: number; changed: number; unknown: number }> {
+    async sweepTracking(input: {
+      carrierConnection: string;
+    }): Promise<{ shipments: number; changed: number; unknown: number }> {
       const carrier = deps.carrier(input.carrierConnection);
       let afterId: string | undefined;
       let shipments = 0;
       let changed = 0;
       let unknown = 0;
       for (;;) {
-        const page = await repos.shipments.listInTransit(input.carrierConnection, { limit: TRACK_PAGE, afterId });
+        const page = await repos.shipments.listInTransit(input.carrierConnection, {
+          limit: TRACK_PAGE,
+          afterId,
+        });
         if (page.length === 0) break;
         afterId = page[page.length - 1]!.id;
         shipments += page.length;
-        const byNumber = new Map(page.filter((s) => s.master_tracking_number).map((s) => [s.master_tracking_number!, s]));
+        const byNumber = new Map(
+          page.filter((s) => s.master_tracking_number).map((s) => [s.master_tracking_number!, s]),
+        );
         const { updates, errors } = await carrier.track([...byNumber.keys()]);
         unknown += errors.length;
         for (const update of latestPerNumber(updates)) {
@@ -192,7 +213,11 @@ export function createOrderActivities(deps: OrderActivityDeps) {
 }
 
 /** A newer event with another status than the workflow was last told about. */
-export function isNews(update: TrackingUpdate, notifiedStatus: string | null, notifiedAt: Date | null): boolean {
+export function isNews(
+  update: TrackingUpdate,
+  notifiedStatus: string | null,
+  notifiedAt: Date | null,
+): boolean {
   if (notifiedAt && Date.parse(update.eventTime) <= notifiedAt.getTime()) return false;
   return update.status !== notifiedStatus;
 }

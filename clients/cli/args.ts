@@ -37,6 +37,7 @@ export function intFlag(flags: ParsedArgs['flags'], name: string): number | unde
   const v = flags[name];
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v === true || !Number.isInteger(n) || n < 0) throw new UsageError(`--${name} takes a whole number, got "${v}"`);
+  if (v === true || !Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${name} takes a whole number, got "${v}"`);
   return n;
 }

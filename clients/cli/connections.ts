@@ -15,7 +15,7 @@ import type { Database } from '../../lib/db/types';
 import { PostgresWindowLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { resolveCredential, type Vault } from '../../lib/vault';
 import { fedexRateLimits, type FedexConnectionSettings } from '../../activities/fedex/activities';
-import { FedexClient, type ConnectionTestResult } from '../../activities/fedex/client';
+import { FedexClient } from '../../activities/fedex/client';
 import { DbTokenStore } from '../../activities/fedex/token-store-db';
 import { PlexClient, plexRateLimit } from '../../activities/plex/client';
 
@@ -129,7 +129,9 @@ export function plexTester(opts: { timeoutMs?: number } = {}): ConnectionTester 
       customerId: conn.settings.pcn,
       limiter:
         ctx.limiter ??
-        new PostgresWindowLimiter(ctx.db, () => plexRateLimit(Math.floor(ctx.config.limits.plex.callsPerMinute / 2) || 1)),
+        new PostgresWindowLimiter(ctx.db, () =>
+          plexRateLimit(Math.floor(ctx.config.limits.plex.callsPerMinute / 2) || 1),
+        ),
       timeoutMs: opts.timeoutMs ?? 10_000,
       log: ctx.log,
       audit: async (entry) => void (await audit.append({ ...entry, actor: 'cli:connections-test' })),
@@ -173,7 +175,11 @@ export async function testConnection(name: string, deps: ConnectionTestDeps): Pr
   const testers =
     deps.testers ??
     (deps.timeoutMs
-      ? { ...CONNECTION_TESTERS, fedex: fedexTester({ timeoutMs: deps.timeoutMs }), plex: plexTester({ timeoutMs: deps.timeoutMs }) }
+      ? {
+          ...CONNECTION_TESTERS,
+          fedex: fedexTester({ timeoutMs: deps.timeoutMs }),
+          plex: plexTester({ timeoutMs: deps.timeoutMs }),
+        }
       : CONNECTION_TESTERS);
   const tester = testers[connection.system];
   if (!tester) {

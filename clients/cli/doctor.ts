@@ -19,7 +19,11 @@ interface Check {
  */
 export async function doctorCommand(config: Config, log: Logger): Promise<number> {
   const checks: Check[] = [
-    { name: 'config', ok: true, detail: `${Object.keys(config.connections).length} connection(s), ${config.mappings.length} mapping(s)` },
+    {
+      name: 'config',
+      ok: true,
+      detail: `${Object.keys(config.connections).length} connection(s), ${config.mappings.length} mapping(s)`,
+    },
   ];
   const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
 
@@ -31,10 +35,16 @@ export async function doctorCommand(config: Config, log: Logger): Promise<number
       'database',
       true,
       `${database.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} reachable; ` +
-        (pending.length ? `${pending.length} migration(s) pending (run: ml-connector migrate)` : 'schema up to date'),
+        (pending.length
+          ? `${pending.length} migration(s) pending (run: ml-connector migrate)`
+          : 'schema up to date'),
     );
   } catch (err) {
-    add('database', false, `${(err as Error).message} (check DATABASE_URL, or unset it to use the embedded database)`);
+    add(
+      'database',
+      false,
+      `${(err as Error).message} (check DATABASE_URL, or unset it to use the embedded database)`,
+    );
   }
 
   await checkTemporal(config, add);
@@ -47,15 +57,26 @@ export async function doctorCommand(config: Config, log: Logger): Promise<number
         for (const field of requiredCredentials(conn)) {
           const ref = (conn.credentials as Record<string, string | undefined>)[field];
           if (!ref) missing.push(field);
-          else await resolveCredential(ref, { vault, env: process.env }).catch(() => missing.push(`${field} (${ref})`));
+          else
+            await resolveCredential(ref, { vault, env: process.env }).catch(() =>
+              missing.push(`${field} (${ref})`),
+            );
         }
         const simulated = conn.simulator === 'always' || (conn.simulator === 'auto' && missing.length > 0);
         if (simulated) {
-          add(`connection ${name}`, true, `${conn.system}: runs against the simulator (missing: ${missing.join(', ') || 'none'})`);
+          add(
+            `connection ${name}`,
+            true,
+            `${conn.system}: runs against the simulator (missing: ${missing.join(', ') || 'none'})`,
+          );
           continue;
         }
         if (missing.length) {
-          add(`connection ${name}`, false, `${conn.system}: credentials missing: ${missing.join(', ')} (ml-connector secrets set <ref>)`);
+          add(
+            `connection ${name}`,
+            false,
+            `${conn.system}: credentials missing: ${missing.join(', ')} (ml-connector secrets set <ref>)`,
+          );
           continue;
         }
         add(`connection ${name}`, ...(await reachable(conn.baseUrl!)));
@@ -76,8 +97,18 @@ async function checkTemporal(config: Config, add: (name: string, ok: boolean, de
   if (!config.temporal.address) {
     try {
       const cli = findTemporalCli();
-      if (cli) add('temporal', true, `no TEMPORAL_ADDRESS: \`start\` runs the dev server from ${cli.path} (${cli.source})`);
-      else add('temporal', false, 'no TEMPORAL_ADDRESS and no Temporal CLI: run `npm run setup:temporal` (needs Go) or set TEMPORAL_CLI_PATH');
+      if (cli)
+        add(
+          'temporal',
+          true,
+          `no TEMPORAL_ADDRESS: \`start\` runs the dev server from ${cli.path} (${cli.source})`,
+        );
+      else
+        add(
+          'temporal',
+          false,
+          'no TEMPORAL_ADDRESS and no Temporal CLI: run `npm run setup:temporal` (needs Go) or set TEMPORAL_CLI_PATH',
+        );
     } catch (err) {
       add('temporal', false, (err as Error).message);
     }
@@ -86,11 +117,17 @@ async function checkTemporal(config: Config, add: (name: string, ok: boolean, de
   const address = config.temporal.address;
   let conn: Connection | undefined;
   try {
-    conn = await Connection.connect({ address, connectTimeout: 3000, tls: config.temporal.tls ? {} : undefined });
+    conn = await Connection.connect({
+      address,
+      connectTimeout: 3000,
+      tls: config.temporal.tls ? {} : undefined,
+    });
     const namespace = config.temporal.namespace;
     await conn.workflowService.describeNamespace({ namespace });
     const sa = await conn.operatorService.listSearchAttributes({ namespace });
-    const missing = CUSTOM_SEARCH_ATTRIBUTES.map((k) => k.name).filter((n) => !(n in (sa.customAttributes ?? {})));
+    const missing = CUSTOM_SEARCH_ATTRIBUTES.map((k) => k.name).filter(
+      (n) => !(n in (sa.customAttributes ?? {})),
+    );
     const tq = await conn.workflowService.describeTaskQueue({
       namespace,
       taskQueue: { name: config.temporal.taskQueue },
@@ -101,7 +138,9 @@ async function checkTemporal(config: Config, add: (name: string, ok: boolean, de
       'temporal',
       missing.length === 0,
       `${address} namespace ${namespace} reachable; ` +
-        (missing.length ? `search attributes missing: ${missing.join(', ')} (temporal operator search-attribute create)` : 'search attributes registered') +
+        (missing.length
+          ? `search attributes missing: ${missing.join(', ')} (temporal operator search-attribute create)`
+          : 'search attributes registered') +
         `; ${pollers} worker poller(s) on task queue ${config.temporal.taskQueue}`,
     );
   } catch (err) {
@@ -113,7 +152,11 @@ async function checkTemporal(config: Config, add: (name: string, ok: boolean, de
 
 async function reachable(baseUrl: string): Promise<[boolean, string]> {
   try {
-    const res = await fetch(baseUrl, { method: 'GET', signal: AbortSignal.timeout(5000), redirect: 'manual' });
+    const res = await fetch(baseUrl, {
+      method: 'GET',
+      signal: AbortSignal.timeout(5000),
+      redirect: 'manual',
+    });
     return [true, `${baseUrl} reachable (HTTP ${res.status})`];
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;

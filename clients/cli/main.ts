@@ -34,7 +34,17 @@ Commands:
 Configuration: --config FILE or MLC_CONFIG (YAML or JSON); every key can be overridden with
 MLC_<PATH> environment variables (see docs/configuration.md).`;
 
-const VALUED = ['config', 'orders', 'timeout', 'from-env', 'status', 'connection', 'reason', 'start', 'end'] as const;
+const VALUED = [
+  'config',
+  'orders',
+  'timeout',
+  'from-env',
+  'status',
+  'connection',
+  'reason',
+  'start',
+  'end',
+] as const;
 
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, VALUED);

@@ -6,7 +6,8 @@ import { UsageError } from './args';
 
 export async function migrateCommand(config: Config, log: Logger, args: string[]): Promise<number> {
   const action = args[0] ?? 'up';
-  if (!['up', 'down', 'status'].includes(action)) throw new UsageError(`migrate ${action}: use up, down or status`);
+  if (!['up', 'down', 'status'].includes(action))
+    throw new UsageError(`migrate ${action}: use up, down or status`);
   const database = await openDatabase({ url: config.database.url, dataDir: config.dataDir, log });
   try {
     if (action === 'up') {
@@ -17,7 +18,9 @@ export async function migrateCommand(config: Config, log: Logger, args: string[]
       console.log(reverted.length ? `reverted: ${reverted.join(', ')}` : 'nothing to revert');
     } else {
       for (const m of await migrationStatus(database.db)) {
-        console.log(`${m.executedAt ? 'applied ' : 'pending '} ${m.name}${m.executedAt ? `  ${m.executedAt.toISOString()}` : ''}`);
+        console.log(
+          `${m.executedAt ? 'applied ' : 'pending '} ${m.name}${m.executedAt ? `  ${m.executedAt.toISOString()}` : ''}`,
+        );
       }
     }
     return 0;

@@ -13,30 +13,96 @@ export interface OpsCliDeps {
   out?: (line: string) => void;
 }
 
-async function call(deps: OpsCliDeps, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+/** Shapes of the operator API's answers, as far as the CLI prints them. */
+interface ApiError {
+  error?: string;
+}
+interface OrderRow {
+  connection: string;
+  order_key: string;
+  erp_order_number: string;
+  status: string;
+  reason: string | null;
+  tracking_number: string | null;
+  workflow_id: string;
+}
+interface OrderDetail {
+  order: OrderRow;
+  shipment?: {
+    carrier: string;
+    status: string;
+    master_tracking_number: string | null;
+    service_type: string | null;
+    cost_amount: string | null;
+    cost_currency: string | null;
+    label_ref: string | null;
+    label_url: string | null;
+  };
+  trackingEvents: Array<{
+    event_time: string;
+    status: string;
+    raw_code: string | null;
+    description: string | null;
+    location: string | null;
+  }>;
+  audit: Array<{
+    at: string;
+    action: string;
+    outcome: string;
+    http_status: number | null;
+    details?: { reason?: string };
+  }>;
+  workflow?: { step: string; trackingStatus?: string };
+  timeline: Array<{ at: string; event: string; detail?: string }>;
+}
+interface ScheduleRow {
+  id: string;
+  missing?: boolean;
+  paused?: boolean;
+  everyMs?: number[];
+  nextActionTimes?: string[];
+}
+
+async function call<T>(
+  deps: OpsCliDeps,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: T & ApiError }> {
   const { host, port, opsToken } = deps.config.http;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opsToken) {
     // env: references resolve without the database (which the running app may hold open).
     const token = opsToken.startsWith('env:')
       ? process.env[opsToken.slice(4)]
-      : deps.openVault && (await resolveCredential(opsToken, { vault: await deps.openVault(), env: process.env }));
-    if (!token) throw new Error(`http.opsToken ${opsToken} cannot be resolved here (use an env: reference for the CLI)`);
+      : deps.openVault &&
+        (await resolveCredential(opsToken, { vault: await deps.openVault(), env: process.env }));
+    if (!token)
+      throw new Error(
+        `http.opsToken ${opsToken} cannot be resolved here (use an env: reference for the CLI)`,
+      );
     headers.authorization = `Bearer ${token}`;
   }
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}${path}`;
   let res: Response;
   try {
-    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    res = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
   } catch {
-    throw new Error(`cannot reach ml-connector at ${url.replace(path, '')} (is \`ml-connector start\` or \`serve\` running with this config?)`);
+    throw new Error(
+      `cannot reach ml-connector at ${url.replace(path, '')} (is \`ml-connector start\` or \`serve\` running with this config?)`,
+    );
   }
   const text = await res.text();
-  let json: unknown;
+  let json: T & ApiError;
   try {
     json = text ? JSON.parse(text) : {};
   } catch {
-    json = { error: text.slice(0, 200) };
+    json = { error: text.slice(0, 200) } as T & ApiError;
   }
   return { status: res.status, json };
 }
@@ -44,19 +110,23 @@ async function call(deps: OpsCliDeps, method: string, path: string, body?: unkno
 const enc = encodeURIComponent;
 
 function splitOrderRef(ref: string | undefined, config: Config): [string, string] {
-  if (!ref) throw new UsageError('name the order as <connection>/<order key>, or just <order key> when there is one ERP connection');
+  if (!ref)
+    throw new UsageError(
+      'name the order as <connection>/<order key>, or just <order key> when there is one ERP connection',
+    );
   const slash = ref.indexOf('/');
   if (slash > 0) return [ref.slice(0, slash), ref.slice(slash + 1)];
   const erps = config.mappings.map((m) => m.erp);
   const unique = [...new Set(erps)];
-  if (unique.length !== 1) throw new UsageError(`several ERP connections (${unique.join(', ')}): write <connection>/${ref}`);
+  if (unique.length !== 1)
+    throw new UsageError(`several ERP connections (${unique.join(', ')}): write <connection>/${ref}`);
   return [unique[0]!, ref];
 }
 
 export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise<number> {
   const out = deps.out ?? ((l: string) => console.log(l));
   const [, sub, ref] = args.positional;
-  const fail = (r: { json: any }) => {
+  const fail = (r: { json: ApiError }) => {
     out(`error: ${r.json?.error ?? 'request failed'}`);
     return 1;
   };
@@ -65,17 +135,29 @@ export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise
       const q = new URLSearchParams();
       if (typeof args.flags.status === 'string') q.set('status', args.flags.status);
       if (typeof args.flags.connection === 'string') q.set('connection', args.flags.connection);
-      const r = await call(deps, 'GET', `/api/orders?${q}`);
+      const r = await call<{ orders: OrderRow[]; counts: Record<string, number> }>(
+        deps,
+        'GET',
+        `/api/orders?${q}`,
+      );
       if (r.status !== 200) return fail(r);
       for (const o of r.json.orders) {
-        out(`${o.connection}/${o.order_key}  ${o.erp_order_number.padEnd(14)} ${o.status.padEnd(17)} ${o.tracking_number ?? '-'}  ${o.reason ?? ''}`.trimEnd());
+        out(
+          `${o.connection}/${o.order_key}  ${o.erp_order_number.padEnd(14)} ${o.status.padEnd(17)} ${o.tracking_number ?? '-'}  ${o.reason ?? ''}`.trimEnd(),
+        );
       }
-      out(`counts: ${Object.entries(r.json.counts).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`);
+      out(
+        `counts: ${
+          Object.entries(r.json.counts)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ') || 'none'
+        }`,
+      );
       return 0;
     }
     case 'show': {
       const [conn, key] = splitOrderRef(ref, deps.config);
-      const r = await call(deps, 'GET', `/api/orders/${enc(conn)}/${enc(key)}`);
+      const r = await call<OrderDetail>(deps, 'GET', `/api/orders/${enc(conn)}/${enc(key)}`);
       if (r.status !== 200) return fail(r);
       const { order, shipment, trackingEvents, audit, workflow, timeline } = r.json;
       out(`order ${order.erp_order_number} (${conn}/${key})  workflow ${order.workflow_id}`);
@@ -87,11 +169,14 @@ export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise
             `${shipment.cost_amount ? `${shipment.cost_amount} ${shipment.cost_currency}` : ''} label ${shipment.label_ref ?? shipment.label_url ?? '-'}`,
         );
       }
-      for (const e of trackingEvents) out(`  tracking ${e.event_time}  ${e.status.padEnd(16)} ${e.raw_code ?? ''} ${e.description ?? ''} ${e.location ?? ''}`.trimEnd());
+      for (const e of trackingEvents)
+        out(
+          `  tracking ${e.event_time}  ${e.status.padEnd(16)} ${e.raw_code ?? ''} ${e.description ?? ''} ${e.location ?? ''}`.trimEnd(),
+        );
       // One timeline from workflow history and the audit log, in time order.
       const merged = [
-        ...timeline.map((t: any) => ({ at: t.at, line: `history  ${t.event}${t.detail ? `: ${t.detail}` : ''}` })),
-        ...audit.map((a: any) => ({
+        ...timeline.map((t) => ({ at: t.at, line: `history  ${t.event}${t.detail ? `: ${t.detail}` : ''}` })),
+        ...audit.map((a) => ({
           at: new Date(a.at).toISOString(),
           line: `audit    ${a.action} ${a.outcome}${a.http_status ? ` HTTP ${a.http_status}` : ''}${a.details?.reason ? `: ${a.details.reason}` : ''}`,
         })),
@@ -102,7 +187,7 @@ export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise
     }
     case 'retry': {
       if (args.flags['all-failed']) {
-        const r = await call(deps, 'POST', '/api/orders/retry-needs-attention');
+        const r = await call<{ signalled: number }>(deps, 'POST', '/api/orders/retry-needs-attention');
         if (r.status !== 202) return fail(r);
         out(`retry signalled to ${r.json.signalled} order(s) in needs_attention`);
         return 0;
@@ -122,7 +207,9 @@ export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise
       return 0;
     }
     default:
-      throw new UsageError('orders list [--status S] [--connection C] | show <order> | retry <order> | retry --all-failed | cancel <order> [--reason R]');
+      throw new UsageError(
+        'orders list [--status S] [--connection C] | show <order> | retry <order> | retry --all-failed | cancel <order> [--reason R]',
+      );
   }
 }
 
@@ -130,16 +217,24 @@ export async function schedulesCommand(args: ParsedArgs, deps: OpsCliDeps): Prom
   const out = deps.out ?? ((l: string) => console.log(l));
   const [, sub, id] = args.positional;
   if (sub === 'list' || sub === undefined) {
-    const r = await call(deps, 'GET', '/api/schedules');
+    const r = await call<{ schedules: ScheduleRow[] }>(deps, 'GET', '/api/schedules');
     if (r.status !== 200) return (out(`error: ${r.json?.error}`), 1);
     for (const s of r.json.schedules) {
-      const every = (s.everyMs ?? []).map((ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`)).join(',');
-      out(s.missing ? `${s.id}  (not created yet)` : `${s.id}  every ${every}  ${s.paused ? 'PAUSED' : 'active'}  next ${s.nextActionTimes?.[0] ?? '-'}`);
+      const every = (s.everyMs ?? [])
+        .map((ms) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`))
+        .join(',');
+      out(
+        s.missing
+          ? `${s.id}  (not created yet)`
+          : `${s.id}  every ${every}  ${s.paused ? 'PAUSED' : 'active'}  next ${s.nextActionTimes?.[0] ?? '-'}`,
+      );
     }
     return 0;
   }
   if (!['pause', 'resume', 'trigger', 'backfill'].includes(sub) || !id) {
-    throw new UsageError('schedules list | pause <id> | resume <id> | trigger <id> | backfill <id> --start ISO --end ISO');
+    throw new UsageError(
+      'schedules list | pause <id> | resume <id> | trigger <id> | backfill <id> --start ISO --end ISO',
+    );
   }
   const body = sub === 'backfill' ? { start: args.flags.start, end: args.flags.end } : undefined;
   const r = await call(deps, 'POST', `/api/schedules/${enc(id)}/${sub}`, body);
@@ -153,10 +248,18 @@ export async function connectionsCommand(args: ParsedArgs, deps: OpsCliDeps): Pr
   const [, sub, name] = args.positional;
   if (sub !== 'test' || !name) throw new UsageError('connections test <name>');
   if (!deps.config.connections[name]) {
-    out(`error: no connection "${name}" in the configuration (known: ${Object.keys(deps.config.connections).join(', ')})`);
+    out(
+      `error: no connection "${name}" in the configuration (known: ${Object.keys(deps.config.connections).join(', ')})`,
+    );
     return 1;
   }
-  const r = await call(deps, 'POST', `/api/connections/${enc(name)}/test`);
-  out(`${r.json.ok ? 'ok' : 'FAIL'}  ${name}: ${r.json.reason ?? ''}${r.json.message ? ` (${r.json.message})` : r.json.error ? ` (${r.json.error})` : ''}`);
+  const r = await call<{ ok?: boolean; reason?: string; message?: string }>(
+    deps,
+    'POST',
+    `/api/connections/${enc(name)}/test`,
+  );
+  out(
+    `${r.json.ok ? 'ok' : 'FAIL'}  ${name}: ${r.json.reason ?? ''}${r.json.message ? ` (${r.json.message})` : r.json.error ? ` (${r.json.error})` : ''}`,
+  );
   return r.json.ok ? 0 : 1;
 }

@@ -9,7 +9,12 @@ const TERMINAL = ['delivered', 'needs_attention', 'cancelled', 'failed'] as cons
  * `start`, `worker` and `serve`: run until SIGINT/SIGTERM (or, with --exit-when-done, until every
  * seeded order has reached a final state), then stop everything in order and print the summary.
  */
-export async function startCommand(config: Config, log: Logger, role: Role, flags: ParsedArgs['flags']): Promise<number> {
+export async function startCommand(
+  config: Config,
+  log: Logger,
+  role: Role,
+  flags: ParsedArgs['flags'],
+): Promise<number> {
   const orders = intFlag(flags, 'orders') ?? 0;
   const exitWhenDone = flags['exit-when-done'] === true;
   const timeoutS = intFlag(flags, 'timeout') ?? 600;
@@ -42,7 +47,11 @@ export async function startCommand(config: Config, log: Logger, role: Role, flag
   const waits: Array<Promise<string>> = [stopRequested];
   if (workerStopped) waits.push(workerStopped);
   if (exitWhenDone) {
-    waits.push(cannotSeed ? Promise.resolve('nothing to wait for') : waitUntilDone(app, orders, startedAt + timeoutS * 1000));
+    waits.push(
+      cannotSeed
+        ? Promise.resolve('nothing to wait for')
+        : waitUntilDone(app, orders, startedAt + timeoutS * 1000),
+    );
   }
 
   const reason = await Promise.race(waits);
@@ -57,11 +66,17 @@ export async function startCommand(config: Config, log: Logger, role: Role, flag
 function printBanner(app: App, role: Role): void {
   const lines = [`ml-connector ${role === 'all' ? 'started' : `${role} started`}`];
   if (app.temporal.uiUrl) lines.push(`  Temporal Web UI:  ${app.temporal.uiUrl}`);
-  lines.push(`  Temporal server:  ${app.temporal.address} (namespace ${app.temporal.namespace}, task queue ${app.temporal.taskQueue})`);
-  lines.push(`  Database:         ${app.database.kind === 'pglite' ? `embedded PostgreSQL (PGlite) in ${app.config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`);
+  lines.push(
+    `  Temporal server:  ${app.temporal.address} (namespace ${app.temporal.namespace}, task queue ${app.temporal.taskQueue})`,
+  );
+  lines.push(
+    `  Database:         ${app.database.kind === 'pglite' ? `embedded PostgreSQL (PGlite) in ${app.config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`,
+  );
   if (app.http) lines.push(`  HTTP:             ${app.http.url}/healthz  ${app.http.url}/metrics`);
   for (const c of app.connections.values()) {
-    lines.push(`  ${c.name.padEnd(17)} ${c.config.system} ${c.simulated ? `simulator at ${c.baseUrl}` : c.baseUrl}`);
+    lines.push(
+      `  ${c.name.padEnd(17)} ${c.config.system} ${c.simulated ? `simulator at ${c.baseUrl}` : c.baseUrl}`,
+    );
   }
   lines.push('  Stop with Ctrl-C.');
   console.log(lines.join('\n'));
@@ -76,7 +91,10 @@ async function seedOrders(app: App, count: number): Promise<number> {
   }
   console.log(`seeded ${seeded} demo orders into the ERP simulator`);
   for (const id of app.scheduleIds.filter((s) => s.startsWith('erp-poll/'))) {
-    await app.temporal.client.schedule.getHandle(id).trigger().catch(() => undefined);
+    await app.temporal.client.schedule
+      .getHandle(id)
+      .trigger()
+      .catch(() => undefined);
   }
   return seeded;
 }

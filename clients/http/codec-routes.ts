@@ -47,7 +47,10 @@ function parsePayloads(body: Buffer): Payload[] | string {
     if (typeof p !== 'object' || p === null) return 'each payload must be an object';
     const { metadata, data } = p as JsonPayload;
     if (data !== undefined && typeof data !== 'string') return 'payload data must be base64 text';
-    if (metadata !== undefined && (typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string'))) {
+    if (
+      metadata !== undefined &&
+      (typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string'))
+    ) {
       return 'payload metadata values must be base64 text';
     }
   }
@@ -77,7 +80,8 @@ export function codecRoutes(opts: CodecRouteOptions): Record<string, Handler> {
     (op: 'encode' | 'decode'): Handler =>
     async (req, res, body) => {
       if (!cors(req, res, opts.allowedOrigins)) return sendJson(res, 403, { error: 'origin not allowed' });
-      if (opts.token && !tokenMatches(req, opts.token)) return sendJson(res, 401, { error: 'missing or wrong bearer token' });
+      if (opts.token && !tokenMatches(req, opts.token))
+        return sendJson(res, 401, { error: 'missing or wrong bearer token' });
       const payloads = parsePayloads(body);
       if (typeof payloads === 'string') return sendJson(res, 400, { error: payloads });
       try {

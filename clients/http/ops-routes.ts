@@ -31,7 +31,8 @@ function authorized(req: http.IncomingMessage, token: string | undefined): boole
 
 function guarded(token: string | undefined, handler: Handler): Handler {
   return async (req, res, body, params) => {
-    if (!authorized(req, token)) return sendJson(res, 401, { error: 'missing or wrong bearer token (http.opsToken)' });
+    if (!authorized(req, token))
+      return sendJson(res, 401, { error: 'missing or wrong bearer token (http.opsToken)' });
     await handler(req, res, body, params);
   };
 }
@@ -39,7 +40,8 @@ function guarded(token: string | undefined, handler: Handler): Handler {
 function jsonBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
   const parsed: unknown = JSON.parse(body.toString('utf8'));
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('body must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('body must be a JSON object');
   return parsed as Record<string, unknown>;
 }
 
@@ -48,7 +50,11 @@ async function historyTimeline(client: Client, workflowId: string) {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const out: Array<{ at: string; event: string; detail?: string }> = [];
   for (const e of history.events ?? []) {
-    const at = e.eventTime?.seconds ? new Date(Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6)).toISOString() : '';
+    const at = e.eventTime?.seconds
+      ? new Date(
+          Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6),
+        ).toISOString()
+      : '';
     const type = (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? '').replace(/^EVENT_TYPE_/, '');
     const a = e.activityTaskScheduledEventAttributes;
     const s = e.workflowExecutionSignaledEventAttributes;
@@ -61,14 +67,20 @@ async function historyTimeline(client: Client, workflowId: string) {
     else if (e.workflowExecutionCompletedEventAttributes) out.push({ at, event: 'workflow completed' });
     else if (e.workflowExecutionContinuedAsNewEventAttributes) out.push({ at, event: 'continued as new' });
     else if (e.timerStartedEventAttributes) out.push({ at, event: 'timer started' });
-    else if (type && !/WORKFLOW_TASK|ACTIVITY_TASK_STARTED|UPSERT|MARKER/.test(type)) out.push({ at, event: type.toLowerCase().replace(/_/g, ' ') });
+    else if (type && !/WORKFLOW_TASK|ACTIVITY_TASK_STARTED|UPSERT|MARKER/.test(type))
+      out.push({ at, event: type.toLowerCase().replace(/_/g, ' ') });
   }
   return out;
 }
 
 export function opsRoutes(deps: OpsDeps): Record<string, Handler> {
   const { repos, client } = deps;
-  const signalOrder = async (connection: string, orderKey: string, what: 'retry' | 'cancel', reason?: string) => {
+  const signalOrder = async (
+    connection: string,
+    orderKey: string,
+    what: 'retry' | 'cancel',
+    reason?: string,
+  ) => {
     const handle = client.workflow.getHandle(orderWorkflowId(connection, orderKey));
     if (what === 'retry') await handle.signal(retrySignal, { by: 'operator' });
     else await handle.signal(cancelSignal, { by: 'operator', reason });
@@ -87,14 +99,16 @@ export function opsRoutes(deps: OpsDeps): Record<string, Handler> {
     'GET /api/orders': async (req, res) => {
       const q = new URL(req.url ?? '/', 'http://x').searchParams;
       const status = q.get('status') ?? undefined;
-      if (status !== undefined && !isOrderStatus(status)) return sendJson(res, 400, { error: `unknown status "${status}"` });
+      if (status !== undefined && !isOrderStatus(status))
+        return sendJson(res, 400, { error: `unknown status "${status}"` });
       const limit = Math.min(Number(q.get('limit') ?? 100) || 100, 1000);
       const orders = await repos.orders.list({ status, connection: q.get('connection') ?? undefined, limit });
       sendJson(res, 200, { orders, counts: await repos.orders.countByStatus() });
     },
     'GET /api/orders/:connection/:orderKey': async (_req, res, _body, p) => {
       const order = await repos.orders.get(p.connection!, p.orderKey!);
-      if (!order) return sendJson(res, 404, { error: `no order ${p.orderKey} in connection ${p.connection}` });
+      if (!order)
+        return sendJson(res, 404, { error: `no order ${p.orderKey} in connection ${p.connection}` });
       const shipment = await repos.shipments.findByKey(`ship:${order.workflow_id}`);
       const events = shipment?.master_tracking_number
         ? await repos.trackingEvents.listForTrackingNumber(shipment.master_tracking_number)
@@ -120,7 +134,12 @@ export function opsRoutes(deps: OpsDeps): Record<string, Handler> {
     },
     'POST /api/orders/:connection/:orderKey/cancel': async (_req, res, body, p) => {
       const reason = jsonBody(body).reason;
-      await signalOrder(p.connection!, p.orderKey!, 'cancel', typeof reason === 'string' ? reason.slice(0, 500) : undefined);
+      await signalOrder(
+        p.connection!,
+        p.orderKey!,
+        'cancel',
+        typeof reason === 'string' ? reason.slice(0, 500) : undefined,
+      );
       sendJson(res, 202, { signalled: 'cancel' });
     },
     'POST /api/orders/retry-needs-attention': async (_req, res) => {
@@ -157,12 +176,25 @@ export function opsRoutes(deps: OpsDeps): Record<string, Handler> {
       else if (p.action === 'trigger') await handle.trigger();
       else if (p.action === 'backfill') {
         const { start, end } = jsonBody(body);
-        if (typeof start !== 'string' || typeof end !== 'string' || isNaN(Date.parse(start)) || isNaN(Date.parse(end))) {
+        if (
+          typeof start !== 'string' ||
+          typeof end !== 'string' ||
+          isNaN(Date.parse(start)) ||
+          isNaN(Date.parse(end))
+        ) {
           return sendJson(res, 400, { error: 'backfill needs {"start": ISO time, "end": ISO time}' });
         }
         await handle.backfill({ start: new Date(start), end: new Date(end) });
-      } else return sendJson(res, 400, { error: `unknown action "${p.action}" (pause, resume, trigger, backfill)` });
-      await repos.audit.append({ actor: 'operator', action: `schedule.${p.action}`, outcome: 'ok', details: { scheduleId: p.id } });
+      } else
+        return sendJson(res, 400, {
+          error: `unknown action "${p.action}" (pause, resume, trigger, backfill)`,
+        });
+      await repos.audit.append({
+        actor: 'operator',
+        action: `schedule.${p.action}`,
+        outcome: 'ok',
+        details: { scheduleId: p.id },
+      });
       sendJson(res, 202, { [p.action!]: p.id });
     },
     'POST /api/connections/:name/test': async (_req, res, _b, p) => {

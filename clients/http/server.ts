@@ -55,7 +55,10 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffe
 /** The ops HTTP server: /healthz, /metrics, plus the routes other parts register (webhooks, codec). */
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const log = opts.log.child({ component: 'http' });
-  const requests = opts.metrics.counter('mlc_http_requests_total', 'HTTP requests served, by route and status');
+  const requests = opts.metrics.counter(
+    'mlc_http_requests_total',
+    'HTTP requests served, by route and status',
+  );
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
 
   const routes: Record<string, Handler> = {
@@ -71,13 +74,18 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         }),
       );
       const healthy = results.every(([, s]) => s === 'ok');
-      sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unhealthy', checks: Object.fromEntries(results) });
+      sendJson(res, healthy ? 200 : 503, {
+        status: healthy ? 'ok' : 'unhealthy',
+        checks: Object.fromEntries(results),
+      });
     },
     'GET /metrics': async (_req, res) => {
       let text = await opts.metrics.render();
       if (opts.temporalMetricsAddress) {
         try {
-          const r = await fetch(`http://${opts.temporalMetricsAddress}/metrics`, { signal: AbortSignal.timeout(2000) });
+          const r = await fetch(`http://${opts.temporalMetricsAddress}/metrics`, {
+            signal: AbortSignal.timeout(2000),
+          });
           text += await r.text();
         } catch (err) {
           log.warn({ err: (err as Error).message }, 'could not read Temporal worker metrics');
@@ -93,7 +101,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const server = http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const match = matchRoute(table, req.method ?? 'GET', pathname);
-    res.on('finish', () => requests.inc({ route: match?.pattern ?? 'unmatched', status: String(res.statusCode) }));
+    res.on('finish', () =>
+      requests.inc({ route: match?.pattern ?? 'unmatched', status: String(res.statusCode) }),
+    );
     if (!match) {
       sendJson(res, 404, { error: `no route ${req.method} ${pathname}` });
       return;

@@ -232,7 +232,9 @@ const connectionName = z.string().regex(CONNECTION_NAME, {
 });
 
 const positiveNumber = (example: string) =>
-  z.number({ error: `is not a number (write e.g. ${example})` }).positive({ error: `must be positive (write e.g. ${example})` });
+  z
+    .number({ error: `is not a number (write e.g. ${example})` })
+    .positive({ error: `must be positive (write e.g. ${example})` });
 
 /** The warehouse the goods leave from (the shipper on the label). */
 const shipFromSchema = z.strictObject({
@@ -242,7 +244,9 @@ const shipFromSchema = z.strictObject({
   city: nonEmpty('"Memphis"'),
   stateOrProvince: nonEmpty('"TN"').optional(),
   postalCode: nonEmpty('"38118"').optional(),
-  countryCode: z.string().regex(/^[A-Z]{2}$/, { error: 'is not an ISO 3166-1 alpha-2 code (write e.g. "US")' }),
+  countryCode: z
+    .string()
+    .regex(/^[A-Z]{2}$/, { error: 'is not an ISO 3166-1 alpha-2 code (write e.g. "US")' }),
   phone: nonEmpty('"9015550100"'),
   email: nonEmpty('"shipping@example.com"').optional(),
 });
@@ -259,11 +263,17 @@ const mappingSchema = z.strictObject({
     })
     .optional(),
   label: z
-    .strictObject({ format: z.enum(['PDF', 'ZPL']).default('PDF'), delivery: z.enum(['LABEL', 'URL_ONLY']).default('LABEL') })
+    .strictObject({
+      format: z.enum(['PDF', 'ZPL']).default('PDF'),
+      delivery: z.enum(['LABEL', 'URL_ONLY']).default('LABEL'),
+    })
     .optional(),
   /** Who pays the freight; the carrier connection's account (SENDER) by default. */
   payment: z
-    .strictObject({ type: z.enum(['SENDER', 'THIRD_PARTY', 'RECIPIENT']), account: nonEmpty('"123456789"').optional() })
+    .strictObject({
+      type: z.enum(['SENDER', 'THIRD_PARTY', 'RECIPIENT']),
+      account: nonEmpty('"123456789"').optional(),
+    })
     .optional(),
   packagingType: nonEmpty('"YOUR_PACKAGING"').optional(),
   erp: connectionName,
@@ -341,7 +351,8 @@ export const configSchema = z
             allowedOrigins: z
               .array(
                 z.string().regex(/^https?:\/\/[^/\s]+$/, {
-                  error: 'is not an origin (write scheme://host[:port] without a path, e.g. "https://temporal.example.com")',
+                  error:
+                    'is not an origin (write scheme://host[:port] without a path, e.g. "https://temporal.example.com")',
                 }),
               )
               .default([]),

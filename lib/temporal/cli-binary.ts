@@ -109,7 +109,9 @@ export function setupTemporalCli(
   const go = findGo(env);
   if (!go) return undefined;
 
-  log(`temporal CLI: building ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} with ${go} (first time only; several minutes)`);
+  log(
+    `temporal CLI: building ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} with ${go} (first time only; several minutes)`,
+  );
   fs.mkdirSync(path.dirname(CACHED_BIN), { recursive: true });
   const started = Date.now();
   const result = spawnSync(
@@ -124,7 +126,12 @@ export function setupTemporalCli(
     {
       stdio: ['ignore', 'inherit', 'inherit'],
       // CGO off as in upstream release builds; the dev server's SQLite is pure Go.
-      env: { ...env, GOBIN: path.dirname(CACHED_BIN), CGO_ENABLED: '0', GOFLAGS: env.GOFLAGS ?? '-buildvcs=false' },
+      env: {
+        ...env,
+        GOBIN: path.dirname(CACHED_BIN),
+        CGO_ENABLED: '0',
+        GOFLAGS: env.GOFLAGS ?? '-buildvcs=false',
+      },
     },
   );
   if (result.status !== 0 || !isExecutable(CACHED_BIN)) {

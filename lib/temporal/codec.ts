@@ -22,7 +22,9 @@ export interface CodecKey {
 
 /** Derive the payload-codec key from a 32-byte master key. */
 export function deriveCodecKey(masterKeyId: string, masterKey: Buffer): CodecKey {
-  const key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'ml-connector payload codec v1', 32));
+  const key = Buffer.from(
+    hkdfSync('sha256', masterKey, Buffer.alloc(0), 'ml-connector payload codec v1', 32),
+  );
   return { id: masterKeyId, key };
 }
 
@@ -56,7 +58,10 @@ export class EncryptionCodec implements PayloadCodec {
       if (Buffer.from(payload.metadata?.encoding ?? []).toString() !== ENCODING) return payload;
       const keyId = Buffer.from(payload.metadata?.[KEY_ID_FIELD] ?? []).toString();
       const key = this.byId.get(keyId);
-      if (!key) throw new Error(`payload encrypted with unknown key id "${keyId}" (is the previous master key configured?)`);
+      if (!key)
+        throw new Error(
+          `payload encrypted with unknown key id "${keyId}" (is the previous master key configured?)`,
+        );
       const data = Buffer.from(payload.data ?? []);
       if (data.length < 28) throw new Error('encrypted payload is truncated');
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));

@@ -121,6 +121,6 @@ export async function connectTemporal(
     };
   } catch (err) {
     await devServer?.stop();
-    throw new Error(`cannot connect to Temporal at ${address}: ${(err as Error).message}`);
+    throw new Error(`cannot connect to Temporal at ${address}: ${(err as Error).message}`, { cause: err });
   }
 }

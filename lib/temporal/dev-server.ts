@@ -71,7 +71,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
-  for (const sa of CUSTOM_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa.name}=${CLI_SA_TYPES[sa.type]}`);
+  for (const sa of CUSTOM_SEARCH_ATTRIBUTES)
+    args.push('--search-attribute', `${sa.name}=${CLI_SA_TYPES[sa.type]}`);
 
   const child = spawnTied(opts.cliPath, args);
   let output = '';
@@ -89,7 +90,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await waitUntilServing(address, namespace, child, opts.startTimeoutMs ?? 60_000);
   } catch (err) {
     await stopProcess(child, 2000);
-    throw new Error(`Temporal dev server did not start: ${(err as Error).message}\n${output.trim()}`);
+    throw new Error(`Temporal dev server did not start: ${(err as Error).message}\n${output.trim()}`, {
+      cause: err,
+    });
   }
   return {
     address,

@@ -16,7 +16,10 @@ let installed: { metricsAddress?: string } | undefined;
  * format on 127.0.0.1:<metricsPort> (the HTTP server's /metrics merges them in). The SDK allows one
  * install per process, before any connection or worker is created.
  */
-export function installTemporalRuntime(log: Logger, opts: { metricsPort?: number } = {}): { metricsAddress?: string } {
+export function installTemporalRuntime(
+  log: Logger,
+  opts: { metricsPort?: number } = {},
+): { metricsAddress?: string } {
   if (installed) return installed;
   const temporalLog = log.child({ component: 'temporal' });
   const sdkLogger = new DefaultLogger('INFO', (entry) => {

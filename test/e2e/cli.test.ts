@@ -19,7 +19,13 @@ function cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'ml-connector.js'), ...args], {
       cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH, LOG_LEVEL: 'warn', ...env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH,
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -27,7 +33,9 @@ function cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promi
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`ml-connector ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+      reject(
+        new Error(`ml-connector ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`),
+      );
     }, timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -51,7 +59,10 @@ describe('ml-connector CLI', () => {
     assert.equal(r.code, 0, `exit code 0\n${r.stdout}\n${r.stderr.slice(-2000)}`);
     assert.match(r.stdout, /Temporal Web UI: +http:\/\/127\.0\.0\.1:\d+/);
     const summary = r.stdout.trim().split('\n').at(-1) ?? '';
-    const m = /^summary: delivered=(\d+)\/6 needs_attention=(\d+) in_progress=0 cancelled=0 failed=0 elapsed_s=\d+$/.exec(summary);
+    const m =
+      /^summary: delivered=(\d+)\/6 needs_attention=(\d+) in_progress=0 cancelled=0 failed=0 elapsed_s=\d+$/.exec(
+        summary,
+      );
     assert.ok(m, `last line is the summary: ${summary}`);
     assert.equal(Number(m[1]) + Number(m[2]), 6, 'every seeded order is delivered or parked with a reason');
     assert.ok(Number(m[1]) >= 5, 'the valid orders are delivered');
@@ -64,7 +75,10 @@ describe('ml-connector CLI', () => {
     assert.equal(r.code, 2);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `one line: ${r.stderr}`);
-    assert.match(lines[0]!, /^config error: unknown key "conections" at top level \(did you mean "connections"\?\)$/);
+    assert.match(
+      lines[0]!,
+      /^config error: unknown key "conections" at top level \(did you mean "connections"\?\)$/,
+    );
   });
 
   it('explains a bad value from the environment in one line naming the variable', async () => {
@@ -75,7 +89,10 @@ describe('ml-connector CLI', () => {
   });
 
   it('doctor says plainly what works and what does not', async () => {
-    const r = await cli(['doctor'], { MLC_DATA_DIR: path.join(dir, 'doctor'), DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
+    const r = await cli(['doctor'], {
+      MLC_DATA_DIR: path.join(dir, 'doctor'),
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+    });
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^ok +config: 2 connection\(s\), 1 mapping\(s\)$/m);
     assert.match(r.stdout, /^FAIL +database: .*127\.0\.0\.1:1/m);

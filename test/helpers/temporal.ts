@@ -33,7 +33,10 @@ function quietRuntime(): void {
   runtimeInstalled = true;
   // Failing activities are part of many tests (5xx storms, permission faults): only errors by default.
   const level = ['trace', 'debug', 'info'].includes(process.env.LOG_LEVEL ?? '') ? 'INFO' : 'ERROR';
-  Runtime.install({ logger: new DefaultLogger(level), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' } } },
+  });
 }
 
 /** A unique task queue per test, so tests sharing one server never steal each other's tasks. */

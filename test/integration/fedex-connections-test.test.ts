@@ -156,10 +156,16 @@ forEachDatabase('ml-connector connections test <fedex connection>', (getDb) => {
     assert.match(unknown.lines[0]!, /no connection with that name \(configured: .*fx-good/);
     const exact = await test('exact-x');
     assert.equal(exact.code, 1);
-    assert.match(exact.lines[0]!, /FAIL {2}exact-x \(exact\): error: no connection test exists for exact yet/);
+    assert.match(
+      exact.lines[0]!,
+      /FAIL {2}exact-x \(exact\): error: no connection test exists for exact yet/,
+    );
     const plex = await test('plex-x');
     assert.equal(plex.code, 1);
-    assert.match(plex.lines[0]!, /FAIL {2}plex-x \(plex\): bad_key: credentials\.apiKey: environment variable PLEX_KEY/);
+    assert.match(
+      plex.lines[0]!,
+      /FAIL {2}plex-x \(plex\): bad_key: credentials\.apiKey: environment variable PLEX_KEY/,
+    );
     const plugged = await test('plex-x', {
       plex: async (ctx) => ({ ok: true, reason: 'ok', message: `tested ${ctx.name}` }),
     });

@@ -8,7 +8,12 @@ import { createLogger } from '../../lib/logger';
 import { Registry } from '../../lib/metrics';
 import { deriveCodecKey, EncryptionCodec, ENCODING } from '../../lib/temporal/codec';
 
-const address = { name: 'Ada Lovelace', lines: ['12 Analytical Way'], city: 'London', postalCode: 'SW1A 1AA' };
+const address = {
+  name: 'Ada Lovelace',
+  lines: ['12 Analytical Way'],
+  city: 'London',
+  postalCode: 'SW1A 1AA',
+};
 
 describe('EncryptionCodec', () => {
   const keyA = deriveCodecKey('key-a', randomBytes(32));
@@ -19,7 +24,10 @@ describe('EncryptionCodec', () => {
     const payload = defaultPayloadConverter.toPayload(address);
     const [encoded] = await codec.encode([payload]);
     assert.equal(Buffer.from(encoded!.metadata!.encoding!).toString(), ENCODING);
-    assert.ok(!Buffer.from(encoded!.data!).toString('latin1').includes('Lovelace'), 'ciphertext does not contain the name');
+    assert.ok(
+      !Buffer.from(encoded!.data!).toString('latin1').includes('Lovelace'),
+      'ciphertext does not contain the name',
+    );
     const [decoded] = await codec.decode([encoded!]);
     assert.deepEqual(defaultPayloadConverter.fromPayload(decoded!), address);
   });
@@ -79,7 +87,9 @@ describe('codec endpoint', () => {
     const json = {
       payloads: [
         {
-          metadata: Object.fromEntries(Object.entries(payload.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+          metadata: Object.fromEntries(
+            Object.entries(payload.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+          ),
           data: Buffer.from(payload.data!).toString('base64'),
         },
       ],
@@ -95,8 +105,14 @@ describe('codec endpoint', () => {
   });
 
   it('refuses a wrong token, a foreign origin and malformed bodies', async () => {
-    assert.equal((await post('/codec/decode', { payloads: [] }, { authorization: 'Bearer nope' })).status, 401);
-    assert.equal((await post('/codec/decode', { payloads: [] }, { origin: 'https://evil.example' })).status, 403);
+    assert.equal(
+      (await post('/codec/decode', { payloads: [] }, { authorization: 'Bearer nope' })).status,
+      401,
+    );
+    assert.equal(
+      (await post('/codec/decode', { payloads: [] }, { origin: 'https://evil.example' })).status,
+      403,
+    );
     assert.equal((await post('/codec/decode', '{not json')).status, 400);
     assert.equal((await post('/codec/decode', { payloads: 'x' })).status, 400);
     assert.equal((await post('/codec/decode', { payloads: [{ data: 42 }] })).status, 400);

@@ -354,7 +354,8 @@ connections:
     system: fedex
     settings: { accountNumber: "123456789" }
 `;
-  const from = 'shipFrom: { lines: ["1 Main St"], city: Memphis, stateOrProvince: TN, postalCode: "38118", countryCode: US, phone: "9015550100" }';
+  const from =
+    'shipFrom: { lines: ["1 Main St"], city: Memphis, stateOrProvince: TN, postalCode: "38118", countryCode: US, phone: "9015550100" }';
   it('accept a mapping from an ERP to a carrier', () => {
     const c = load({
       text:

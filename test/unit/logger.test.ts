@@ -29,7 +29,15 @@ describe('logger', () => {
       'calling',
     );
     const text = JSON.stringify(lines[0]);
-    for (const secret of ['Bearer abc', 'plex-key-1', 'Basic xyz', 'hunter2', 's3cr3t', 'k-123456', 'tok-1']) {
+    for (const secret of [
+      'Bearer abc',
+      'plex-key-1',
+      'Basic xyz',
+      'hunter2',
+      's3cr3t',
+      'k-123456',
+      'tok-1',
+    ]) {
       assert.ok(!text.includes(secret), `${secret} is not in the log line`);
     }
     assert.ok(text.includes('[redacted]'));

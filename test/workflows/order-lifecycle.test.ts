@@ -25,7 +25,8 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
     await env?.teardown();
   });
 
-  const seed = (n: number, invalidShare = 0) => p.plex.seedOrders(n, { invalidShare, seed: Math.floor(Math.random() * 1e9) });
+  const seed = (n: number, invalidShare = 0) =>
+    p.plex.seedOrders(n, { invalidShare, seed: Math.floor(Math.random() * 1e9) });
   const labelsFor = (orderNumber: string) =>
     Object.entries(p.fedex.counters().shipmentsByReference)
       .filter(([ref]) => ref.includes(orderNumber))
@@ -40,7 +41,11 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
       const shipper = p.plex.getShipper(o.orderKey);
       const state = await p.status(o.orderKey);
       assert.ok(state.trackingNumber, 'the workflow knows its tracking number');
-      assert.equal(shipper?.trackingNumber, state.trackingNumber, 'the tracking number is in the Plex customer shipper');
+      assert.equal(
+        shipper?.trackingNumber,
+        state.trackingNumber,
+        'the tracking number is in the Plex customer shipper',
+      );
     }
     await p.sweep(DELIVERY_SECONDS);
     for (const o of orders) {
@@ -51,8 +56,14 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
       assert.equal(row?.status, 'delivered');
     }
     const audit = await p.repos.audit.listForOrder('plex-demo', orders[0]!.orderKey);
-    assert.ok(audit.some((a) => a.action === 'order.delivered'), 'the audit log records the delivery');
-    assert.ok(audit.some((a) => a.action.startsWith('plex.')), 'the audit log records the Plex calls');
+    assert.ok(
+      audit.some((a) => a.action === 'order.delivered'),
+      'the audit log records the delivery',
+    );
+    assert.ok(
+      audit.some((a) => a.action.startsWith('plex.')),
+      'the audit log records the Plex calls',
+    );
   });
 
   it('parks an invalid address in needs_attention, and completes after the data is fixed and retried', async () => {
@@ -67,7 +78,9 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
     assert.match(row!.reason ?? '', /^validation: /);
 
     p.plex.fixOrder(bad!.orderKey);
-    await env.client.workflow.getHandle(orderWorkflowId('plex-demo', bad!.orderKey)).signal(retrySignal, { by: 'test' });
+    await env.client.workflow
+      .getHandle(orderWorkflowId('plex-demo', bad!.orderKey))
+      .signal(retrySignal, { by: 'test' });
     await p.waitFor(bad!.orderKey, (s) => s.status === 'in_transit');
     await p.sweep(DELIVERY_SECONDS);
     const done = await env.client.workflow.getHandle(orderWorkflowId('plex-demo', bad!.orderKey)).result();
@@ -126,7 +139,14 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
       taskQueue: p.taskQueue,
       workflowId: id,
       args: [
-        { erpConnection: 'plex-demo', orderKey: o!.orderKey, orderNumber: o!.orderNumber, carrierConnection: 'fedex-demo', carrier: 'fedex', routing: p.connectors.route('plex-demo').routing },
+        {
+          erpConnection: 'plex-demo',
+          orderKey: o!.orderKey,
+          orderNumber: o!.orderNumber,
+          carrierConnection: 'fedex-demo',
+          carrier: 'fedex',
+          routing: p.connectors.route('plex-demo').routing,
+        },
       ],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -139,7 +159,16 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
       env.client.workflow.start(orderShipment, {
         taskQueue: p.taskQueue,
         workflowId: id,
-        args: [{ erpConnection: 'plex-demo', orderKey: o!.orderKey, orderNumber: o!.orderNumber, carrierConnection: 'fedex-demo', carrier: 'fedex', routing: p.connectors.route('plex-demo').routing }],
+        args: [
+          {
+            erpConnection: 'plex-demo',
+            orderKey: o!.orderKey,
+            orderNumber: o!.orderNumber,
+            carrierConnection: 'fedex-demo',
+            carrier: 'fedex',
+            routing: p.connectors.route('plex-demo').routing,
+          },
+        ],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       }),

@@ -34,7 +34,13 @@ describe('systemCheck workflow on the real Temporal dev server', () => {
     const { customAttributes } = await env.connection.operatorService.listSearchAttributes({
       namespace: env.namespace ?? 'default',
     });
-    for (const name of ['MlcConnection', 'MlcErpOrderNumber', 'MlcCarrier', 'MlcTrackingNumber', 'MlcStatus']) {
+    for (const name of [
+      'MlcConnection',
+      'MlcErpOrderNumber',
+      'MlcCarrier',
+      'MlcTrackingNumber',
+      'MlcStatus',
+    ]) {
       assert.ok(customAttributes && name in customAttributes, `${name} is registered`);
     }
   });

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 // Migrations use Kysely<any> and never import application types, so they stay frozen in time.
+/* eslint-disable @typescript-eslint/no-explicit-any -- the kysely convention for migrations */
 
 export async function up(db: Kysely<any>): Promise<void> {
   const now = sql`now()`;
@@ -96,13 +97,21 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
     .execute();
-  await db.schema.createIndex('shipments_order_idx').on('shipments').columns(['erp_connection', 'order_key']).execute();
+  await db.schema
+    .createIndex('shipments_order_idx')
+    .on('shipments')
+    .columns(['erp_connection', 'order_key'])
+    .execute();
   await db.schema
     .createIndex('shipments_tracking_idx')
     .on('shipments')
     .columns(['carrier_connection', 'tracking_status'])
     .execute();
-  await db.schema.createIndex('shipments_master_tn_idx').on('shipments').column('master_tracking_number').execute();
+  await db.schema
+    .createIndex('shipments_master_tn_idx')
+    .on('shipments')
+    .column('master_tracking_number')
+    .execute();
 
   // Label bytes, referenced from shipments.label_ref; workflow payloads carry only the reference.
   await db.schema
@@ -165,7 +174,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('processed_at', 'timestamptz')
     .addUniqueConstraint('webhook_inbox_dedup', ['source', 'dedup_key'])
     .execute();
-  await db.schema.createIndex('webhook_inbox_status_idx').on('webhook_inbox').columns(['status', 'id']).execute();
+  await db.schema
+    .createIndex('webhook_inbox_status_idx')
+    .on('webhook_inbox')
+    .columns(['status', 'id'])
+    .execute();
 
   // Append-only audit log: every external call and state change. Never secrets.
   await db.schema
@@ -186,8 +199,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('duration_ms', 'integer')
     .addColumn('details', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .execute();
-  await db.schema.createIndex('audit_log_workflow_idx').on('audit_log').columns(['workflow_id', 'id']).execute();
-  await db.schema.createIndex('audit_log_order_idx').on('audit_log').columns(['connection', 'order_key', 'id']).execute();
+  await db.schema
+    .createIndex('audit_log_workflow_idx')
+    .on('audit_log')
+    .columns(['workflow_id', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('audit_log_order_idx')
+    .on('audit_log')
+    .columns(['connection', 'order_key', 'id'])
+    .execute();
 
   // The audit log is append-only: the database itself refuses updates and deletes.
   await sql`

@@ -15,5 +15,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('shipments').dropColumn('notified_event_time').dropColumn('notified_status').execute();
+  await db.schema
+    .alterTable('shipments')
+    .dropColumn('notified_event_time')
+    .dropColumn('notified_status')
+    .execute();
 }
