@@ -33,7 +33,10 @@ export function adminRoutes(sim: ShipStationSimulator, state: () => Json) {
       return state().burstUntil;
     },
     'POST /__admin/limits': (b) => {
-      sim.setLimits({ v1RateLimitPerMinute: num(b, 'v1RateLimitPerMinute'), v2RateLimitPerMinute: num(b, 'v2RateLimitPerMinute') });
+      sim.setLimits({
+        v1RateLimitPerMinute: num(b, 'v1RateLimitPerMinute'),
+        v2RateLimitPerMinute: num(b, 'v2RateLimitPerMinute'),
+      });
       return state().limits;
     },
     'POST /__admin/clock': (b) => {
@@ -49,7 +52,8 @@ export function adminRoutes(sim: ShipStationSimulator, state: () => Json) {
     },
     'POST /__admin/ship': (b) => {
       const ids = b.orderIds;
-      if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => !Number.isInteger(id)))) throw new RangeError('orderIds must be an array of integers');
+      if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => !Number.isInteger(id))))
+        throw new RangeError('orderIds must be an array of integers');
       return sim.shipNow(ids as number[] | undefined);
     },
     'POST /__admin/webhooks': (b) => {
@@ -61,7 +65,8 @@ export function adminRoutes(sim: ShipStationSimulator, state: () => Json) {
       if (skew !== undefined) patch.timestampSkewSeconds = skew;
       if (order !== undefined) patch.outOfOrder = order;
       if (b.foreignResourceHost !== undefined) {
-        if (b.foreignResourceHost !== null && typeof b.foreignResourceHost !== 'string') throw new RangeError('foreignResourceHost must be a string or null');
+        if (b.foreignResourceHost !== null && typeof b.foreignResourceHost !== 'string')
+          throw new RangeError('foreignResourceHost must be a string or null');
         patch.foreignResourceHost = b.foreignResourceHost;
       }
       return sim.setWebhookKnobs(patch);
@@ -82,7 +87,8 @@ export function adminRoutes(sim: ShipStationSimulator, state: () => Json) {
     try {
       const raw = await readBody(req, 100_000);
       const body = raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as unknown) : {};
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RangeError('body must be a JSON object');
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new RangeError('body must be a JSON object');
       sendJson(res, 200, await fn(body as Json));
     } catch (err) {
       sendJson(res, 400, { error: err instanceof Error ? err.message : 'bad request' });

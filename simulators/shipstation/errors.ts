@@ -40,9 +40,15 @@ export function v2Error(status: number, errorType: ErrorType, errorCode: string,
 }
 
 export const v2Errors = {
-  unauthorized: () => v2Error(401, 'security', 'unauthorized', 'The API key is invalid. Please check your API key.'),
+  unauthorized: () =>
+    v2Error(401, 'security', 'unauthorized', 'The API key is invalid. Please check your API key.'),
   tooManyRequests: () =>
-    v2Error(429, 'system', 'rate_limit_exceeded', 'You have exceeded the rate limit. Please see the Retry-After header.'),
+    v2Error(
+      429,
+      'system',
+      'rate_limit_exceeded',
+      'You have exceeded the rate limit. Please see the Retry-After header.',
+    ),
   notFound: (what: string) => v2Error(404, 'validation', 'invalid_identifier', `${what} not found.`),
   invalidField: (message: string) => v2Error(400, 'validation', 'invalid_field_value', message),
   required: (field: string) => v2Error(400, 'validation', 'field_value_required', `${field} is required.`),

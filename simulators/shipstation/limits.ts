@@ -23,7 +23,12 @@ export class MinuteWindowLimiter {
   take(key: string): LimitDecision {
     const now = this.now();
     if (now < this.burstUntil) {
-      return { allowed: false, limit: this.perMinute, remaining: 0, resetSeconds: Math.ceil((this.burstUntil - now) / 1000) };
+      return {
+        allowed: false,
+        limit: this.perMinute,
+        remaining: 0,
+        resetSeconds: Math.ceil((this.burstUntil - now) / 1000),
+      };
     }
     let win = this.windows.get(key);
     if (!win || now - win.start >= 60_000) {
@@ -31,7 +36,8 @@ export class MinuteWindowLimiter {
       this.windows.set(key, win);
     }
     const resetSeconds = Math.max(1, Math.ceil((win.start + 60_000 - now) / 1000));
-    if (win.count >= this.perMinute) return { allowed: false, limit: this.perMinute, remaining: 0, resetSeconds };
+    if (win.count >= this.perMinute)
+      return { allowed: false, limit: this.perMinute, remaining: 0, resetSeconds };
     win.count++;
     return { allowed: true, limit: this.perMinute, remaining: this.perMinute - win.count, resetSeconds };
   }

@@ -97,16 +97,49 @@ export interface OrderInput {
   tagIds: number[] | null;
 }
 
-const ADDRESS_FIELDS = ['name', 'company', 'street1', 'street2', 'street3', 'city', 'state', 'postalCode', 'country', 'phone'];
+const ADDRESS_FIELDS = [
+  'name',
+  'company',
+  'street1',
+  'street2',
+  'street3',
+  'city',
+  'state',
+  'postalCode',
+  'country',
+  'phone',
+];
 const EXTRA_FIELDS = {
-  string: ['customerNotes', 'internalNotes', 'giftMessage', 'paymentMethod', 'requestedShippingService', 'carrierCode', 'serviceCode', 'packageCode', 'confirmation', 'userId', 'externallyFulfilledBy'],
+  string: [
+    'customerNotes',
+    'internalNotes',
+    'giftMessage',
+    'paymentMethod',
+    'requestedShippingService',
+    'carrierCode',
+    'serviceCode',
+    'packageCode',
+    'confirmation',
+    'userId',
+    'externallyFulfilledBy',
+  ],
   boolean: ['gift', 'externallyFulfilled'],
   object: ['weight', 'dimensions', 'insuranceOptions', 'internationalOptions'],
 };
 const ADVANCED_FIELDS = {
   number: ['warehouseId', 'storeId', 'parentId'],
   boolean: ['nonMachinable', 'saturdayDelivery', 'containsAlcohol', 'mergedOrSplit'],
-  string: ['customField1', 'customField2', 'customField3', 'source', 'billToParty', 'billToAccount', 'billToPostalCode', 'billToCountryCode', 'billToMyOtherAccount'],
+  string: [
+    'customField1',
+    'customField2',
+    'customField3',
+    'source',
+    'billToParty',
+    'billToAccount',
+    'billToPostalCode',
+    'billToCountryCode',
+    'billToMyOtherAccount',
+  ],
 };
 const CONFIRMATIONS = ['none', 'delivery', 'signature', 'adult_signature', 'direct_signature'];
 const WEIGHT_UNITS = ['pounds', 'ounces', 'grams'];
@@ -158,9 +191,11 @@ function address(p: Problems, v: unknown, at: string): Json {
   }
   const out: Json = {};
   for (const f of ADDRESS_FIELDS) out[f] = optString(p, v, f, `${at}.`);
-  if (out.country !== null && !/^[A-Z]{2}$/.test(String(out.country))) p.add(`${at}.country must be a 2-letter ISO country code.`);
+  if (out.country !== null && !/^[A-Z]{2}$/.test(String(out.country)))
+    p.add(`${at}.country must be a 2-letter ISO country code.`);
   const residential = v.residential;
-  if (residential !== undefined && residential !== null && typeof residential !== 'boolean') p.add(`${at}.residential must be a boolean.`);
+  if (residential !== undefined && residential !== null && typeof residential !== 'boolean')
+    p.add(`${at}.residential must be a boolean.`);
   out.residential = typeof residential === 'boolean' ? residential : null;
   return out;
 }
@@ -185,9 +220,12 @@ function items(p: Problems, v: unknown): OrderInput['items'] {
     const item = isObject(raw) ? raw : {};
     if (!isObject(raw)) p.add(`items[${i}] must be an object.`);
     const quantity = optNumber(p, item, 'quantity', at);
-    if (quantity === null || !Number.isInteger(quantity) || quantity < 0) p.add(`${at}quantity must be a whole number >= 0.`);
+    if (quantity === null || !Number.isInteger(quantity) || quantity < 0)
+      p.add(`${at}quantity must be a whole number >= 0.`);
     const options = Array.isArray(item.options)
-      ? item.options.filter(isObject).map((o) => ({ name: String(o.name ?? ''), value: String(o.value ?? '') }))
+      ? item.options
+          .filter(isObject)
+          .map((o) => ({ name: String(o.name ?? ''), value: String(o.value ?? '') }))
       : [];
     return {
       lineItemKey: optString(p, item, 'lineItemKey', at),
@@ -227,7 +265,8 @@ export function parseOrderInput(body: unknown): { input: OrderInput } | { proble
   }
   const extra: Json = {};
   for (const f of EXTRA_FIELDS.string) extra[f] = optString(p, body, f, '');
-  for (const f of EXTRA_FIELDS.boolean) extra[f] = typeof body[f] === 'boolean' ? body[f] : f === 'gift' ? false : null;
+  for (const f of EXTRA_FIELDS.boolean)
+    extra[f] = typeof body[f] === 'boolean' ? body[f] : f === 'gift' ? false : null;
   for (const f of EXTRA_FIELDS.object) extra[f] = isObject(body[f]) ? body[f] : null;
   if (extra.confirmation !== null && !CONFIRMATIONS.includes(String(extra.confirmation))) {
     p.add(`confirmation must be one of ${CONFIRMATIONS.join(', ')}.`);
@@ -238,7 +277,9 @@ export function parseOrderInput(body: unknown): { input: OrderInput } | { proble
   for (const f of ADVANCED_FIELDS.number) advancedOptions[f] = optNumber(p, adv, f, 'advancedOptions.');
   for (const f of ADVANCED_FIELDS.boolean) advancedOptions[f] = typeof adv[f] === 'boolean' ? adv[f] : false;
   for (const f of ADVANCED_FIELDS.string) advancedOptions[f] = optString(p, adv, f, 'advancedOptions.');
-  const tagIds = Array.isArray(body.tagIds) ? body.tagIds.filter((t): t is number => Number.isInteger(t)) : null;
+  const tagIds = Array.isArray(body.tagIds)
+    ? body.tagIds.filter((t): t is number => Number.isInteger(t))
+    : null;
   const input: OrderInput = {
     orderNumber: orderNumber ?? '',
     orderKey: orderKey ?? undefined,

@@ -29,7 +29,10 @@ export interface ShipStationSimOptions {
   inventory?: Record<string, number>;
 }
 
-export const DEMO_V1_KEY: V1KeyPair = { apiKey: 'demo-shipstation-key', apiSecret: 'demo-shipstation-secret' };
+export const DEMO_V1_KEY: V1KeyPair = {
+  apiKey: 'demo-shipstation-key',
+  apiSecret: 'demo-shipstation-secret',
+};
 export const DEMO_V2_KEY = 'demo-shipstation-v2-key';
 
 export interface ResolvedOptions {
@@ -57,7 +60,8 @@ export function positive(name: string, value: number): number {
 }
 
 export function share(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0 || value > 1) throw new RangeError(`${name} must be between 0 and 1`);
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new RangeError(`${name} must be between 0 and 1`);
   return value;
 }
 

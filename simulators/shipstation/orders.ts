@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { v1Errors } from './errors';
-import { LOCKED_STATUSES, type OrderInput, type OrderItem, type OrderStatus, type StoredOrder } from './model';
+import {
+  LOCKED_STATUSES,
+  type OrderInput,
+  type OrderItem,
+  type OrderStatus,
+  type StoredOrder,
+} from './model';
 import { sortBy, type V1Query } from './query';
 import type { SimStore } from './store';
 
@@ -41,7 +47,8 @@ export class OrderBook {
         advancedOptions: { ...input.advancedOptions, storeId: existing.advancedOptions.storeId },
       });
       // Leaving awaiting_payment is an "import" for ORDER_NOTIFY, so the order joins this batch.
-      if (previousStatus === 'awaiting_payment' && existing.orderStatus !== 'awaiting_payment') existing.importBatch = importBatch;
+      if (previousStatus === 'awaiting_payment' && existing.orderStatus !== 'awaiting_payment')
+        existing.importBatch = importBatch;
       this.schedule(existing, wasAwaiting);
       return { kind: 'updated', order: existing, previousStatus };
     }
@@ -78,9 +85,13 @@ export class OrderBook {
     const unused = [...previous];
     const items = input.items.map((item): OrderItem => {
       // An item keeps its id and createDate when its lineItemKey (or else its SKU) is sent again.
-      const idx = unused.findIndex((p) => (item.lineItemKey ? p.lineItemKey === item.lineItemKey : p.sku !== null && p.sku === item.sku));
+      const idx = unused.findIndex((p) =>
+        item.lineItemKey ? p.lineItemKey === item.lineItemKey : p.sku !== null && p.sku === item.sku,
+      );
       const before = idx >= 0 ? unused.splice(idx, 1)[0] : undefined;
-      const product = item.sku ? this.store.productFor(item.sku, item.name, item.unitPrice, item.weight) : undefined;
+      const product = item.sku
+        ? this.store.productFor(item.sku, item.name, item.unitPrice, item.weight)
+        : undefined;
       return {
         ...item,
         orderItemId: before?.orderItemId ?? 200000000 + this.store.next('item'),
@@ -132,16 +143,34 @@ export class OrderBook {
         (storeId === undefined || o.advancedOptions.storeId === storeId) &&
         // orderNumber is a "starts with" search, not an exact match.
         (number === undefined || o.orderNumber.toLowerCase().startsWith(number)) &&
-        (customer === undefined || [o.shipTo.name, o.billTo.name].some((n) => String(n ?? '').toLowerCase().includes(customer))) &&
+        (customer === undefined ||
+          [o.shipTo.name, o.billTo.name].some((n) =>
+            String(n ?? '')
+              .toLowerCase()
+              .includes(customer),
+          )) &&
         (keyword === undefined ||
-          o.items.some((i) => [i.sku, i.name, ...i.options.map((x) => x.value)].some((t) => String(t ?? '').toLowerCase().includes(keyword)))) &&
+          o.items.some((i) =>
+            [i.sku, i.name, ...i.options.map((x) => x.value)].some((t) =>
+              String(t ?? '')
+                .toLowerCase()
+                .includes(keyword),
+            ),
+          )) &&
         (batch === undefined || o.importBatch === batch) &&
         inCreate(o.createDate) &&
         inModify(o.modifyDate) &&
         inOrder(o.orderDate) &&
         inPayment(o.paymentDate),
     );
-    const key = (o: StoredOrder) => (sort === 'OrderDate' ? o.orderDate : sort === 'ModifyDate' ? o.modifyDate : sort === 'CreateDate' ? o.createDate : o.orderId);
+    const key = (o: StoredOrder) =>
+      sort === 'OrderDate'
+        ? o.orderDate
+        : sort === 'ModifyDate'
+          ? o.modifyDate
+          : sort === 'CreateDate'
+            ? o.createDate
+            : o.orderId;
     return sortBy(matches, key, (o) => o.orderId, q.sortDir());
   }
 }

@@ -27,7 +27,8 @@ export class V1Query {
   bool(name: string): boolean | undefined {
     const v = this.str(name)?.toLowerCase();
     if (v === undefined) return undefined;
-    if (v !== 'true' && v !== 'false') throw v1Errors.invalid(name, [`The value '${v}' is not valid for ${name}.`]);
+    if (v !== 'true' && v !== 'false')
+      throw v1Errors.invalid(name, [`The value '${v}' is not valid for ${name}.`]);
     return v === 'true';
   }
 
@@ -56,13 +57,15 @@ export class V1Query {
     const page = this.int('page') ?? 1;
     const pageSize = this.int('pageSize') ?? 100;
     if (page < 1) throw v1Errors.invalid('page', ['page must be 1 or more.']);
-    if (pageSize < 1 || pageSize > 500) throw v1Errors.invalid('pageSize', ['Requested page size. Max value is 500.']);
+    if (pageSize < 1 || pageSize > 500)
+      throw v1Errors.invalid('pageSize', ['Requested page size. Max value is 500.']);
     return { page, pageSize };
   }
 
   sortDir(): 1 | -1 {
     const dir = this.str('sortDir')?.toUpperCase();
-    if (dir !== undefined && dir !== 'ASC' && dir !== 'DESC') throw v1Errors.invalid('sortDir', ['sortDir must be ASC or DESC.']);
+    if (dir !== undefined && dir !== 'ASC' && dir !== 'DESC')
+      throw v1Errors.invalid('sortDir', ['sortDir must be ASC or DESC.']);
     return dir === 'DESC' ? -1 : 1;
   }
 }

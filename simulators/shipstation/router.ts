@@ -19,12 +19,18 @@ export interface Route {
 }
 
 export function route(method: string, template: string, handler: Route['handler']): Route {
-  const pattern = template.replace(/\./g, '\\.').replace(/\{(\w+)\}/g, (_m, name: string) => `(?<${name}>[^/]+)`);
+  const pattern = template
+    .replace(/\./g, '\\.')
+    .replace(/\{(\w+)\}/g, (_m, name: string) => `(?<${name}>[^/]+)`);
   return { method, template, regex: new RegExp(`^${pattern}$`, 'i'), handler };
 }
 
 /** The first route whose template matches; literal templates are listed before `{id}` ones by the caller. */
-export function matchRoute(routes: Route[], method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
+export function matchRoute(
+  routes: Route[],
+  method: string,
+  path: string,
+): { route: Route; params: Record<string, string> } | undefined {
   for (const r of routes) {
     if (r.method !== method) continue;
     const m = r.regex.exec(path);

@@ -37,7 +37,9 @@ export class WebhookSigner {
 
   sign(timestamp: string, rawBody: string): { keyId: string; signature: string } {
     const key = this.keys[0]!;
-    const signature = createSign('sha256').update(`${timestamp}.${rawBody}`, 'utf8').sign(key.privateKey, 'base64');
+    const signature = createSign('sha256')
+      .update(`${timestamp}.${rawBody}`, 'utf8')
+      .sign(key.privateKey, 'base64');
     return { keyId: key.kid, signature };
   }
 
@@ -45,7 +47,14 @@ export class WebhookSigner {
     return {
       keys: this.keys.map((k) => {
         const jwk = k.publicKey.export({ format: 'jwk' });
-        return { kty: String(jwk.kty), n: String(jwk.n), e: String(jwk.e), kid: k.kid, alg: 'RS256', use: 'sig' };
+        return {
+          kty: String(jwk.kty),
+          n: String(jwk.n),
+          e: String(jwk.e),
+          kid: k.kid,
+          alg: 'RS256',
+          use: 'sig',
+        };
       }),
     };
   }

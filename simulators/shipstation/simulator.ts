@@ -101,7 +101,9 @@ export interface ShipStationSimulator {
 
 const TICK_MS = 250;
 
-export async function startShipStationSimulator(options: ShipStationSimOptions = {}): Promise<ShipStationSimulator> {
+export async function startShipStationSimulator(
+  options: ShipStationSimOptions = {},
+): Promise<ShipStationSimulator> {
   const opts = resolveOptions(options);
   const clock = new AcceleratedClock(opts.clockSpeed);
   const now = () => clock.now();
@@ -142,12 +144,21 @@ export async function startShipStationSimulator(options: ShipStationSimOptions =
       if (r.kind === 'created') counts.created++;
       else counts.updated++;
       const status = r.order.orderStatus;
-      const released = r.kind === 'updated' && r.previousStatus === 'awaiting_payment' && status !== 'awaiting_payment' && status !== 'cancelled';
-      if ((r.kind === 'created' && status !== 'awaiting_payment') || released) notify.add(Number(r.order.advancedOptions.storeId));
+      const released =
+        r.kind === 'updated' &&
+        r.previousStatus === 'awaiting_payment' &&
+        status !== 'awaiting_payment' &&
+        status !== 'cancelled';
+      if ((r.kind === 'created' && status !== 'awaiting_payment') || released)
+        notify.add(Number(r.order.advancedOptions.storeId));
     }
     for (const storeId of notify) {
       for (const hook of store.v1Webhooks.values()) {
-        if ((hook.event !== 'ORDER_NOTIFY' && hook.event !== 'ITEM_ORDER_NOTIFY') || (hook.storeId !== null && hook.storeId !== storeId)) continue;
+        if (
+          (hook.event !== 'ORDER_NOTIFY' && hook.event !== 'ITEM_ORDER_NOTIFY') ||
+          (hook.storeId !== null && hook.storeId !== storeId)
+        )
+          continue;
         webhooks.enqueue({
           api: 'v1',
           url: hook.targetUrl,
@@ -164,9 +175,18 @@ export async function startShipStationSimulator(options: ShipStationSimOptions =
     const batchId = shipments[0]!.batchId;
     const stores = new Set(shipments.map((s) => s.storeId));
     for (const hook of store.v1Webhooks.values()) {
-      if ((hook.event !== 'SHIP_NOTIFY' && hook.event !== 'ITEM_SHIP_NOTIFY') || (hook.storeId !== null && !stores.has(hook.storeId))) continue;
+      if (
+        (hook.event !== 'SHIP_NOTIFY' && hook.event !== 'ITEM_SHIP_NOTIFY') ||
+        (hook.storeId !== null && !stores.has(hook.storeId))
+      )
+        continue;
       const items = hook.event === 'ITEM_SHIP_NOTIFY' ? 'True' : 'False';
-      webhooks.enqueue({ api: 'v1', url: hook.targetUrl, resourceType: hook.event, resourceUrl: `${baseUrl}/shipments?batchId=${batchId}&includeShipmentItems=${items}` });
+      webhooks.enqueue({
+        api: 'v1',
+        url: hook.targetUrl,
+        resourceType: hook.event,
+        resourceUrl: `${baseUrl}/shipments?batchId=${batchId}&includeShipmentItems=${items}`,
+      });
     }
     for (const s of shipments) {
       for (const hook of store.v2Webhooks.values()) {
@@ -206,21 +226,36 @@ export async function startShipStationSimulator(options: ShipStationSimOptions =
       raw = await readBody(req, opts.bodyLimitBytes);
     } catch (err) {
       const tooLarge = err instanceof BodyTooLargeError;
-      const e = api === 'v1' ? v1Errors.invalid('request', [tooLarge ? 'The request body is too large.' : 'The request body could not be read.']) : v2Errors.invalidField('The request body could not be read.');
+      const e =
+        api === 'v1'
+          ? v1Errors.invalid('request', [
+              tooLarge ? 'The request body is too large.' : 'The request body could not be read.',
+            ])
+          : v2Errors.invalidField('The request body could not be read.');
       return respond(res, tooLarge ? 413 : 400, e.body, headers);
     }
     const decision = faults.decide();
     let status: number;
     let body: unknown;
     try {
-      const keyId = api === 'v1' ? credentials.v1(header(req, 'authorization')) : credentials.v2(header(req, 'api-key'));
+      const keyId =
+        api === 'v1' ? credentials.v1(header(req, 'authorization')) : credentials.v2(header(req, 'api-key'));
       if (keyId === undefined) throw errors.unauthorized();
       const limit = (api === 'v1' ? v1Limiter : v2Limiter).take(keyId);
       headers = rateHeaders(api, limit);
       if (!limit.allowed) throw errors.tooManyRequests();
       if (decision.kind === 'error') throw errors.internal();
-      if (!matched) throw api === 'v1' ? new ApiError(404, { Message: `No HTTP resource was found that matches the request URI '${url.pathname}'.` }) : v2Errors.notFound('Resource');
-      const reply = matched.route.handler({ params: matched.params, query: url.searchParams, body: parseJson(raw, api) });
+      if (!matched)
+        throw api === 'v1'
+          ? new ApiError(404, {
+              Message: `No HTTP resource was found that matches the request URI '${url.pathname}'.`,
+            })
+          : v2Errors.notFound('Resource');
+      const reply = matched.route.handler({
+        params: matched.params,
+        query: url.searchParams,
+        body: parseJson(raw, api),
+      });
       status = reply.status;
       body = reply.body;
     } catch (err) {
@@ -235,7 +270,12 @@ export async function startShipStationSimulator(options: ShipStationSimOptions =
     respond(res, status, body, headers);
   }
 
-  function respond(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
+  function respond(
+    res: http.ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string>,
+  ): void {
     bump(counts.statuses, String(status));
     if (res.destroyed) return;
     if (body === undefined) {
@@ -260,8 +300,10 @@ export async function startShipStationSimulator(options: ShipStationSimOptions =
       if (api !== 'v1') v2Limiter.burst(seconds);
     },
     setLimits(patch) {
-      if (patch.v1RateLimitPerMinute !== undefined) v1Limiter.perMinute = positive('v1RateLimitPerMinute', patch.v1RateLimitPerMinute);
-      if (patch.v2RateLimitPerMinute !== undefined) v2Limiter.perMinute = positive('v2RateLimitPerMinute', patch.v2RateLimitPerMinute);
+      if (patch.v1RateLimitPerMinute !== undefined)
+        v1Limiter.perMinute = positive('v1RateLimitPerMinute', patch.v1RateLimitPerMinute);
+      if (patch.v2RateLimitPerMinute !== undefined)
+        v2Limiter.perMinute = positive('v2RateLimitPerMinute', patch.v2RateLimitPerMinute);
     },
     setClockSpeed: (speed) => clock.setSpeed(speed),
     advanceClock(seconds) {
@@ -270,11 +312,15 @@ export async function startShipStationSimulator(options: ShipStationSimOptions =
     },
     now: () => new Date(clock.now()),
     setWarehouse(patch) {
-      if (patch.shipAfterSeconds !== undefined) shipAfterSeconds = nonNegative('shipAfterSeconds', patch.shipAfterSeconds);
+      if (patch.shipAfterSeconds !== undefined)
+        shipAfterSeconds = nonNegative('shipAfterSeconds', patch.shipAfterSeconds);
       if (patch.paused !== undefined) warehouse.paused = patch.paused;
     },
     shipNow(orderIds) {
-      const chosen = [...store.orders.values()].filter((o) => o.orderStatus === 'awaiting_shipment' && (orderIds === undefined || orderIds.includes(o.orderId)));
+      const chosen = [...store.orders.values()].filter(
+        (o) =>
+          o.orderStatus === 'awaiting_shipment' && (orderIds === undefined || orderIds.includes(o.orderId)),
+      );
       const shipped = warehouse.run(chosen);
       afterShipping(shipped);
       webhooks.send();
@@ -282,10 +328,13 @@ export async function startShipStationSimulator(options: ShipStationSimOptions =
     },
     setWebhookKnobs(patch) {
       const next = { ...webhooks.knobs, ...patch };
-      if (!Number.isFinite(next.duplicateShare) || next.duplicateShare < 0 || next.duplicateShare > 1) throw new RangeError('duplicateShare must be between 0 and 1');
+      if (!Number.isFinite(next.duplicateShare) || next.duplicateShare < 0 || next.duplicateShare > 1)
+        throw new RangeError('duplicateShare must be between 0 and 1');
       if (typeof next.outOfOrder !== 'boolean') throw new RangeError('outOfOrder must be a boolean');
-      if (next.foreignResourceHost !== null && !/^https?:\/\/[^/\s]+\/?$/.test(next.foreignResourceHost)) throw new RangeError('foreignResourceHost must be an http(s) origin or null');
-      if (!Number.isFinite(next.timestampSkewSeconds)) throw new RangeError('timestampSkewSeconds must be a number');
+      if (next.foreignResourceHost !== null && !/^https?:\/\/[^/\s]+\/?$/.test(next.foreignResourceHost))
+        throw new RangeError('foreignResourceHost must be an http(s) origin or null');
+      if (!Number.isFinite(next.timestampSkewSeconds))
+        throw new RangeError('timestampSkewSeconds must be a number');
       webhooks.knobs = next;
       return { ...next };
     },
@@ -315,7 +364,13 @@ export async function startShipStationSimulator(options: ShipStationSimOptions =
         shipDueAt: o.shipDueAt === null ? null : toV2DateTime(o.shipDueAt),
       })),
     shipments: () => [...store.shipments.values()].map(summary),
-    inventory: () => Object.fromEntries([...store.stock].map(([loc, lines]) => [loc, Object.fromEntries([...lines].map(([sku, l]) => [sku, l.onHand]))])),
+    inventory: () =>
+      Object.fromEntries(
+        [...store.stock].map(([loc, lines]) => [
+          loc,
+          Object.fromEntries([...lines].map(([sku, l]) => [sku, l.onHand])),
+        ]),
+      ),
     reset() {
       delays.cancelAll();
       faults.reset();
@@ -349,7 +404,8 @@ export async function startShipStationSimulator(options: ShipStationSimOptions =
   const server = await startHttpServer(
     async (req, res) => {
       const url = new URL(req.url ?? '/', 'http://sim');
-      if (url.pathname.startsWith('/__admin/')) return admin(`${req.method ?? 'GET'} ${url.pathname}`, req, res);
+      if (url.pathname.startsWith('/__admin/'))
+        return admin(`${req.method ?? 'GET'} ${url.pathname}`, req, res);
       if (req.method === 'GET' && url.pathname === '/jwks') return sendJson(res, 200, signer.jwks());
       return handleApi(req, res, url);
     },
@@ -397,6 +453,8 @@ function parseJson(raw: Buffer, api: 'v1' | 'v2'): unknown {
   try {
     return JSON.parse(raw.toString('utf8')) as unknown;
   } catch {
-    throw api === 'v1' ? v1Errors.invalid('request', ['The request body is not valid JSON.']) : v2Error(400, 'validation', 'invalid_object', 'The request body is not valid JSON.');
+    throw api === 'v1'
+      ? v1Errors.invalid('request', ['The request body is not valid JSON.'])
+      : v2Error(400, 'validation', 'invalid_object', 'The request body is not valid JSON.');
   }
 }

@@ -103,7 +103,8 @@ export interface StockLine {
   cost: { amount: number; currency: string } | null;
 }
 
-type Sequence = 'order' | 'item' | 'shipment' | 'fulfillment' | 'product' | 'customer' | 'webhook' | 'batch' | 'se';
+type Sequence =
+  'order' | 'item' | 'shipment' | 'fulfillment' | 'product' | 'customer' | 'webhook' | 'batch' | 'se';
 
 const ORIGIN: Json = {
   name: 'Shipping Dept',
@@ -182,7 +183,16 @@ export class SimStore {
     let product = this.products.get(sku);
     if (!product) {
       const at = this.now();
-      product = { productId: 30000000 + this.next('product'), sku, name, price, weight, active: true, createDate: at, modifyDate: at };
+      product = {
+        productId: 30000000 + this.next('product'),
+        sku,
+        name,
+        price,
+        weight,
+        active: true,
+        createDate: at,
+        modifyDate: at,
+      };
       this.products.set(sku, product);
     }
     return product;
@@ -203,7 +213,20 @@ export class SimStore {
   }
 
   reset(): void {
-    for (const map of [this.orders, this.ordersByKey, this.shipments, this.fulfillments, this.products, this.v1Webhooks, this.v2Webhooks, this.inventoryWarehouses, this.inventoryLocations, this.stock, this.customers, this.seq]) {
+    for (const map of [
+      this.orders,
+      this.ordersByKey,
+      this.shipments,
+      this.fulfillments,
+      this.products,
+      this.v1Webhooks,
+      this.v2Webhooks,
+      this.inventoryWarehouses,
+      this.inventoryLocations,
+      this.stock,
+      this.customers,
+      this.seq,
+    ]) {
       map.clear();
     }
     this.seed();
@@ -211,13 +234,40 @@ export class SimStore {
 
   private seed(): void {
     const at = this.now();
-    this.stores = [{ storeId: 310001, storeName: 'Manual Orders', marketplaceId: 0, marketplaceName: 'ShipStation', active: true, createDate: at }];
-    this.warehouses = [
-      { warehouseId: 410001, warehouseName: 'Main Warehouse', originAddress: { ...ORIGIN }, returnAddress: { ...ORIGIN }, createDate: at, isDefault: true },
+    this.stores = [
+      {
+        storeId: 310001,
+        storeName: 'Manual Orders',
+        marketplaceId: 0,
+        marketplaceName: 'ShipStation',
+        active: true,
+        createDate: at,
+      },
     ];
-    const warehouse: InventoryWarehouse = { id: this.seId(), name: 'Main Warehouse', createdAt: at, updatedAt: at };
+    this.warehouses = [
+      {
+        warehouseId: 410001,
+        warehouseName: 'Main Warehouse',
+        originAddress: { ...ORIGIN },
+        returnAddress: { ...ORIGIN },
+        createDate: at,
+        isDefault: true,
+      },
+    ];
+    const warehouse: InventoryWarehouse = {
+      id: this.seId(),
+      name: 'Main Warehouse',
+      createdAt: at,
+      updatedAt: at,
+    };
     this.inventoryWarehouses.set(warehouse.id, warehouse);
-    const location: InventoryLocation = { id: this.seId(), name: 'A-01', warehouseId: warehouse.id, createdAt: at, updatedAt: at };
+    const location: InventoryLocation = {
+      id: this.seId(),
+      name: 'A-01',
+      warehouseId: warehouse.id,
+      createdAt: at,
+      updatedAt: at,
+    };
     this.inventoryLocations.set(location.id, location);
     for (const [sku, qty] of Object.entries(this.seedInventory)) this.stockAt(location.id, sku).onHand = qty;
   }

@@ -1,13 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { v1Errors } from './errors';
-import { parseOrderInput, renderAddress, renderItem, renderOrder, LOCKED_STATUSES, type Json, type StoredOrder } from './model';
+import {
+  parseOrderInput,
+  renderAddress,
+  renderItem,
+  renderOrder,
+  LOCKED_STATUSES,
+  type Json,
+  type StoredOrder,
+} from './model';
 import type { OrderBook, UpsertResult } from './orders';
 import { V1Query, sortBy, v1Page } from './query';
 import { route, type Route } from './router';
 import type { SimStore, StoredFulfillment, StoredProduct, StoredShipment, V1Webhook } from './store';
 import { parseV1Date, toV1Date, toV1DateTime } from './time';
 
-export const V1_WEBHOOK_EVENTS = ['ORDER_NOTIFY', 'ITEM_ORDER_NOTIFY', 'SHIP_NOTIFY', 'ITEM_SHIP_NOTIFY', 'FULFILLMENT_SHIPPED', 'FULFILLMENT_REJECTED'];
+export const V1_WEBHOOK_EVENTS = [
+  'ORDER_NOTIFY',
+  'ITEM_ORDER_NOTIFY',
+  'SHIP_NOTIFY',
+  'ITEM_SHIP_NOTIFY',
+  'FULFILLMENT_SHIPPED',
+  'FULFILLMENT_REJECTED',
+];
 const MAX_BULK = 100;
 
 export interface V1Context {
@@ -80,7 +95,14 @@ function renderFulfillment(f: StoredFulfillment): Json {
 }
 
 function renderProduct(p: StoredProduct): Json {
-  const weightOz = p.weight === null ? null : p.weight.units === 'ounces' ? p.weight.value : p.weight.units === 'pounds' ? p.weight.value * 16 : p.weight.value / 28.349523125;
+  const weightOz =
+    p.weight === null
+      ? null
+      : p.weight.units === 'ounces'
+        ? p.weight.value
+        : p.weight.units === 'pounds'
+          ? p.weight.value * 16
+          : p.weight.value / 28.349523125;
   return {
     productId: p.productId,
     sku: p.sku,
@@ -142,7 +164,8 @@ function idParam(value: string | undefined, what: string): number {
 }
 
 function objectBody(body: unknown, field: string): Json {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw v1Errors.invalid(field, ['A JSON object is required.']);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw v1Errors.invalid(field, ['A JSON object is required.']);
   return body as Json;
 }
 
@@ -171,14 +194,23 @@ export function v1Routes(ctx: V1Context): Route[] {
     }),
     route('POST', '/orders/createorders', ({ body }) => {
       if (!Array.isArray(body)) throw v1Errors.invalid('apiOrders', ['An array of orders is required.']);
-      if (body.length > MAX_BULK) throw v1Errors.invalid('apiOrders', [`A maximum of ${MAX_BULK} orders can be created or updated at a time.`]);
+      if (body.length > MAX_BULK)
+        throw v1Errors.invalid('apiOrders', [
+          `A maximum of ${MAX_BULK} orders can be created or updated at a time.`,
+        ]);
       const importBatch = randomUUID();
       const written: UpsertResult[] = [];
       const results = body.map((raw) => {
         const parsed = parseOrderInput(raw);
         const sent = typeof raw === 'object' && raw !== null ? (raw as Json) : {};
         if ('problems' in parsed) {
-          return { orderId: 0, orderNumber: sent.orderNumber ?? null, orderKey: sent.orderKey ?? null, success: false, errorMessage: parsed.problems.join(' ') };
+          return {
+            orderId: 0,
+            orderNumber: sent.orderNumber ?? null,
+            orderKey: sent.orderKey ?? null,
+            success: false,
+            errorMessage: parsed.problems.join(' '),
+          };
         }
         const result = ctx.orders.upsert(parsed.input, importBatch);
         written.push(result);
@@ -193,12 +225,15 @@ export function v1Routes(ctx: V1Context): Route[] {
     route('POST', '/orders/markasshipped', ({ body }) => {
       const b = objectBody(body, 'apiOrder');
       const order = getOrder(typeof b.orderId === 'number' ? String(b.orderId) : undefined);
-      if (typeof b.carrierCode !== 'string' || b.carrierCode === '') throw v1Errors.invalid('apiOrder', ['carrierCode is required.']);
+      if (typeof b.carrierCode !== 'string' || b.carrierCode === '')
+        throw v1Errors.invalid('apiOrder', ['carrierCode is required.']);
       if (LOCKED_STATUSES.includes(order.orderStatus)) {
-        throw v1Errors.invalid('apiOrder', [`Order ${order.orderNumber} is in status '${order.orderStatus}' and cannot be marked as shipped.`]);
+        throw v1Errors.invalid('apiOrder', [
+          `Order ${order.orderNumber} is in status '${order.orderStatus}' and cannot be marked as shipped.`,
+        ]);
       }
       const now = ctx.now();
-      const shipDate = typeof b.shipDate === 'string' ? parseV1Date(b.shipDate) ?? now : now;
+      const shipDate = typeof b.shipDate === 'string' ? (parseV1Date(b.shipDate) ?? now) : now;
       const fulfillment: StoredFulfillment = {
         fulfillmentId: 80000000 + store.next('fulfillment'),
         orderId: order.orderId,
@@ -217,7 +252,10 @@ export function v1Routes(ctx: V1Context): Route[] {
       Object.assign(order, { orderStatus: 'shipped', shipDate, shipDueAt: null, modifyDate: now });
       return { status: 200, body: { orderId: order.orderId, orderNumber: order.orderNumber } };
     }),
-    route('GET', '/orders/{orderId}', ({ params }) => ({ status: 200, body: renderOrder(getOrder(params.orderId)) })),
+    route('GET', '/orders/{orderId}', ({ params }) => ({
+      status: 200,
+      body: renderOrder(getOrder(params.orderId)),
+    })),
 
     route('GET', '/shipments', ({ query }) => {
       const q = new V1Query(query);
@@ -239,10 +277,14 @@ export function v1Routes(ctx: V1Context): Route[] {
       };
       const withItems = q.bool('includeShipmentItems') ?? false;
       const sort = q.str('sortBy');
-      if (sort !== undefined && sort !== 'ShipDate' && sort !== 'CreateDate') throw v1Errors.invalid('sortBy', ['sortBy must be ShipDate or CreateDate.']);
+      if (sort !== undefined && sort !== 'ShipDate' && sort !== 'CreateDate')
+        throw v1Errors.invalid('sortBy', ['sortBy must be ShipDate or CreateDate.']);
       const matches = [...store.shipments.values()].filter(
         (s) =>
-          (f.recipient === undefined || String(s.shipTo.name ?? '').toLowerCase().includes(f.recipient)) &&
+          (f.recipient === undefined ||
+            String(s.shipTo.name ?? '')
+              .toLowerCase()
+              .includes(f.recipient)) &&
           (f.country === undefined || s.shipTo.country === f.country) &&
           (f.orderNumber === undefined || s.orderNumber.toLowerCase().startsWith(f.orderNumber)) &&
           (f.orderId === undefined || s.orderId === f.orderId) &&
@@ -257,8 +299,16 @@ export function v1Routes(ctx: V1Context): Route[] {
           // Simulator extension: a shipment's last change is its creation or its void.
           f.inModify(Math.max(s.createDate, s.voidDate ?? 0)),
       );
-      const sorted = sortBy(matches, (s) => (sort === 'ShipDate' ? s.shipDate : s.createDate), (s) => s.shipmentId, q.sortDir());
-      return { status: 200, body: v1Page('shipments', sorted, page, pageSize, (s) => renderShipment(s, withItems)) };
+      const sorted = sortBy(
+        matches,
+        (s) => (sort === 'ShipDate' ? s.shipDate : s.createDate),
+        (s) => s.shipmentId,
+        q.sortDir(),
+      );
+      return {
+        status: 200,
+        body: v1Page('shipments', sorted, page, pageSize, (s) => renderShipment(s, withItems)),
+      };
     }),
 
     route('GET', '/fulfillments', ({ query }) => {
@@ -278,17 +328,28 @@ export function v1Routes(ctx: V1Context): Route[] {
           (orderId === undefined || f.orderId === orderId) &&
           (orderNumber === undefined || f.orderNumber.toLowerCase().startsWith(orderNumber)) &&
           (tracking === undefined || f.trackingNumber === tracking) &&
-          (recipient === undefined || String(f.shipTo.name ?? '').toLowerCase().includes(recipient)) &&
+          (recipient === undefined ||
+            String(f.shipTo.name ?? '')
+              .toLowerCase()
+              .includes(recipient)) &&
           inCreate(f.createDate) &&
           inShip(f.shipDate),
       );
-      const sorted = sortBy(matches, (f) => (sort === 'ShipDate' ? f.shipDate : f.createDate), (f) => f.fulfillmentId, q.sortDir());
+      const sorted = sortBy(
+        matches,
+        (f) => (sort === 'ShipDate' ? f.shipDate : f.createDate),
+        (f) => f.fulfillmentId,
+        q.sortDir(),
+      );
       return { status: 200, body: v1Page('fulfillments', sorted, page, pageSize, renderFulfillment) };
     }),
 
     route('GET', '/stores', ({ query }) => {
       const showInactive = new V1Query(query).bool('showInactive') ?? false;
-      return { status: 200, body: store.stores.filter((s) => showInactive || s.active).map((s) => renderStore(s)) };
+      return {
+        status: 200,
+        body: store.stores.filter((s) => showInactive || s.active).map((s) => renderStore(s)),
+      };
     }),
     route('GET', '/stores/{storeId}', ({ params }) => {
       const s = store.stores.find((x) => x.storeId === idParam(params.storeId, 'store'));
@@ -312,7 +373,8 @@ export function v1Routes(ctx: V1Context): Route[] {
       const sort = q.str('sortBy');
       const start = q.date('startDate');
       const end = q.date('endDate');
-      const inRange = (ms: number) => (start === undefined || ms >= start) && (end === undefined || ms <= end);
+      const inRange = (ms: number) =>
+        (start === undefined || ms >= start) && (end === undefined || ms <= end);
       const matches = [...store.products.values()].filter(
         (p) =>
           (showInactive || p.active) &&
@@ -323,7 +385,13 @@ export function v1Routes(ctx: V1Context): Route[] {
       const sorted =
         sort === 'SKU'
           ? [...matches].sort((a, b) => a.sku.localeCompare(b.sku) * q.sortDir())
-          : sortBy(matches, (p) => (sort === 'ModifyDate' ? p.modifyDate : sort === 'CreateDate' ? p.createDate : p.productId), (p) => p.productId, q.sortDir());
+          : sortBy(
+              matches,
+              (p) =>
+                sort === 'ModifyDate' ? p.modifyDate : sort === 'CreateDate' ? p.createDate : p.productId,
+              (p) => p.productId,
+              q.sortDir(),
+            );
       return { status: 200, body: v1Page('products', sorted, page, pageSize, renderProduct) };
     }),
     route('GET', '/products/{productId}', ({ params }) => {
@@ -333,16 +401,26 @@ export function v1Routes(ctx: V1Context): Route[] {
       return { status: 200, body: renderProduct(p) };
     }),
 
-    route('GET', '/webhooks', () => ({ status: 200, body: { webhooks: [...store.v1Webhooks.values()].map(renderWebhook) } })),
+    route('GET', '/webhooks', () => ({
+      status: 200,
+      body: { webhooks: [...store.v1Webhooks.values()].map(renderWebhook) },
+    })),
     route('POST', '/webhooks/subscribe', ({ body }) => {
       const b = objectBody(body, 'request');
       const problems: string[] = [];
       const target = typeof b.target_url === 'string' ? b.target_url : '';
-      if (!/^https?:\/\/[^\s]+$/.test(target)) problems.push('target_url is required and must be an http(s) URL.');
-      if (typeof b.event !== 'string' || !V1_WEBHOOK_EVENTS.includes(b.event)) problems.push(`event must be one of ${V1_WEBHOOK_EVENTS.join(', ')}.`);
+      if (!/^https?:\/\/[^\s]+$/.test(target))
+        problems.push('target_url is required and must be an http(s) URL.');
+      if (typeof b.event !== 'string' || !V1_WEBHOOK_EVENTS.includes(b.event))
+        problems.push(`event must be one of ${V1_WEBHOOK_EVENTS.join(', ')}.`);
       const storeId = b.store_id === undefined || b.store_id === null ? null : b.store_id;
-      if (storeId !== null && (typeof storeId !== 'number' || !store.stores.some((s) => s.storeId === storeId))) problems.push('store_id is not a store of this account.');
-      if (b.friendly_name !== undefined && b.friendly_name !== null && typeof b.friendly_name !== 'string') problems.push('friendly_name must be a string.');
+      if (
+        storeId !== null &&
+        (typeof storeId !== 'number' || !store.stores.some((s) => s.storeId === storeId))
+      )
+        problems.push('store_id is not a store of this account.');
+      if (b.friendly_name !== undefined && b.friendly_name !== null && typeof b.friendly_name !== 'string')
+        problems.push('friendly_name must be a string.');
       if (problems.length > 0) throw v1Errors.invalid('request', problems);
       const hook: V1Webhook = {
         id: 900000 + store.next('webhook'),

@@ -45,21 +45,29 @@ export function v2Address(a: Json): Json {
     state_province: String(a.state ?? ''),
     postal_code: String(a.postalCode ?? ''),
     country_code: String(a.country ?? ''),
-    address_residential_indicator: a.residential === true ? 'yes' : a.residential === false ? 'no' : 'unknown',
+    address_residential_indicator:
+      a.residential === true ? 'yes' : a.residential === false ? 'no' : 'unknown',
   };
 }
 
 function trackingUrl(carrierCode: string, tracking: string): string | null {
   if (carrierCode === 'fedex') return `https://www.fedex.com/fedextrack/?trknbr=${tracking}`;
   if (carrierCode === 'ups') return `https://www.ups.com/track?tracknum=${tracking}`;
-  if (carrierCode === 'stamps_com' || carrierCode === 'usps') return `https://tools.usps.com/go/TrackConfirmAction?tLabels=${tracking}`;
+  if (carrierCode === 'stamps_com' || carrierCode === 'usps')
+    return `https://tools.usps.com/go/TrackConfirmAction?tLabels=${tracking}`;
   return null;
 }
 
 export function renderV2Shipment(o: StoredOrder, store: SimStore): Json {
-  const origin = v2Address((store.warehouses.find((w) => w.warehouseId === o.advancedOptions.warehouseId) ?? store.defaultWarehouse).originAddress);
+  const origin = v2Address(
+    (store.warehouses.find((w) => w.warehouseId === o.advancedOptions.warehouseId) ?? store.defaultWarehouse)
+      .originAddress,
+  );
   const lbs = o.items.reduce((sum, i) => sum + pounds(i.weight) * i.quantity, 0);
-  const weight = (o.extra.weight as Weight | null) ?? { value: Math.round(lbs * 16 * 100) / 100, units: 'ounces' };
+  const weight = (o.extra.weight as Weight | null) ?? {
+    value: Math.round(lbs * 16 * 100) / 100,
+    units: 'ounces',
+  };
   const label = [...store.shipments.values()].find((s) => s.orderId === o.orderId && !s.voided);
   const adv = o.advancedOptions;
   return {

@@ -28,7 +28,11 @@ export class Warehouse {
     const now = this.now();
     const due =
       only ??
-      (this.paused ? [] : [...this.store.orders.values()].filter((o) => o.orderStatus === 'awaiting_shipment' && o.shipDueAt !== null && o.shipDueAt <= now));
+      (this.paused
+        ? []
+        : [...this.store.orders.values()].filter(
+            (o) => o.orderStatus === 'awaiting_shipment' && o.shipDueAt !== null && o.shipDueAt <= now,
+          ));
     const open = due.filter((o) => o.orderStatus === 'awaiting_shipment');
     if (open.length === 0) return [];
     const batchId = 50000000 + this.store.next('batch');
@@ -37,9 +41,14 @@ export class Warehouse {
 
   private ship(order: StoredOrder, batchId: number, now: number): StoredShipment {
     const carrierCode = String(order.extra.carrierCode ?? 'fedex');
-    const serviceCode = String(order.extra.serviceCode ?? (carrierCode === 'fedex' ? 'fedex_ground' : `${carrierCode}_ground`));
+    const serviceCode = String(
+      order.extra.serviceCode ?? (carrierCode === 'fedex' ? 'fedex_ground' : `${carrierCode}_ground`),
+    );
     const lbs = order.items.reduce((sum, i) => sum + pounds(i.weight) * i.quantity, 0);
-    const weight: Weight = (order.extra.weight as Weight | null) ?? { value: Math.round(lbs * 16 * 100) / 100, units: 'ounces' };
+    const weight: Weight = (order.extra.weight as Weight | null) ?? {
+      value: Math.round(lbs * 16 * 100) / 100,
+      units: 'ounces',
+    };
     const cost = Math.round((7.5 + Math.max(lbs, 1) * 0.9 + this.random.int(0, 300) / 100) * 100) / 100;
     const shipment: StoredShipment = {
       shipmentId: 60000000 + this.store.next('shipment'),

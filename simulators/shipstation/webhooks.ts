@@ -39,7 +39,12 @@ export interface WebhookKnobs {
   timestampSkewSeconds: number;
 }
 
-const NO_KNOBS: WebhookKnobs = { duplicateShare: 0, outOfOrder: false, foreignResourceHost: null, timestampSkewSeconds: 0 };
+const NO_KNOBS: WebhookKnobs = {
+  duplicateShare: 0,
+  outOfOrder: false,
+  foreignResourceHost: null,
+  timestampSkewSeconds: 0,
+};
 const MAX_ATTEMPTS = 3;
 const RETRY_DELAY_MS = 500;
 const SEND_TIMEOUT_MS = 5000;
@@ -76,7 +81,8 @@ export class WebhookDispatcher {
     for (const n of batch) {
       const resourceUrl = this.rewrite(n.resourceUrl);
       out.push({ n: { ...n, resourceUrl }, duplicate: false });
-      if (this.random.chance(this.knobs.duplicateShare)) out.push({ n: { ...n, resourceUrl }, duplicate: true });
+      if (this.random.chance(this.knobs.duplicateShare))
+        out.push({ n: { ...n, resourceUrl }, duplicate: true });
     }
     const p = this.sendAll(out);
     this.inflight.add(p);
@@ -137,7 +143,12 @@ export class WebhookDispatcher {
 
 async function post(url: string, body: string, headers: Record<string, string>): Promise<number> {
   try {
-    const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    });
     await res.arrayBuffer();
     return res.status;
   } catch {

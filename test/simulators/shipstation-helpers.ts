@@ -17,7 +17,11 @@ async function answer(res: Response): Promise<Answer> {
 }
 
 /** A V1 call with the demo key pair (or the given Authorization header; null sends none). */
-export async function v1(sim: ShipStationSimulator, path: string, opts: { method?: string; body?: unknown; auth?: string | null } = {}): Promise<Answer> {
+export async function v1(
+  sim: ShipStationSimulator,
+  path: string,
+  opts: { method?: string; body?: unknown; auth?: string | null } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const auth = opts.auth === undefined ? BASIC : opts.auth;
   if (auth !== null) headers.authorization = auth;
@@ -30,7 +34,11 @@ export async function v1(sim: ShipStationSimulator, path: string, opts: { method
 }
 
 /** A V2 call with the demo api-key (or the given one; null sends none). */
-export async function v2(sim: ShipStationSimulator, path: string, opts: { method?: string; body?: unknown; key?: string | null } = {}): Promise<Answer> {
+export async function v2(
+  sim: ShipStationSimulator,
+  path: string,
+  opts: { method?: string; body?: unknown; key?: string | null } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const key = opts.key === undefined ? DEMO_V2_KEY : opts.key;
   if (key !== null) headers['api-key'] = key;
@@ -42,7 +50,10 @@ export async function v2(sim: ShipStationSimulator, path: string, opts: { method
   return answer(res);
 }
 
-export function orderBody(n: number | string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function orderBody(
+  n: number | string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     orderNumber: `SO-${n}`,
     orderKey: `plex-SO-${n}`,
@@ -62,8 +73,22 @@ export function orderBody(n: number | string, overrides: Record<string, unknown>
       residential: false,
     },
     items: [
-      { lineItemKey: 'L1', sku: 'WIDGET-1', name: 'Widget', quantity: 2, unitPrice: 10, weight: { value: 24, units: 'ounces' } },
-      { lineItemKey: 'L2', sku: 'GADGET-2', name: 'Gadget', quantity: 1, unitPrice: 5.5, weight: { value: 3, units: 'pounds' } },
+      {
+        lineItemKey: 'L1',
+        sku: 'WIDGET-1',
+        name: 'Widget',
+        quantity: 2,
+        unitPrice: 10,
+        weight: { value: 24, units: 'ounces' },
+      },
+      {
+        lineItemKey: 'L2',
+        sku: 'GADGET-2',
+        name: 'Gadget',
+        quantity: 1,
+        unitPrice: 5.5,
+        weight: { value: 3, units: 'pounds' },
+      },
     ],
     amountPaid: 25.5,
     carrierCode: 'fedex',
