@@ -41,6 +41,8 @@ export interface OrderShipmentInput {
   routing: ShipmentMappingConfig;
   /** Days without any tracking update before the order is parked as stalled. */
   stallDays?: number;
+  /** Continue as new past this many history events while tracking (default 2000; the server suggests 4096). */
+  historyLimit?: number;
   /** Carried over by continue-as-new. */
   resume?: ResumeState;
 }
@@ -261,7 +263,11 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
         return state;
       }
     }
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
+    // Only with nothing pending: an update that arrived meanwhile is applied by this run, not dropped.
+    const long =
+      workflowInfo().continueAsNewSuggested ||
+      workflowInfo().historyLength > (input.historyLimit ?? HISTORY_LIMIT);
+    if (long && pendingUpdates.length === 0) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof orderShipment>({
         ...input,

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../../lib/paths';
+import { startFedexSimulator } from '../../simulators/fedex';
 
 // The CLI as a user runs it: a real process, the embedded defaults (its own Temporal dev server,
 // PGlite, simulators), and what it prints.
@@ -66,6 +67,36 @@ describe('ml-connector CLI', () => {
     assert.ok(m, `last line is the summary: ${summary}`);
     assert.equal(Number(m[1]) + Number(m[2]), 6, 'every seeded order is delivered or parked with a reason');
     assert.ok(Number(m[1]) >= 5, 'the valid orders are delivered');
+  });
+
+  it('with FEDEX_* set, the demo sends its FedEx calls to that URL and starts no FedEx simulator', async () => {
+    // Stands in for the FedEx sandbox: a separate server the app knows only by URL and credentials.
+    const sandbox = await startFedexSimulator({
+      clients: [{ clientId: 'sandbox-id', clientSecret: 'sandbox-secret', accounts: ['510087020'] }],
+      clockSpeed: 7200,
+    });
+    try {
+      const r = await cli(['start', '--orders', '3', '--exit-when-done', '--timeout', '200'], {
+        MLC_DATA_DIR: path.join(dir, 'sandbox'),
+        MLC_HTTP__PORT: '0',
+        FEDEX_BASE_URL: sandbox.url,
+        FEDEX_CLIENT_ID: 'sandbox-id',
+        FEDEX_CLIENT_SECRET: 'sandbox-secret',
+        FEDEX_ACCOUNT_NUMBER: '510087020',
+      });
+      assert.equal(r.code, 0, `exit code 0\n${r.stdout}\n${r.stderr.slice(-2000)}`);
+      assert.match(
+        r.stdout,
+        new RegExp(`fedex-demo +fedex ${sandbox.url.replace(/[.]/g, '\\.')}`),
+        'the banner names the sandbox URL',
+      );
+      assert.doesNotMatch(r.stdout, /fedex-demo +fedex simulator/);
+      const shipped = sandbox.shipments().filter((s) => s.accountNumber === '510087020');
+      assert.ok(shipped.length >= 2, `the sandbox received the shipments (${shipped.length})`);
+      assert.ok(!(r.stdout + r.stderr).includes('sandbox-secret'), 'the secret never reaches the output');
+    } finally {
+      await sandbox.stop();
+    }
   });
 
   it('explains an unknown config key in one line, without a stack trace', async () => {

@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { orderWorkflowId } from '../../domain/ids';
-import { cancelSignal, retrySignal } from '../../workflows/messages';
+import { cancelSignal, retrySignal, trackingUpdateSignal } from '../../workflows/messages';
 import { orderShipment } from '../../workflows';
 import { DELIVERY_SECONDS, startPipeline, type Pipeline } from '../helpers/pipeline';
 import { temporalTestEnv } from '../helpers/temporal';
@@ -174,6 +174,53 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
       }),
       WorkflowExecutionAlreadyStartedError,
     );
+    assert.equal(labelsFor(o!.orderNumber), 1);
+  });
+
+  it('continues as new while tracking a long-running shipment, keeping its state', async () => {
+    const [o] = seed(1);
+    const id = orderWorkflowId('plex-demo', o!.orderKey);
+    const first = await env.client.workflow.start(orderShipment, {
+      taskQueue: p.taskQueue,
+      workflowId: id,
+      args: [
+        {
+          erpConnection: 'plex-demo',
+          orderKey: o!.orderKey,
+          orderNumber: o!.orderNumber,
+          carrierConnection: 'fedex-demo',
+          carrier: 'fedex',
+          routing: p.connectors.route('plex-demo').routing,
+          historyLimit: 40,
+        },
+      ],
+    });
+    const state = await p.waitFor(o!.orderKey, (s) => s.status === 'in_transit');
+    const base = Date.parse('2030-01-01T00:00:00Z');
+    for (let i = 0; i < 12; i++) {
+      const handle = env.client.workflow.getHandle(id);
+      await handle.signal(trackingUpdateSignal, {
+        trackingNumber: state.trackingNumber!,
+        status: i % 2 ? 'in_transit' : 'picked_up',
+        rawCode: i % 2 ? 'IT' : 'PU',
+        description: `scan ${i}`,
+        eventTime: new Date(base + i * 60_000).toISOString(),
+      });
+      await p.waitFor(o!.orderKey, (s) => s.trackingEventTime === new Date(base + i * 60_000).toISOString());
+    }
+    const latest = await env.client.workflow.getHandle(id).describe();
+    assert.notEqual(latest.runId, first.firstExecutionRunId, 'a new run carries on');
+    const carried = await p.status(o!.orderKey);
+    assert.equal(carried.trackingNumber, state.trackingNumber, 'the new run knows the shipment');
+    await env.client.workflow.getHandle(id).signal(trackingUpdateSignal, {
+      trackingNumber: state.trackingNumber!,
+      status: 'delivered',
+      rawCode: 'DL',
+      description: 'Delivered',
+      eventTime: new Date(base + 3600_000).toISOString(),
+    });
+    const result = await env.client.workflow.getHandle(id).result();
+    assert.equal(result.status, 'delivered');
     assert.equal(labelsFor(o!.orderNumber), 1);
   });
 
