@@ -2,7 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { requireTemporalCli } from '../../lib/temporal/cli-binary';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { startDevServer } from '../../lib/temporal/dev-server';
 import { WORKFLOWS_PATH } from '../../workers/worker';
 
 /**
@@ -18,12 +18,19 @@ export async function temporalTestEnv(): Promise<TestWorkflowEnvironment> {
       namespace: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default',
     });
   }
-  return await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: requireTemporalCli().path },
-      searchAttributes: [...CUSTOM_SEARCH_ATTRIBUTES],
-    },
+  // A file run on its own: a server of our own, tied to this process so it stops even if the run is
+  // killed (the SDK's ephemeral server would outlive a killed test process).
+  const server = await startDevServer({ cliPath: requireTemporalCli().path, ui: false });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({
+    address: server.address,
+    namespace: server.namespace,
   });
+  const teardown = env.teardown.bind(env);
+  env.teardown = async () => {
+    await teardown();
+    await server.stop();
+  };
+  return env;
 }
 
 let runtimeInstalled = false;
