@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../../lib/paths';
+import { freePort } from '../../lib/process';
 import { startFedexSimulator } from '../../simulators/fedex';
 
 // The CLI as a user runs it: a real process, the embedded defaults (its own Temporal dev server,
@@ -14,6 +15,15 @@ interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+function baseEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH,
+    LOG_LEVEL: 'warn',
+  };
 }
 
 function cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<Run> {
@@ -97,6 +107,64 @@ describe('ml-connector CLI', () => {
     } finally {
       await sandbox.stop();
     }
+  });
+
+  it('operates a running app: schedules pause/resume/trigger/backfill, orders list, connections test, Ctrl-C', async () => {
+    const port = await freePort();
+    const env = {
+      ...baseEnv(),
+      MLC_DATA_DIR: path.join(dir, 'ops'),
+      MLC_HTTP__PORT: String(port),
+      LOG_LEVEL: 'warn',
+    };
+    const app = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'ml-connector.js'), 'start'], {
+      cwd: PROJECT_ROOT,
+      env,
+    });
+    let out = '';
+    app.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    app.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => app.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!out.includes('Stop with Ctrl-C.')) {
+        if (Date.now() > deadline) throw new Error(`the app did not start:\n${out}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const ops = (...args: string[]) => cli(args, { MLC_HTTP__PORT: String(port) }, 60_000);
+
+      let r = await ops('schedules', 'list');
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^erp-poll\/plex-demo +every 5s +active/m);
+      assert.match(r.stdout, /^tracking-sweep\/fedex-demo +every 10s +active/m);
+
+      assert.equal((await ops('schedules', 'pause', 'erp-poll/plex-demo')).code, 0);
+      assert.match((await ops('schedules', 'list')).stdout, /^erp-poll\/plex-demo +every 5s +PAUSED/m);
+      assert.equal((await ops('schedules', 'resume', 'erp-poll/plex-demo')).code, 0);
+      assert.match((await ops('schedules', 'list')).stdout, /^erp-poll\/plex-demo +every 5s +active/m);
+      assert.equal((await ops('schedules', 'trigger', 'erp-poll/plex-demo')).code, 0);
+      const end = new Date().toISOString();
+      const start = new Date(Date.now() - 30_000).toISOString();
+      r = await ops('schedules', 'backfill', 'erp-poll/plex-demo', '--start', start, '--end', end);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      r = await ops('schedules', 'pause', 'no-such-schedule');
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /no schedule no-such-schedule/);
+
+      r = await ops('orders', 'list');
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /^counts: /m);
+
+      for (const name of ['fedex-demo', 'plex-demo']) {
+        r = await ops('connections', 'test', name);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, new RegExp(`^ok +${name}: ok`));
+      }
+    } finally {
+      app.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, out);
+    assert.match(out, /^summary: delivered=\d+\/\d+ /m);
   });
 
   it('explains an unknown config key in one line, without a stack trace', async () => {
