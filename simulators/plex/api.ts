@@ -1,4 +1,5 @@
 import { errors } from './errors';
+import { INVENTORY_ROUTES } from './inventory';
 import { applyFilters, bool, eq, range, type Filter } from './query';
 import { copy, type TenantData } from './store';
 import { ORDER_FIELDS, SHIPPER_FIELDS, checkWrite } from './writes';
@@ -28,6 +29,9 @@ export const RESOURCES = [
   'shippers',
   'shipperLines',
   'shipperWrites',
+  'containers',
+  'inventoryShipments',
+  'inventoryShipmentWrites',
 ] as const;
 export type PlexResource = (typeof RESOURCES)[number];
 
@@ -50,6 +54,8 @@ export interface Route {
   resource: PlexResource;
   /** A list answer (bare array): an "empty" permission fault answers [] instead of 404. */
   list: boolean;
+  /** Success status when it is not 200 (the spec's 201 for a create, 202 for the beta actions). */
+  status?: number;
   handle(ctx: RouteContext): unknown;
 }
 
@@ -388,6 +394,7 @@ export const ROUTES: Route[] = [
     list: false,
     handle: shipShipper,
   },
+  ...INVENTORY_ROUTES,
 ];
 
 interface CompiledRoute {

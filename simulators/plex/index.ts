@@ -17,4 +17,11 @@ export type { DefectKind, SeededOrder } from './store';
 export { RESOURCES } from './api';
 export type { PlexResource } from './api';
 export { parsePlexDate } from './query';
+export { CONTAINERS_PER_PART, SHIPMENT_STATUS } from './inventory';
+export type {
+  InventoryContainer,
+  InventoryCounters,
+  InventoryShipment,
+  InventoryShipmentContainer,
+} from './inventory';
 export type * from './wire';

@@ -153,6 +153,7 @@ function addPart(
     cubeHeight: item.dims[2],
     hazardous: false,
   });
+  data.inventory.stockPart(data.parts.get(id)!, item.pack, stamp);
   return id;
 }
 

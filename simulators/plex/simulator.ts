@@ -5,6 +5,7 @@ import { BodyTooLargeError, readBody, sendJson, startHttpServer } from '../share
 import { SeededRandom } from '../shared/random';
 import { RESOURCES, matchRoute, type PlexResource, type Route } from './api';
 import { PlexError, errors } from './errors';
+import type { InventoryCounters } from './inventory';
 import { MinuteLimiter } from './limits';
 import { COLLECTIONS, resolveOptions, type PlexSimOptions, type ResolvedKey } from './options';
 import { seedOrders, seededUuid, type SeedOptions } from './seed';
@@ -29,7 +30,7 @@ export interface PlexLimits {
   unsubscribedStatus?: 401 | 404;
 }
 
-export interface PlexCounters {
+export interface PlexCounters extends InventoryCounters {
   /** Keyed "METHOD /template", e.g. "GET /sales/v1/orders/{id}"; unknown routes by their path. */
   callsByEndpoint: Record<string, number>;
   responsesByStatus: Record<string, number>;
@@ -76,6 +77,8 @@ export interface PlexSimulator {
   setFaults(patch: PlexFaultPatch): PlexFaultState;
   setLimits(patch: PlexLimits): void;
   tenants(): PlexTenantInfo[];
+  /** Stock of a part (by id or number, in any tenant): the sum of its active containers' quantities. */
+  onHand(partIdOrNumber: string): number;
   /** Back to the start options: data re-seeded, faults, limits and counters cleared. */
   reset(): void;
 }
@@ -208,7 +211,7 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
         for (const field of ignored) bump(counts.ignoredFields, field);
       },
     });
-    return [200, result];
+    return [route.status ?? 200, result];
   }
 
   async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
@@ -255,6 +258,24 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
     bump(counts.statuses, String(status));
     if (res.destroyed) return;
     sendJson(res, status, body, headers);
+  }
+
+  /** Inventory counters summed over tenants (a reset rebuilds the tenants, which clears them). */
+  function inventoryCounters(): InventoryCounters {
+    const total: InventoryCounters = {
+      inventoryShipmentsCreated: 0,
+      inventoryShipmentsShipped: 0,
+      quantityRemovedByPart: {},
+    };
+    for (const data of tenants.values()) {
+      const c = data.inventory.counters();
+      total.inventoryShipmentsCreated += c.inventoryShipmentsCreated;
+      total.inventoryShipmentsShipped += c.inventoryShipmentsShipped;
+      for (const [part, n] of Object.entries(c.quantityRemovedByPart)) {
+        total.quantityRemovedByPart[part] = (total.quantityRemovedByPart[part] ?? 0) + n;
+      }
+    }
+    return total;
   }
 
   function tenantFor(orderKey: string): { data: TenantData; seeded: SeededOrder } {
@@ -348,6 +369,7 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
       return undefined;
     },
     counters: () => ({
+      ...inventoryCounters(),
       callsByEndpoint: Object.fromEntries(counts.endpoints),
       responsesByStatus: Object.fromEntries(counts.statuses),
       tooManyRequests: counts.statuses.get('429') ?? 0,
@@ -355,6 +377,15 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
       writesByShipper: Object.fromEntries(counts.writesByShipper),
       ignoredWriteFields: Object.fromEntries(counts.ignoredFields),
     }),
+    onHand(partIdOrNumber) {
+      for (const data of tenants.values()) {
+        const parts = [...data.parts.values()].filter(
+          (p) => p.id === partIdOrNumber || p.number === partIdOrNumber,
+        );
+        if (parts.length > 0) return parts.reduce((n, p) => n + data.inventory.onHand(p.id), 0);
+      }
+      throw new RangeError(`no part ${partIdOrNumber}`);
+    },
     setFaults(patch) {
       const { permissions: perms, ...rest } = patch;
       const next = { ...permissions };
@@ -459,6 +490,11 @@ function adminRoutes(sim: PlexSimulator, state: () => Json) {
         return shipper;
       }
       return sim.orders().map((o) => sim.getShipper(o.shipperId));
+    },
+    'GET /__admin/inventory': (_b, q) => {
+      const part = q.get('part');
+      if (!part) throw new RangeError('part must be given (a part id or number)');
+      return { part, onHand: sim.onHand(part) };
     },
     'POST /__admin/seed': (b) =>
       sim.seedOrders(optNum(b, 'count') ?? 10, {

@@ -1,3 +1,4 @@
+import { InventoryData } from './inventory';
 import type {
   Customer,
   CustomerAddress,
@@ -55,6 +56,8 @@ export class TenantData {
   readonly shipperLines = new Map<string, ShipperLine>();
   readonly seeded = new Map<string, SeededOrder>();
   readonly defects = new Map<string, Defect>();
+  /** Active containers and inventory shipments. */
+  readonly inventory: InventoryData;
   /** Part catalog built by the first seed batch: part id per catalog index. */
   readonly catalog: string[] = [];
   batches = 0;
@@ -70,7 +73,9 @@ export class TenantData {
     readonly carrier: Carrier,
     readonly building: { id: string; code: string },
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.inventory = new InventoryData(id);
+  }
 
   /**
    * A modifiedDate for a write: never equal to the previous one, so every write is visible to a
