@@ -22,6 +22,17 @@ import {
   type PlexScope,
 } from './errors';
 import {
+  PLEX_SHIPMENT_STATUS,
+  PlexInsufficientStockError,
+  normalizeShipped,
+  pickContainers,
+  sumOnHand,
+  type PlexContainer,
+  type PlexInventoryShipment,
+  type RecordShippedResult,
+  type ShippedQuantities,
+} from './inventory';
+import {
   DEFAULT_READY_STATE,
   formatPlexDate,
   openReleases,
@@ -157,7 +168,7 @@ export function plexLimitKey(apiKey: string): string {
 const IDS_PER_REQUEST = 40;
 
 type Query = Array<[string, string]>;
-type Method = 'GET' | 'PUT';
+type Method = 'GET' | 'PUT' | 'POST';
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -333,6 +344,198 @@ export class PlexClient {
       json: patch,
       subject: `customer shipper ${id}`,
       allowEmpty: true,
+    });
+  }
+
+  // ------------------------------------------------------------ inventory
+
+  /**
+   * Part master records by part number (every revision). `number` is a single-value filter in the
+   * spec, so one request per number; the answer is checked again because Plex ignores filters it
+   * does not know.
+   */
+  async findPartsByNumber(numbers: string[]): Promise<PlexPartRecord[]> {
+    const out: PlexPartRecord[] = [];
+    for (const number of unique(numbers)) {
+      const parts = await this.list<PlexPartRecord>('findPartsByNumber', '/mdm/v1/parts', [
+        ['number', number],
+      ]);
+      out.push(...parts.filter((p) => p.number === number));
+    }
+    return out;
+  }
+
+  /** Active containers of one part (Plex lists only active ones: its on-hand stock). */
+  async listContainers(partId: string): Promise<PlexContainer[]> {
+    const containers = await this.list<PlexContainer>(
+      'listContainers',
+      '/inventory/v1/inventory-tracking/containers',
+      [['partId', partId]],
+    );
+    return containers.filter((c) => c.partId === partId);
+  }
+
+  async listInventoryShipments(
+    q: { externalShipmentCode?: string; shipmentStatus?: string } = {},
+  ): Promise<PlexInventoryShipment[]> {
+    const query: Query = [];
+    if (q.externalShipmentCode !== undefined) query.push(['externalShipmentCode', q.externalShipmentCode]);
+    if (q.shipmentStatus) query.push(['shipmentStatus', q.shipmentStatus]);
+    const shipments = await this.list<PlexInventoryShipment>(
+      'listInventoryShipments',
+      '/inventory/v1/inventory-shipping/shipments',
+      query,
+    );
+    return shipments.filter(
+      (s) =>
+        (q.externalShipmentCode === undefined || s.externalShipmentCode === q.externalShipmentCode) &&
+        (!q.shipmentStatus || s.shipmentStatus === q.shipmentStatus),
+    );
+  }
+
+  async createInventoryShipment(externalShipmentCode: string): Promise<PlexInventoryShipment> {
+    return this.call<PlexInventoryShipment>(
+      'createInventoryShipment',
+      'POST',
+      '/inventory/v1/inventory-shipping/shipments',
+      [],
+      { json: { externalShipmentCode } },
+    );
+  }
+
+  async stageInventoryShipment(id: string, serialNos: string[]): Promise<PlexInventoryShipment> {
+    return this.call<PlexInventoryShipment>(
+      'stageInventoryShipment',
+      'POST',
+      `/inventory/v1-beta1/inventory-shipping/shipments/${enc(id)}/stage`,
+      [],
+      { json: { serialNos }, subject: `inventory shipment ${id}` },
+    );
+  }
+
+  async shipInventoryShipment(id: string): Promise<PlexInventoryShipment> {
+    return this.call<PlexInventoryShipment>(
+      'shipInventoryShipment',
+      'POST',
+      `/inventory/v1-beta1/inventory-shipping/shipments/${enc(id)}/ship`,
+      [],
+      { subject: `inventory shipment ${id}` },
+    );
+  }
+
+  /**
+   * On-hand stock per part number: the sum of the active containers of every part (all revisions)
+   * with that number. A number Plex does not know is left out of the answer (and logged), so one
+   * bad SKU mapping cannot zero the stock of a product elsewhere.
+   */
+  async onHandByPartNumber(partNumbers: string[]): Promise<Record<string, number>> {
+    const parts = await this.findPartsByNumber(partNumbers);
+    const out: Record<string, number> = {};
+    for (const number of unique(partNumbers)) {
+      const ids = parts.filter((p) => p.number === number).map((p) => p.id);
+      if (ids.length === 0) {
+        this.log.warn({ partNumber: number }, 'Plex has no part with this number; no on-hand reported');
+        continue;
+      }
+      let total = 0;
+      for (const id of ids) total += sumOnHand(await this.listContainers(id));
+      out[number] = total;
+    }
+    return out;
+  }
+
+  /**
+   * Take shipped quantities out of Plex stock exactly once per externalShipmentCode (the caller's
+   * ShipStation shipmentId). The inventory shipment is looked up by that code first: already
+   * Shipped -> nothing happens (applied: false); Staged -> it is shipped; Unstaged (a crash after
+   * the create) -> containers are staged and it is shipped; none -> created, staged and shipped.
+   * Containers are picked oldest first and must add up exactly (see inventory.ts).
+   */
+  async recordShippedQuantities(input: ShippedQuantities): Promise<RecordShippedResult> {
+    const { externalShipmentCode: code, items } = normalizeShipped(input);
+    const started = this.now().getTime();
+    const existing = await this.listInventoryShipments({ externalShipmentCode: code });
+    const shipped = existing.find((s) => s.shipmentStatus === PLEX_SHIPMENT_STATUS.shipped);
+    if (shipped) {
+      this.log.info(
+        { externalShipmentCode: code, inventoryShipmentId: shipped.id },
+        'already shipped in Plex',
+      );
+      await this.auditRecord(code, shipped.id, false, started);
+      return { applied: false, inventoryShipmentId: shipped.id };
+    }
+    const oldestFirst = [...existing].sort((a, b) =>
+      (a.createdDate ?? '').localeCompare(b.createdDate ?? ''),
+    );
+    let shipment =
+      oldestFirst.find((s) => s.shipmentStatus === PLEX_SHIPMENT_STATUS.staged) ?? oldestFirst[0];
+    if (!shipment || shipment.shipmentStatus !== PLEX_SHIPMENT_STATUS.staged) {
+      // Pick before creating, so short stock fails without leaving a shipment behind.
+      const serialNos = await this.pickSerials(code, items);
+      shipment ??= await this.createInventoryShipment(code);
+      await this.stageInventoryShipment(shipment.id, serialNos);
+    }
+    try {
+      await this.shipInventoryShipment(shipment.id);
+    } catch (err) {
+      // Shipped meanwhile by a concurrent call with the same code: that call applied it.
+      if (
+        err instanceof PlexValidationError &&
+        err.details.some((d) => d.code === 'SHIPMENT_ALREADY_SHIPPED')
+      ) {
+        await this.auditRecord(code, shipment.id, false, started);
+        return { applied: false, inventoryShipmentId: shipment.id };
+      }
+      throw err;
+    }
+    await this.auditRecord(code, shipment.id, true, started);
+    return { applied: true, inventoryShipmentId: shipment.id };
+  }
+
+  /** Serial numbers of the containers that ship `items`: oldest first, not staged elsewhere. */
+  private async pickSerials(code: string, items: ShippedQuantities['items']): Promise<string[]> {
+    const parts = await this.findPartsByNumber(items.map((i) => i.partNumber));
+    const staged = new Set(
+      (await this.listInventoryShipments({ shipmentStatus: PLEX_SHIPMENT_STATUS.staged })).flatMap((s) =>
+        (s.containers ?? []).map((c) => c.serialNo),
+      ),
+    );
+    const serials: string[] = [];
+    for (const { partNumber, quantity } of items) {
+      const ids = parts.filter((p) => p.number === partNumber).map((p) => p.id);
+      if (ids.length === 0) {
+        throw new PlexValidationError(
+          `Plex recordShippedQuantities (${code}): Plex has no part number ${partNumber}; fix the SKU ` +
+            'mapping, or subscribe the app to the "Parts API" product if the part exists',
+        );
+      }
+      const containers: PlexContainer[] = [];
+      for (const id of ids) containers.push(...(await this.listContainers(id)));
+      const free = containers.filter((c) => !staged.has(c.serialNo));
+      const picked = pickContainers(free, quantity);
+      if (!picked) {
+        const onHand = sumOnHand(free);
+        throw new PlexInsufficientStockError(
+          `Plex recordShippedQuantities (${code}): cannot take ${quantity} of ${partNumber} out of stock: ` +
+            (onHand < quantity
+              ? `only ${onHand} on hand in active containers; receive or adjust stock in Plex, then retry`
+              : `no set of whole containers adds up to ${quantity} (${free.length} containers, ${onHand} on hand); ` +
+                'split a container in Plex, then retry'),
+        );
+      }
+      serials.push(...picked.map((c) => c.serialNo));
+    }
+    return serials;
+  }
+
+  private async auditRecord(code: string, id: string, applied: boolean, started: number): Promise<void> {
+    await this.audit({
+      action: 'plex.recordShippedQuantities',
+      outcome: 'ok',
+      httpMethod: 'POST',
+      httpPath: '/inventory/v1-beta1/inventory-shipping/shipments/{id}/ship',
+      durationMs: this.now().getTime() - started,
+      details: { externalShipmentCode: code, inventoryShipmentId: id, applied },
     });
   }
 

@@ -126,6 +126,7 @@ const PRODUCTS: Array<[RegExp, string]> = [
   [/^\/mdm\/v1\/tenants/, 'Tenant Directory API'],
   [/^\/shipping\/v1(-beta1)?\/customer-shippers/, 'Customer Shippers API'],
   [/^\/shipping\/v1(-beta1)?\/inventory/, 'Shipping Inventory API'],
+  [/^\/inventory\/v1(-beta1)?\//, 'Inventory Operations Management API'],
 ];
 
 export function plexProductFor(path: string): PlexProduct {
