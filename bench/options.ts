@@ -1,0 +1,70 @@
+// Command-line options of `npm run bench`. Every phase is bounded by a count and a deadline.
+
+export interface BenchOptions {
+  /** Orders pushed through the real and the null pipeline for the throughput figure. */
+  orders: number;
+  /** orderShipment workflows held open in the child worker for the RSS figure. */
+  open: number;
+  /** Orders seeded one by one while the 5-s ERP poll schedule runs (latency figure). */
+  latencyOrders: number;
+  /** Span over which the latency orders arrive. */
+  latencySeconds: number;
+  /** Orders shipped against the lowered FedEx limit. */
+  limitOrders: number;
+  /** The lowered FedEx limit (calls per 10 s), in the simulator and in the connector's config. */
+  fedexLimitPer10s: number;
+  /** Worker instances for the pipelines (each with its own connectors), to show tokens are shared. */
+  workers: number;
+  /** Histories fetched for the cost figures. */
+  sample: number;
+  /** Seconds any single wait may take before the bench gives up on it and reports what it has. */
+  phaseTimeoutSeconds: number;
+}
+
+const USAGE = `usage: npm run bench -- [--orders N] [--open N] [--latency-orders N] [--latency-seconds S]
+                        [--limit-orders N] [--fedex-limit N] [--workers N] [--sample N] [--phase-timeout S]`;
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const given = new Map<string, number>();
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--help' || flag === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const value = Number(argv[i + 1]);
+    if (!flag.startsWith('--') || !Number.isFinite(value) || value < 1 || !Number.isInteger(value)) {
+      throw new Error(`bad option ${flag} ${argv[i + 1] ?? ''}: expected a positive integer\n${USAGE}`);
+    }
+    given.set(flag.slice(2), value);
+    i++;
+  }
+  const known = [
+    'orders',
+    'open',
+    'latency-orders',
+    'latency-seconds',
+    'limit-orders',
+    'fedex-limit',
+    'workers',
+    'sample',
+    'phase-timeout',
+  ];
+  for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
+
+  const orders = given.get('orders') ?? 2000;
+  return {
+    orders,
+    open: given.get('open') ?? 10_000,
+    // The smaller phases scale with --orders so a quick run stays quick.
+    latencyOrders: given.get('latency-orders') ?? clamp(Math.round(orders / 10), 30, 200),
+    latencySeconds: given.get('latency-seconds') ?? 60,
+    limitOrders: given.get('limit-orders') ?? clamp(Math.round(orders / 5), 100, 400),
+    fedexLimitPer10s: given.get('fedex-limit') ?? 100,
+    workers: given.get('workers') ?? 2,
+    sample: given.get('sample') ?? 50,
+    phaseTimeoutSeconds: given.get('phase-timeout') ?? 900,
+  };
+}

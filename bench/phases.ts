@@ -1,0 +1,346 @@
+import { randomBytes } from 'node:crypto';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { ErpOrder } from '../domain/order';
+import type { FedexSimulator } from '../simulators/fedex';
+import type { PlexSimulator } from '../simulators/plex';
+import type { erpPoll, trackingSweep } from '../workflows/schedules';
+import { averageCost, historyCost, type HistoryCost } from './history';
+import type { Infra } from './infra';
+import { createNullActivities } from './null-activities';
+import type { Pipeline } from './pipeline';
+import { mapLimit, percentile, sleep, waitUntil } from './stats';
+
+// One function per measured phase. Each is bounded by its count and by `timeoutMs`; a phase that
+// runs out of time reports how far it got rather than failing the run.
+
+const TRACK_ROUTE = 'POST /track/v1/trackingnumbers';
+const OAUTH_ROUTE = 'POST /oauth/token';
+
+/** Simulated days that take any seeded FedEx service to delivery. */
+const DELIVERY_SECONDS = 8 * 24 * 3600;
+
+export interface ThroughputResult {
+  orders: number;
+  completed: number;
+  seconds: number;
+  perSecond: number;
+}
+
+/** Watch the Plex simulator until each shipper carries a tracking number; times by shipper id. */
+async function watchTracking(plex: PlexSimulator, shipperIds: string[], timeoutMs: number) {
+  const seen = new Map<string, number>();
+  const pending = new Set(shipperIds);
+  await waitUntil(
+    () => {
+      const now = Date.now();
+      for (const id of pending) {
+        if (plex.getShipper(id)?.trackingNumber) {
+          seen.set(id, now);
+          pending.delete(id);
+        }
+      }
+      return pending.size === 0;
+    },
+    timeoutMs,
+    100,
+  );
+  return seen;
+}
+
+const sumValues = (r: Record<string, number>, skip?: string) =>
+  Object.entries(r).reduce((s, [k, v]) => (k === skip ? s : s + v), 0);
+
+export const plexCalls = (plex: PlexSimulator) => sumValues(plex.counters().callsByEndpoint);
+export const fedexApiCalls = (fedex: FedexSimulator) =>
+  sumValues(fedex.counters().requestsByEndpoint, OAUTH_ROUTE);
+
+/** The real pipeline: N ready orders in Plex, one poll, until every tracking number is in Plex. */
+export async function realThroughput(infra: Infra, p: Pipeline, n: number, timeoutMs: number) {
+  const orders = p.plex.seedOrders(n, { invalidShare: 0 });
+  const plexBefore = plexCalls(p.plex);
+  const fedexBefore = fedexApiCalls(p.fedex);
+  const t0 = Date.now();
+  const poll = infra.client.workflow.execute<typeof erpPoll>('erpPoll', {
+    taskQueue: p.taskQueue,
+    workflowId: `bench-poll-${randomBytes(4).toString('hex')}`,
+    args: [{ erpConnection: p.erpConnection }],
+  });
+  const seen = await watchTracking(
+    p.plex,
+    orders.map((o) => o.shipperId),
+    timeoutMs,
+  );
+  await poll;
+  const last = Math.max(t0, ...seen.values());
+  const seconds = (last - t0) / 1000;
+  const result: ThroughputResult = {
+    orders: n,
+    completed: seen.size,
+    seconds,
+    perSecond: seen.size / seconds,
+  };
+  return {
+    result,
+    orderKeys: orders.map((o) => o.orderKey),
+    plexCallsPerOrder: (plexCalls(p.plex) - plexBefore) / n,
+    fedexCallsPerOrder: (fedexApiCalls(p.fedex) - fedexBefore) / n,
+  };
+}
+
+/** The null pipeline on the same server: the same workflows and poll, canned activity answers. */
+export async function nullThroughput(
+  infra: Infra,
+  p: Pipeline,
+  order: ErpOrder,
+  n: number,
+  workers: number,
+  timeoutMs: number,
+): Promise<ThroughputResult> {
+  const run = randomBytes(3).toString('hex');
+  const taskQueue = `bench-null-${run}`;
+  const erpConnection = `null-${run}`;
+  const refs = Array.from({ length: n }, (_, i) => ({ orderKey: `null-${i}`, orderNumber: `NULL-${i}` }));
+  const written = new Map<string, number>();
+  const activities = createNullActivities({
+    client: infra.client,
+    taskQueue,
+    erpConnection,
+    route: p.connectors.route(p.erpConnection),
+    order,
+    ready: () => refs,
+    onTrackingWritten: (key) => void written.set(key, Date.now()),
+  });
+  const running = await Promise.all(
+    Array.from({ length: workers }, async () => {
+      // A connection per worker: the SDK admits one worker per task queue and connection.
+      const connection = await NativeConnection.connect({ address: infra.server.address });
+      const worker = await Worker.create({
+        connection,
+        namespace: infra.server.namespace,
+        taskQueue,
+        workflowBundle: { codePath: infra.bundlePath },
+        activities,
+      });
+      return { worker, connection, done: worker.run() };
+    }),
+  );
+  try {
+    const t0 = Date.now();
+    await infra.client.workflow.execute<typeof erpPoll>('erpPoll', {
+      taskQueue,
+      workflowId: `bench-null-poll-${run}`,
+      args: [{ erpConnection }],
+    });
+    await waitUntil(() => written.size >= n, timeoutMs, 100);
+    const seconds = (Math.max(t0, ...written.values()) - t0) / 1000;
+    return { orders: n, completed: written.size, seconds, perSecond: written.size / seconds };
+  } finally {
+    // The null orders stay parked on the server; without a worker nothing more happens to them.
+    for (const r of running) r.worker.shutdown();
+    await Promise.all(running.map((r) => r.done.catch(() => undefined)));
+    for (const r of running) await r.connection.close();
+  }
+}
+
+export interface SweepResult {
+  shipments: number;
+  changed: number;
+  trackCalls: number;
+}
+
+export async function sweep(infra: Infra, p: Pipeline, advanceSeconds: number): Promise<SweepResult> {
+  if (advanceSeconds > 0) p.fedex.advanceClock(advanceSeconds);
+  const before = p.fedex.counters().requestsByEndpoint[TRACK_ROUTE] ?? 0;
+  const r = await infra.client.workflow.execute<typeof trackingSweep>('trackingSweep', {
+    taskQueue: p.taskQueue,
+    workflowId: `bench-sweep-${randomBytes(4).toString('hex')}`,
+    args: [{ carrierConnection: p.carrierConnection }],
+  });
+  const trackCalls = (p.fedex.counters().requestsByEndpoint[TRACK_ROUTE] ?? 0) - before;
+  return { shipments: r.shipments, changed: r.changed, trackCalls };
+}
+
+/** Deliver the throughput orders (one sweep after the clock moves on), then read a sample of histories. */
+export async function deliveredCost(
+  infra: Infra,
+  p: Pipeline,
+  orderKeys: string[],
+  sample: number,
+  timeoutMs: number,
+) {
+  const delivery = await sweep(infra, p, DELIVERY_SECONDS);
+  const ids = orderKeys.map((k) => `order/${p.erpConnection}/${k}`);
+  const deadline = Date.now() + timeoutMs;
+  const statuses = await mapLimit(ids, 50, async (id) => {
+    const left = deadline - Date.now();
+    if (left <= 0) return 'timeout';
+    const result = infra.client.workflow.getHandle(id).result() as Promise<{ status: string }>;
+    const r = await Promise.race([result, sleep(left).then(() => ({ status: 'timeout' }))]);
+    return r.status;
+  });
+  const delivered = ids.filter((_, i) => statuses[i] === 'delivered');
+  const picked = [...delivered].sort(() => Math.random() - 0.5).slice(0, sample);
+  const costs: HistoryCost[] = await mapLimit(picked, 10, (id) => historyCost(infra.client, id));
+  return { delivery, delivered: delivered.length, sampled: costs.length, cost: averageCost(costs) };
+}
+
+export interface LatencyResult {
+  orders: number;
+  completed: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Orders arrive one by one in Plex while a real Temporal Schedule runs the ERP poll every 5 s;
+ * latency is from the order becoming ready to its tracking number being in Plex.
+ */
+export async function latency(
+  infra: Infra,
+  p: Pipeline,
+  n: number,
+  spanSeconds: number,
+  timeoutMs: number,
+): Promise<LatencyResult> {
+  const scheduleId = `bench-erp-poll-${randomBytes(3).toString('hex')}`;
+  const schedule = await infra.client.schedule.create({
+    scheduleId,
+    spec: { intervals: [{ every: '5s' }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'erpPoll',
+      taskQueue: p.taskQueue,
+      args: [{ erpConnection: p.erpConnection }],
+      workflowId: scheduleId,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+  });
+  try {
+    const readyAt = new Map<string, number>();
+    const gapMs = (spanSeconds * 1000) / n;
+    const seeding = (async () => {
+      for (let i = 0; i < n; i++) {
+        const [o] = p.plex.seedOrders(1, { invalidShare: 0 });
+        readyAt.set(o!.shipperId, Date.now());
+        await sleep(gapMs);
+      }
+    })();
+    // Watch as orders arrive: the watcher's list grows while seeding runs.
+    const seen = new Map<string, number>();
+    await waitUntil(
+      () => {
+        const now = Date.now();
+        for (const id of readyAt.keys()) {
+          if (!seen.has(id) && p.plex.getShipper(id)?.trackingNumber) seen.set(id, now);
+        }
+        return seen.size >= n;
+      },
+      spanSeconds * 1000 + timeoutMs,
+      100,
+    );
+    await seeding;
+    const latencies = [...seen].map(([id, at]) => (at - readyAt.get(id)!) / 1000).sort((a, b) => a - b);
+    return {
+      orders: n,
+      completed: seen.size,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      max: latencies[latencies.length - 1] ?? NaN,
+    };
+  } finally {
+    await schedule.delete();
+  }
+}
+
+export interface LimitResult {
+  orders: number;
+  completed: number;
+  limitPer10s: number;
+  apiCalls: number;
+  seconds: number;
+  ratePer10s: number;
+  /** Calls per limit over the simulator's aligned 10-s windows wholly inside the busy span. */
+  share: number;
+  fullWindows: number;
+  /** The same over the whole busy span (start-up and tail included). */
+  spanShare: number;
+  http429: number;
+}
+
+/** Ship N orders against the lowered FedEx limit, sampling the simulator's counters as it goes. */
+export async function limits(
+  infra: Infra,
+  p: Pipeline,
+  n: number,
+  limitPer10s: number,
+  timeoutMs: number,
+): Promise<LimitResult> {
+  const orders = p.plex.seedOrders(n, { invalidShare: 0 });
+  const samples: Array<{ t: number; calls: number }> = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      samples.push({ t: Date.now(), calls: fedexApiCalls(p.fedex) });
+      await sleep(250);
+    }
+  })();
+  const poll = infra.client.workflow.execute<typeof erpPoll>('erpPoll', {
+    taskQueue: p.taskQueue,
+    workflowId: `bench-limits-poll-${randomBytes(4).toString('hex')}`,
+    args: [{ erpConnection: p.erpConnection }],
+  });
+  const seen = await watchTracking(
+    p.plex,
+    orders.map((o) => o.shipperId),
+    timeoutMs,
+  );
+  await poll;
+  sampling = false;
+  await sampler;
+  samples.push({ t: Date.now(), calls: fedexApiCalls(p.fedex) });
+
+  // The busy span: from the first sample that saw a call to the last one that saw a new call.
+  const start = samples.findIndex((s) => s.calls > 0);
+  let end = samples.length - 1;
+  while (end > start && samples[end - 1]!.calls === samples[end]!.calls) end--;
+  const first = samples[Math.max(0, start - 1)]!;
+  const lastS = samples[end]!;
+  const seconds = (lastS.t - first.t) / 1000;
+  const apiCalls = lastS.calls - first.calls;
+  const ratePer10s = seconds > 0 ? (apiCalls / seconds) * 10 : NaN;
+
+  // Calls per aligned 10-s window (the simulator's own windows). The share is taken over the
+  // windows wholly inside the busy span, where the pipeline had work waiting for the limit.
+  const perWindow = new Map<number, number>();
+  for (let i = 1; i < samples.length; i++) {
+    const w = Math.floor(samples[i]!.t / 10_000);
+    perWindow.set(w, (perWindow.get(w) ?? 0) + samples[i]!.calls - samples[i - 1]!.calls);
+  }
+  const full = [...perWindow.entries()]
+    .filter(([w]) => w * 10_000 >= first.t && (w + 1) * 10_000 <= lastS.t)
+    .map(([, c]) => c);
+  const fullShare = full.length > 0 ? full.reduce((a, b) => a + b, 0) / (full.length * limitPer10s) : NaN;
+  return {
+    orders: n,
+    completed: seen.size,
+    limitPer10s,
+    apiCalls,
+    seconds,
+    ratePer10s,
+    share: fullShare,
+    fullWindows: full.length,
+    spanShare: ratePer10s / limitPer10s,
+    http429: p.fedex.counters().tooManyRequestsSent,
+  };
+}
+
+/** Token requests per FedEx credential, per started hour of the simulator's life. */
+export function tokenRequests(fedex: FedexSimulator, startedAt: number) {
+  const hours = Math.max(1, Math.ceil((Date.now() - startedAt) / 3600_000));
+  const byClient = fedex.counters().tokenRequestsByClient;
+  return Object.fromEntries(Object.entries(byClient).map(([c, n]) => [c, n / hours]));
+}

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { buildConnectors, type Connectors } from '../clients/connectors';
+import { loadConfig, type Config } from '../lib/config';
+import { createRepos, type Repos } from '../lib/db/repos';
+import { createLogger } from '../lib/logger';
+import { Vault } from '../lib/vault';
+import { startFedexSimulator, type FedexSimulator } from '../simulators/fedex';
+import { startPlexSimulator, type PlexSimulator } from '../simulators/plex';
+import type { Infra } from './infra';
+
+// The real pipeline as the app builds it (buildConnectors, createActivities, a worker), pointed at
+// simulators the bench starts itself. The connections are configured as real ones
+// (`simulator: never`, env credentials, the simulator's URL), so the connectors apply the
+// limits from the config exactly as they would against Plex and FedEx.
+
+export interface PipelineOptions {
+  /** Connection names get this suffix, so pipelines sharing the database never share state. */
+  name: string;
+  /** Plex calls per minute, in the simulator and (halved by the connector) in the config. */
+  plexPerMinute: number;
+  /** FedEx calls per 10 s, in the simulator and in the config (the connector uses half). */
+  fedexPer10s: number;
+  /** Worker instances, each with its own connectors (own HTTP clients and caches), one task queue. */
+  workers: number;
+}
+
+export interface Pipeline {
+  erpConnection: string;
+  carrierConnection: string;
+  taskQueue: string;
+  config: Config;
+  repos: Repos;
+  connectors: Connectors;
+  plex: PlexSimulator;
+  fedex: FedexSimulator;
+  close(): Promise<void>;
+}
+
+const ACCOUNT = '740561073';
+
+export async function startPipeline(infra: Infra, opts: PipelineOptions): Promise<Pipeline> {
+  const log = createLogger({ level: 'silent' });
+  const erpConnection = `plex-${opts.name}`;
+  const carrierConnection = `fedex-${opts.name}`;
+  const plexKey = randomBytes(16).toString('hex');
+  const fedexId = `bench-${opts.name}`;
+  const fedexSecret = randomBytes(16).toString('hex');
+  const stops: Array<() => Promise<void>> = [];
+  const close = async () => {
+    while (stops.length) await stops.pop()!().catch((err: Error) => console.error(`cleanup: ${err.message}`));
+  };
+  try {
+    const plex = await startPlexSimulator({
+      keys: [{ apiKey: plexKey }],
+      rateLimitPerMinute: opts.plexPerMinute,
+    });
+    stops.push(() => plex.stop());
+    const fedex = await startFedexSimulator({
+      clients: [{ clientId: fedexId, clientSecret: fedexSecret, accounts: [ACCOUNT] }],
+      rateLimitPer10s: opts.fedexPer10s,
+      // Shipments progress only when the bench moves the clock (sweeps decide when time passes).
+      clockSpeed: 1,
+    });
+    stops.push(() => fedex.stop());
+
+    const file = path.join(infra.tmpDir, `${opts.name}.yaml`);
+    fs.writeFileSync(file, configYaml(opts, erpConnection, carrierConnection, plex.url, fedex.url));
+    const env = { BENCH_PLEX_KEY: plexKey, BENCH_FEDEX_ID: fedexId, BENCH_FEDEX_SECRET: fedexSecret };
+    const config = loadConfig({ file, env: {}, cwd: infra.tmpDir });
+    const repos = createRepos(infra.database.db);
+    const vault = new Vault({
+      db: infra.database.db,
+      keys: { current: { id: 'bench', key: randomBytes(32) }, previous: [] },
+    });
+    const taskQueue = `bench-${opts.name}-${randomBytes(3).toString('hex')}`;
+
+    let first: Connectors | undefined;
+    const running: Array<{ worker: Worker; done: Promise<void> }> = [];
+    const connections: NativeConnection[] = [];
+    stops.push(async () => {
+      for (const r of running) if (r.worker.getState() === 'RUNNING') r.worker.shutdown();
+      await Promise.all(running.map((r) => r.done.catch(() => undefined)));
+      for (const c of connections) await c.close();
+    });
+    for (let i = 0; i < opts.workers; i++) {
+      // Every worker builds its own connectors, as separate worker processes would: tokens and
+      // limits are shared only through the database.
+      const connectors = await buildConnectors({
+        config,
+        db: infra.database.db,
+        repos,
+        vault,
+        log,
+        env,
+        simulators: false,
+        httpBaseUrl: 'http://127.0.0.1:9',
+      });
+      stops.push(() => connectors.stop());
+      first ??= connectors;
+      const activities = createActivities({
+        db: infra.database.db,
+        orders: {
+          repos,
+          erp: connectors.erp,
+          carrier: connectors.carrier,
+          route: connectors.route,
+          client: infra.client,
+          taskQueue,
+          pollOverlapMs: 60_000,
+          initialLookbackMs: 24 * 3600_000,
+          log,
+        },
+      });
+      // A connection per worker: the SDK admits one worker per task queue and connection.
+      const connection = await NativeConnection.connect({ address: infra.server.address });
+      connections.push(connection);
+      const worker = await Worker.create({
+        connection,
+        namespace: infra.server.namespace,
+        taskQueue,
+        workflowBundle: { codePath: infra.bundlePath },
+        activities,
+      });
+      running.push({ worker, done: worker.run() });
+    }
+    return {
+      erpConnection,
+      carrierConnection,
+      taskQueue,
+      config,
+      repos,
+      connectors: first!,
+      plex,
+      fedex,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+function configYaml(opts: PipelineOptions, erp: string, carrier: string, plexUrl: string, fedexUrl: string) {
+  return `
+connections:
+  ${erp}:
+    system: plex
+    baseUrl: ${plexUrl}
+    simulator: never
+    credentials: { apiKey: "env:BENCH_PLEX_KEY" }
+  ${carrier}:
+    system: fedex
+    baseUrl: ${fedexUrl}
+    simulator: never
+    credentials: { clientId: "env:BENCH_FEDEX_ID", clientSecret: "env:BENCH_FEDEX_SECRET" }
+    settings: { accountNumber: "${ACCOUNT}" }
+limits:
+  plex: { callsPerMinute: ${opts.plexPerMinute} }
+  fedex: { transactionsPer10s: ${opts.fedexPer10s} }
+mappings:
+  - erp: ${erp}
+    carrier: ${carrier}
+    shipFrom: { company: Bench Co, lines: ["3610 Hacks Cross Rd"], city: Memphis, stateOrProvince: TN, postalCode: "38125", countryCode: US, phone: "9015550100" }
+    serviceLevels: { FDX-GROUND: FEDEX_GROUND, FDX-2DAY: FEDEX_2_DAY, FDX-OVERNIGHT: PRIORITY_OVERNIGHT }
+    defaultService: FEDEX_GROUND
+`;
+}

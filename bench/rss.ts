@@ -1,0 +1,137 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { OrderRoute } from '../activities/orders/activities';
+import type { ErpOrder } from '../domain/order';
+import { PROJECT_ROOT } from '../lib/paths';
+import type { Infra } from './infra';
+import type { ChildMessage, OpenOrdersWorkerSetup, ParentMessage } from './open-orders-worker';
+import { mapLimit, sleep, waitUntil } from './stats';
+
+export interface RssResult {
+  open: number;
+  parked: number;
+  idleRssMb: number;
+  rssMb: number;
+  heapUsedMb: number;
+  startSeconds: number;
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * Start `open` orderShipment workflows on a worker in a child process (null activities, no tracking),
+ * wait until every one is parked in the tracking wait, and read the child's RSS.
+ */
+export async function openOrdersRss(
+  infra: Infra,
+  route: OrderRoute,
+  order: ErpOrder,
+  open: number,
+  timeoutMs: number,
+): Promise<RssResult> {
+  const taskQueue = `bench-open-${Date.now().toString(36)}`;
+  const erpConnection = 'open-bench';
+  const setup: OpenOrdersWorkerSetup = {
+    address: infra.server.address,
+    namespace: infra.server.namespace,
+    taskQueue,
+    bundlePath: infra.bundlePath,
+    erpConnection,
+    route,
+    order,
+  };
+  const setupFile = path.join(infra.tmpDir, 'open-orders.json');
+  fs.writeFileSync(setupFile, JSON.stringify(setup));
+  const child = fork(
+    path.join(PROJECT_ROOT, 'bin', 'run-ts.js'),
+    [path.join(__dirname, 'open-orders-worker.ts'), setupFile],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  try {
+    await nextMessage(child, 'ready', 120_000);
+    const idle = await stats(child);
+    const t0 = Date.now();
+    await mapLimit(
+      Array.from({ length: open }, (_, i) => i),
+      50,
+      (i) =>
+        infra.client.workflow.start('orderShipment', {
+          taskQueue,
+          workflowId: `order/${erpConnection}/open-${i}`,
+          args: [
+            {
+              erpConnection,
+              orderKey: `open-${i}`,
+              orderNumber: `OPEN-${i}`,
+              carrierConnection: route.carrierConnection,
+              carrier: route.carrier,
+              routing: route.routing,
+            },
+          ],
+        }),
+    );
+    let parked = 0;
+    await waitUntil(
+      async () => {
+        parked = (await stats(child)).written;
+        return parked >= open;
+      },
+      timeoutMs,
+      1000,
+    );
+    const startSeconds = (Date.now() - t0) / 1000;
+    await sleep(3000); // let the last tasks settle before reading the figure
+    const s = await stats(child);
+    return {
+      open,
+      parked: s.written,
+      idleRssMb: idle.rss / MB,
+      rssMb: s.rss / MB,
+      heapUsedMb: s.heapUsed / MB,
+      startSeconds,
+    };
+  } finally {
+    child.send({ type: 'stop' } satisfies ParentMessage);
+    const exited = await Promise.race([
+      new Promise<boolean>((r) => child.once('exit', () => r(true))),
+      sleep(30_000).then(() => false),
+    ]);
+    if (!exited && child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+async function stats(child: ChildProcess) {
+  child.send({ type: 'stats' } satisfies ParentMessage);
+  const m = await nextMessage(child, 'stats', 30_000);
+  return m as Extract<ChildMessage, { type: 'stats' }>;
+}
+
+function nextMessage(
+  child: ChildProcess,
+  type: ChildMessage['type'],
+  timeoutMs: number,
+): Promise<ChildMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => done(new Error(`worker child sent no ${type} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onMessage = (m: ChildMessage) => {
+      if (m.type === 'error') done(new Error(`worker child failed: ${m.message}`));
+      else if (m.type === type) done(undefined, m);
+    };
+    const onExit = (code: number | null) => done(new Error(`worker child exited (${code}) before ${type}`));
+    const done = (err?: Error, m?: ChildMessage) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(m!);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}

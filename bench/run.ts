@@ -1,0 +1,194 @@
+import os from 'node:os';
+import { startInfra, quietTemporalRuntime } from './infra';
+import { parseOptions } from './options';
+import {
+  deliveredCost,
+  fedexApiCalls,
+  latency,
+  limits,
+  nullThroughput,
+  plexCalls,
+  realThroughput,
+  sweep,
+  tokenRequests,
+} from './phases';
+import { startPipeline } from './pipeline';
+import { openOrdersRss } from './rss';
+import { round } from './stats';
+
+// `npm run bench`: the order pipeline's figures against the issue's targets, measured in one run
+// on its own Temporal dev server, PostgreSQL database and simulators. It prints figures and asserts
+// nothing about them; see bench/README.md.
+
+// Plex's real limit (200/min) would make the ERP the bottleneck of any throughput figure; the
+// simulated ERP is given room so the figure measures the pipeline. FedEx keeps its published limit.
+const MAIN_PLEX_PER_MINUTE = 60_000;
+const MAIN_FEDEX_PER_10S = 1400;
+
+const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`);
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const timeoutMs = opts.phaseTimeoutSeconds * 1000;
+  const runStarted = Date.now();
+  console.log(
+    `bench: ${os.cpus().length} CPUs, ${round(os.totalmem() / 2 ** 30, 1)} GiB, node ${process.version}, ` +
+      `load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; options ${JSON.stringify(opts)}`,
+  );
+  quietTemporalRuntime();
+  const infra = await startInfra();
+  try {
+    console.log(`setup: dev server ${infra.server.address}, database ${infra.databaseName}`);
+    const main = await startPipeline(infra, {
+      name: 'main',
+      plexPerMinute: MAIN_PLEX_PER_MINUTE,
+      fedexPer10s: MAIN_FEDEX_PER_10S,
+      workers: opts.workers,
+    });
+    const mainStarted = Date.now();
+
+    // The null pipeline's canned order is a real one, read once through the connector, then taken
+    // off the ready list so the real poll does not count it.
+    const [probe] = main.plex.seedOrders(1, { invalidShare: 0 });
+    const order = await main.connectors.erp(main.erpConnection).loadOrder(probe!.orderKey);
+    main.plex.updateOrder(probe!.orderKey, { order: { status: 'Hold' }, shipper: { status: 'Hold' } });
+    const route = main.connectors.route(main.erpConnection);
+
+    console.log(
+      `\nthroughput (${opts.orders} orders, ready seen -> tracking written back, ${opts.workers} workers)`,
+    );
+    const nul = await nullThroughput(infra, main, order, opts.orders, opts.workers, timeoutMs);
+    line(
+      'null pipeline',
+      `${round(nul.perSecond)} orders/s (${nul.completed}/${nul.orders} in ${round(nul.seconds, 1)} s)`,
+    );
+    const real = await realThroughput(infra, main, opts.orders, timeoutMs);
+    const r = real.result;
+    line(
+      'real pipeline',
+      `${round(r.perSecond)} orders/s (${r.completed}/${r.orders} in ${round(r.seconds, 1)} s)`,
+    );
+    const ratio = r.perSecond / nul.perSecond;
+    line('ratio real / null', `${round(ratio)} (target >= 0.8)`);
+    line(
+      'external calls per order',
+      `Plex ${round(real.plexCallsPerOrder, 1)}, FedEx ${round(real.fedexCallsPerOrder, 1)}`,
+    );
+
+    console.log(`\ntracking sweeps (${r.completed} shipments in transit)`);
+    const first = await sweep(infra, main, 0);
+    const trackPerShipment = first.trackCalls / Math.max(1, first.shipments);
+    line(
+      'Track calls per shipment per sweep',
+      `${round(trackPerShipment, 4)} (${first.trackCalls} calls for ${first.shipments} shipments; target <= ${round(1 / 30, 4)})`,
+    );
+    const cost = await deliveredCost(infra, main, real.orderKeys, opts.sample, timeoutMs);
+    line(
+      'delivery sweep',
+      `${cost.delivery.changed} changed of ${cost.delivery.shipments}, ${cost.delivery.trackCalls} Track calls; ${cost.delivered} delivered`,
+    );
+
+    console.log(`\ncost per delivered order (sample of ${cost.sampled} histories)`);
+    const c = cost.cost;
+    line('history events', `${round(c.events, 1)} (target <= 60)`);
+    line(
+      'actions',
+      `${round(c.actions, 1)} = 1 start + ${round(c.activities, 1)} activities + ${round(c.signals, 1)} signals + ${round(c.timers, 1)} timers (+ ${round(c.upserts, 1)} search-attribute upserts)`,
+    );
+
+    line(
+      'events by type',
+      Object.entries(c.byType)
+        .sort((a, b) => b[1] - a[1])
+        .map(([t, v]) => `${t} ${round(v, 1)}`)
+        .join(', '),
+    );
+
+    console.log(
+      `\nlatency (${opts.latencyOrders} orders over ${opts.latencySeconds} s, ERP poll Schedule every 5 s)`,
+    );
+    const lat = await latency(infra, main, opts.latencyOrders, opts.latencySeconds, timeoutMs);
+    line(
+      'ready in Plex -> tracking in Plex',
+      `p50 ${round(lat.p50)} s, p95 ${round(lat.p95)} s, p99 ${round(lat.p99)} s, max ${round(lat.max)} s (${lat.completed}/${lat.orders}; target p95 <= 8 s)`,
+    );
+
+    console.log(
+      `\nlimits (FedEx lowered to ${opts.fedexLimitPer10s} per 10 s in the simulator and the config; ${opts.limitOrders} orders)`,
+    );
+    const lowered = await startPipeline(infra, {
+      name: 'limits',
+      plexPerMinute: MAIN_PLEX_PER_MINUTE,
+      fedexPer10s: opts.fedexLimitPer10s,
+      workers: opts.workers,
+    });
+    const loweredStarted = Date.now();
+    const lim = await limits(infra, lowered, opts.limitOrders, opts.fedexLimitPer10s, timeoutMs);
+    line(
+      'rate achieved',
+      `${round(lim.share)} of the limit over ${lim.fullWindows} full 10-s windows (${round(lim.spanShare)} over the whole span, ${round(lim.ratePer10s, 1)} per 10 s; target >= 0.9)`,
+    );
+    line(
+      'busy span',
+      `${lim.apiCalls} FedEx calls in ${round(lim.seconds, 1)} s, ${lim.completed}/${lim.orders} orders shipped`,
+    );
+    const http429 = {
+      fedexLowered: lim.http429,
+      fedexMain: main.fedex.counters().tooManyRequestsSent,
+      plex: main.plex.counters().tooManyRequests + lowered.plex.counters().tooManyRequests,
+    };
+    const total429 = http429.fedexLowered + http429.fedexMain + http429.plex;
+    line(
+      'HTTP 429 answers',
+      `${total429} (FedEx lowered ${http429.fedexLowered}, FedEx main ${http429.fedexMain}, Plex ${http429.plex}; target 0)`,
+    );
+    const tokens = {
+      ...tokenRequests(main.fedex, mainStarted),
+      ...tokenRequests(lowered.fedex, loweredStarted),
+    };
+    const tokenMax = Math.max(0, ...Object.values(tokens));
+    line(
+      'token requests per hour',
+      `${Object.entries(tokens)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} (${opts.workers} workers each; target 1)`,
+    );
+    await lowered.close();
+
+    console.log(`\nworker RSS (${opts.open} open orders in a child worker process, null activities)`);
+    const rss = await openOrdersRss(infra, route, order, opts.open, timeoutMs);
+    line(
+      'RSS',
+      `${Math.round(rss.rssMb)} MB with ${rss.parked}/${rss.open} parked (idle ${Math.round(rss.idleRssMb)} MB, heap used ${Math.round(rss.heapUsedMb)} MB; target <= 300)`,
+    );
+    line('time to park them', `${round(rss.startSeconds, 1)} s`);
+
+    console.log('');
+    line(
+      'simulator totals',
+      `Plex ${plexCalls(main.plex)} calls, FedEx ${fedexApiCalls(main.fedex)} API calls (main)`,
+    );
+    await main.close();
+
+    console.log(`\nbench took ${round((Date.now() - runStarted) / 1000, 1)} s`);
+    console.log(
+      `bench: throughput_ratio=${round(ratio)} p95_latency_s=${round(lat.p95)} limit_share=${round(lim.share)} ` +
+        `http_429=${total429} token_requests_per_hour=${round(tokenMax, 2)} ` +
+        `track_calls_per_shipment_sweep=${round(trackPerShipment, 4)} rss_mb_10k=${Math.round(rss.rssMb)} ` +
+        `events_per_order=${Math.round(c.events)}`,
+    );
+  } finally {
+    await infra.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(`bench failed: ${err.stack ?? err.message}`);
+    process.exit(1);
+  },
+);
