@@ -22,7 +22,7 @@ export interface OpenOrdersWorkerSetup {
 
 export type ParentMessage = { type: 'stats' } | { type: 'stop' };
 export type ChildMessage =
-  | { type: 'ready' }
+  | { type: 'ready'; maxCachedWorkflows: number }
   | { type: 'stats'; written: number; rss: number; heapUsed: number }
   | { type: 'error'; message: string };
 
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   process.on('disconnect', () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
   });
-  send({ type: 'ready' });
+  send({ type: 'ready', maxCachedWorkflows: worker.options.maxCachedWorkflows });
   await done;
   await nativeConnection.close();
   await connection.close();

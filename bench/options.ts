@@ -61,7 +61,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     // The smaller phases scale with --orders so a quick run stays quick.
     latencyOrders: given.get('latency-orders') ?? clamp(Math.round(orders / 10), 30, 200),
     latencySeconds: given.get('latency-seconds') ?? 60,
-    limitOrders: given.get('limit-orders') ?? clamp(Math.round(orders / 5), 100, 400),
+    limitOrders: given.get('limit-orders') ?? clamp(Math.round(orders / 5), 200, 400),
     fedexLimitPer10s: given.get('fedex-limit') ?? 100,
     workers: given.get('workers') ?? 2,
     sample: given.get('sample') ?? 50,

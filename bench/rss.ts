@@ -15,6 +15,8 @@ export interface RssResult {
   rssMb: number;
   heapUsedMb: number;
   startSeconds: number;
+  /** The worker's sticky cache size (the SDK's default, derived from the heap limit). */
+  maxCachedWorkflows: number;
 }
 
 const MB = 1024 * 1024;
@@ -51,7 +53,7 @@ export async function openOrdersRss(
     },
   );
   try {
-    await nextMessage(child, 'ready', 120_000);
+    const ready = (await nextMessage(child, 'ready', 120_000)) as Extract<ChildMessage, { type: 'ready' }>;
     const idle = await stats(child);
     const t0 = Date.now();
     await mapLimit(
@@ -92,6 +94,7 @@ export async function openOrdersRss(
       rssMb: s.rss / MB,
       heapUsedMb: s.heapUsed / MB,
       startSeconds,
+      maxCachedWorkflows: ready.maxCachedWorkflows,
     };
   } finally {
     child.send({ type: 'stop' } satisfies ParentMessage);

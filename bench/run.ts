@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     const rss = await openOrdersRss(infra, route, order, opts.open, timeoutMs);
     line(
       'RSS',
-      `${Math.round(rss.rssMb)} MB with ${rss.parked}/${rss.open} parked (idle ${Math.round(rss.idleRssMb)} MB, heap used ${Math.round(rss.heapUsedMb)} MB; target <= 300)`,
+      `${Math.round(rss.rssMb)} MB with ${rss.parked}/${rss.open} parked (idle ${Math.round(rss.idleRssMb)} MB, heap used ${Math.round(rss.heapUsedMb)} MB, workflow cache ${rss.maxCachedWorkflows}; target <= 300)`,
     );
     line('time to park them', `${round(rss.startSeconds, 1)} s`);
 
