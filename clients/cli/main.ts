@@ -23,8 +23,8 @@ Commands:
   secrets set <ref> [--from-env VAR] | list | delete <ref> | rotate
                        Credentials in the encrypted vault. Values are read from stdin, never printed.
   doctor               Check configuration, database, Temporal and each connection, and say what is wrong.
-  orders list [--status S] [--connection C] | show <order> | retry <order> | retry --all-failed
-         | cancel <order> [--reason R]
+  orders list [--status S] [--connection C] | show <order> | label <order> [--out FILE]
+         | retry <order> | retry --all-failed | cancel <order> [--reason R]
                        Operate on orders (talks to the running app's HTTP API).
   schedules list | pause <id> | resume <id> | trigger <id> | backfill <id> --start ISO --end ISO
   connections test <name>
@@ -44,6 +44,7 @@ const VALUED = [
   'reason',
   'start',
   'end',
+  'out',
 ] as const;
 
 export async function main(argv: string[]): Promise<number> {

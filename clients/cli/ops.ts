@@ -63,6 +63,18 @@ interface ScheduleRow {
   nextActionTimes?: string[];
 }
 
+/** The operator API token, when one is configured. env: references resolve without the database (which the running app may hold open). */
+async function opsBearer(deps: OpsCliDeps): Promise<string | undefined> {
+  const ref = deps.config.http.opsToken;
+  if (!ref) return undefined;
+  const token = ref.startsWith('env:')
+    ? process.env[ref.slice(4)]
+    : deps.openVault && (await resolveCredential(ref, { vault: await deps.openVault(), env: process.env }));
+  if (!token)
+    throw new Error(`http.opsToken ${ref} cannot be resolved here (use an env: reference for the CLI)`);
+  return token;
+}
+
 async function call<T>(
   deps: OpsCliDeps,
   method: string,
@@ -108,6 +120,20 @@ async function call<T>(
 }
 
 const enc = encodeURIComponent;
+
+/** A binary GET (label documents). */
+async function download(deps: OpsCliDeps, path: string): Promise<Buffer> {
+  const { host, port } = deps.config.http;
+  const headers: Record<string, string> = {};
+  const token = await opsBearer(deps);
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}${path}`, {
+    headers,
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!res.ok) throw new Error(`label download failed: HTTP ${res.status}`);
+  return Buffer.from(await res.arrayBuffer());
+}
 
 function splitOrderRef(ref: string | undefined, config: Config): [string, string] {
   if (!ref)
@@ -185,6 +211,29 @@ export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise
       for (const m of merged) out(`  ${m.at}  ${m.line}`);
       return 0;
     }
+    case 'label': {
+      // Writes the label documents next to each other: <out>.pdf, <out>-2.pdf, ... (ZPL: .zpl).
+      const [conn, key] = splitOrderRef(ref, deps.config);
+      const r = await call<{ labels: Array<{ id: string; format: string }>; url?: string }>(
+        deps,
+        'GET',
+        `/api/orders/${enc(conn)}/${enc(key)}/labels`,
+      );
+      if (r.status !== 200) return fail(r);
+      if (r.json.labels.length === 0) {
+        out(r.json.url ? `label is at the carrier: ${r.json.url}` : 'no label is stored for this order');
+        return r.json.url ? 0 : 1;
+      }
+      const base = typeof args.flags.out === 'string' ? args.flags.out : `label-${key}`;
+      const fs = await import('node:fs');
+      for (const [i, l] of r.json.labels.entries()) {
+        const file = `${base}${i ? `-${i + 1}` : ''}.${l.format === 'PDF' ? 'pdf' : 'zpl'}`;
+        const bytes = await download(deps, `/api/labels/${enc(l.id)}`);
+        fs.writeFileSync(file, bytes);
+        out(`wrote ${file} (${bytes.length} bytes)`);
+      }
+      return 0;
+    }
     case 'retry': {
       if (args.flags['all-failed']) {
         const r = await call<{ signalled: number }>(deps, 'POST', '/api/orders/retry-needs-attention');
@@ -208,7 +257,7 @@ export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise
     }
     default:
       throw new UsageError(
-        'orders list [--status S] [--connection C] | show <order> | retry <order> | retry --all-failed | cancel <order> [--reason R]',
+        'orders list [--status S] [--connection C] | show <order> | label <order> [--out FILE] | retry <order> | retry --all-failed | cancel <order> [--reason R]',
       );
   }
 }

@@ -128,6 +128,28 @@ export function opsRoutes(deps: OpsDeps): Record<string, Handler> {
       }
       sendJson(res, 200, { order, shipment, trackingEvents: events, audit, workflow, timeline });
     },
+    'GET /api/orders/:connection/:orderKey/labels': async (_req, res, _b, p) => {
+      const order = await repos.orders.get(p.connection!, p.orderKey!);
+      const shipment = order && (await repos.shipments.findByKey(`ship:${order.workflow_id}`));
+      if (!shipment)
+        return sendJson(res, 404, {
+          error: `no shipment for order ${p.orderKey} in connection ${p.connection}`,
+        });
+      const labels = await repos.labels.listForShipment(shipment.id);
+      sendJson(res, 200, {
+        labels: labels.map((l) => ({ id: l.id, format: l.format, bytes: l.content.length })),
+        ...(shipment.label_url
+          ? { url: shipment.label_url, urlExpiresAt: shipment.label_url_expires_at }
+          : {}),
+      });
+    },
+    'GET /api/labels/:id': async (_req, res, _b, p) => {
+      const label = await repos.labels.get(p.id!);
+      if (!label) return sendJson(res, 404, { error: 'no such label' });
+      const type = label.format === 'PDF' ? 'application/pdf' : 'text/plain; charset=utf-8';
+      res.writeHead(200, { 'content-type': type, 'content-length': label.content.length });
+      res.end(label.content);
+    },
     'POST /api/orders/:connection/:orderKey/retry': async (_req, res, _b, p) => {
       await signalOrder(p.connection!, p.orderKey!, 'retry');
       sendJson(res, 202, { signalled: 'retry' });

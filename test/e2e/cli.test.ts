@@ -117,10 +117,14 @@ describe('ml-connector CLI', () => {
       MLC_HTTP__PORT: String(port),
       LOG_LEVEL: 'warn',
     };
-    const app = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'ml-connector.js'), 'start'], {
-      cwd: PROJECT_ROOT,
-      env,
-    });
+    const app = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'bin', 'ml-connector.js'), 'start', '--orders', '2'],
+      {
+        cwd: PROJECT_ROOT,
+        env,
+      },
+    );
     let out = '';
     app.stdout.on('data', (d: Buffer) => (out += d.toString()));
     app.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -151,9 +155,25 @@ describe('ml-connector CLI', () => {
       assert.equal(r.code, 1);
       assert.match(r.stdout, /no schedule no-such-schedule/);
 
+      // Once an order has its label, an operator can print it.
+      let shipped: string | undefined;
+      for (let i = 0; i < 240 && !shipped; i++) {
+        const api = (await (await fetch(`http://127.0.0.1:${port}/api/orders`)).json()) as {
+          orders: Array<{ connection: string; order_key: string; tracking_number: string | null }>;
+        };
+        const o = api.orders.find((x) => x.tracking_number);
+        if (o) shipped = `${o.connection}/${o.order_key}`;
+        else await new Promise((res) => setTimeout(res, 500));
+      }
+      assert.ok(shipped, `an order got a tracking number:\n${out.slice(-4000)}`);
       r = await ops('orders', 'list');
       assert.equal(r.code, 0);
       assert.match(r.stdout, /^counts: /m);
+      const labelBase = path.join(dir, 'label');
+      r = await ops('orders', 'label', shipped, '--out', labelBase);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^wrote .*label\.pdf \(\d+ bytes\)$/m);
+      assert.equal(fs.readFileSync(`${labelBase}.pdf`).subarray(0, 5).toString(), '%PDF-');
 
       for (const name of ['fedex-demo', 'plex-demo']) {
         r = await ops('connections', 'test', name);

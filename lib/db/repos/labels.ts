@@ -20,6 +20,17 @@ export class LabelRepo {
     return id;
   }
 
+  /** Every label of a shipment (one per package for PDF), oldest first. */
+  async listForShipment(shipmentId: string): Promise<Label[]> {
+    return this.db
+      .selectFrom('labels')
+      .selectAll()
+      .where('shipment_id', '=', shipmentId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
   async get(id: string): Promise<Label | undefined> {
     return this.db.selectFrom('labels').selectAll().where('id', '=', id).executeTakeFirst();
   }
