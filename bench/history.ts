@@ -12,7 +12,10 @@ export interface HistoryCost {
   timers: number;
   /** Search-attribute upserts, which Temporal Cloud also counts as actions; shown apart. */
   upserts: number;
-  /** Events by type (EVENT_TYPE_ prefix dropped), to show where the events come from. */
+  /**
+   * Events by type (EVENT_TYPE_ prefix dropped), to show where the events come from, plus
+   * `activity <name>` counts of the activities scheduled (not events themselves).
+   */
   byType: Record<string, number>;
 }
 
@@ -34,6 +37,8 @@ export async function historyCost(client: Client, workflowId: string): Promise<H
     cost.events++;
     const type = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
     cost.byType[type] = (cost.byType[type] ?? 0) + 1;
+    const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (activity) cost.byType[`activity ${activity}`] = (cost.byType[`activity ${activity}`] ?? 0) + 1;
     switch (e.eventType) {
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
         cost.actions++;

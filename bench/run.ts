@@ -99,13 +99,14 @@ async function main(): Promise<void> {
       `${round(c.actions, 1)} = 1 start + ${round(c.activities, 1)} activities + ${round(c.signals, 1)} signals + ${round(c.timers, 1)} timers (+ ${round(c.upserts, 1)} search-attribute upserts)`,
     );
 
-    line(
-      'events by type',
+    const breakdown = (activities: boolean) =>
       Object.entries(c.byType)
+        .filter(([t]) => t.startsWith('activity ') === activities)
         .sort((a, b) => b[1] - a[1])
-        .map(([t, v]) => `${t} ${round(v, 1)}`)
-        .join(', '),
-    );
+        .map(([t, v]) => `${t.replace(/^activity /, '')} ${round(v, 1)}`)
+        .join(', ');
+    line('events by type', breakdown(false));
+    line('activities by name', breakdown(true));
 
     console.log(
       `\nlatency (${opts.latencyOrders} orders over ${opts.latencySeconds} s, ERP poll Schedule every 5 s)`,
