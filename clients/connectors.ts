@@ -11,7 +11,7 @@ import {
 import { createPlexActivities, createPlexClientFactory, plexErpPort } from '../activities/plex/activities';
 import { parseReadyState } from '../activities/plex/mapping';
 import { plexLimitKey, plexRateLimit } from '../activities/plex/client';
-import { PostgresWindowLimiter } from '../lib/ratelimit';
+import { PostgresSlidingLimiter } from '../lib/ratelimit';
 import {
   isCarrierSystem,
   isErpSystem,
@@ -237,22 +237,17 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
   });
 
   // Plex allows 200 calls a minute per key; the demo's simulator runs faster so 50 orders take a
-  // minute, not ten. Half the figure per window, as our windows need not line up with Plex's.
+  // minute, not ten.
   const simulatedPlexKeys = new Set(
     [...live.values()]
       .filter((c) => c.simulated && c.config.system === 'plex')
       .map((c) => plexLimitKey(c.credentials.apiKey!)),
   );
-  const plexLimiter = new PostgresWindowLimiter(deps.db, (key) =>
+  const plexLimiter = new PostgresSlidingLimiter(deps.db, (key) =>
     plexRateLimit(
-      Math.max(
-        1,
-        Math.floor(
-          (simulatedPlexKeys.has(key)
-            ? DEMO_SIMULATOR_SPEED.plexCallsPerMinute
-            : config.limits.plex.callsPerMinute) / 2,
-        ),
-      ),
+      simulatedPlexKeys.has(key)
+        ? DEMO_SIMULATOR_SPEED.plexCallsPerMinute
+        : config.limits.plex.callsPerMinute,
     ),
   );
   const plexActivities = createPlexActivities({

@@ -16,7 +16,7 @@ import type {
 } from '../../domain/model';
 import type { Repos } from '../../lib/db/repos';
 import type { Database, Shipment } from '../../lib/db/types';
-import { PostgresWindowLimiter, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
+import { PostgresSlidingLimiter, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
 import type { Vault } from '../../lib/vault';
 import { FedexClient } from './client';
 import { FedexError, FedexRateLimitError } from './errors';
@@ -407,15 +407,14 @@ export interface FedexLimits {
 }
 
 /**
- * Limits for the FedEx limiter keys, from config `limits.fedex`; undefined for other keys. The API
- * gets half the configured figure per 10 s because our windows need not line up with FedEx's: any
- * 10 s span touches at most two of ours (see PostgresWindowLimiter).
+ * Limits for the FedEx limiter keys, from config `limits.fedex`; undefined for other keys. Used with
+ * PostgresSlidingLimiter, which keeps every 10 s span within the figure whatever FedEx's alignment.
  */
 export function fedexRateLimits(limits: Pick<FedexLimits, 'transactionsPer10s' | 'tokenRequestsPerMinute'>) {
   return (key: string): RateLimit | undefined => {
     if (key.startsWith('fedex:oauth:')) return { limit: limits.tokenRequestsPerMinute, windowMs: 60_000 };
     if (key.startsWith('fedex:api:')) {
-      return { limit: Math.max(1, Math.floor(limits.transactionsPer10s / 2)), windowMs: 10_000 };
+      return { limit: limits.transactionsPer10s, windowMs: 10_000 };
     }
     return undefined;
   };
@@ -429,7 +428,7 @@ export interface FedexClientFactoryOptions {
   /** The resolved settings of a FedEx connection; throws for an unknown or non-FedEx one. */
   settings: (connection: string) => FedexConnectionSettings;
   log: Logger;
-  /** Shared limiter; default a PostgresWindowLimiter on `db` with fedexRateLimits. */
+  /** Shared limiter; default a PostgresSlidingLimiter on `db` with fedexRateLimits. */
   limiter?: RateLimiter;
   timeoutMs?: number;
   now?: () => Date;
@@ -445,7 +444,7 @@ export function createFedexClientFactory(
   const limitFor = fedexRateLimits(opts.limits);
   const limiter =
     opts.limiter ??
-    new PostgresWindowLimiter(opts.db, (key) => {
+    new PostgresSlidingLimiter(opts.db, (key) => {
       const limit = limitFor(key);
       if (!limit) throw new RangeError(`no FedEx rate limit for key ${key}`);
       return limit;

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import type { AuditRepo } from '../../lib/db/repos';
 import type { Database } from '../../lib/db/types';
-import { PostgresWindowLimiter, type RateLimiter } from '../../lib/ratelimit';
+import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { PlexClient, plexRateLimit, type WriteBackResult } from './client';
 import { PlexError, PlexRateLimitError } from './errors';
 import { DEFAULT_READY_STATE, type PlexReadyState, type PlexWriteBackConfig } from './mapping';
@@ -194,19 +194,18 @@ export interface PlexClientFactoryOptions {
   log: Logger;
   /** Audit for calls made outside activities (the CLI); activities add their own sink. */
   audit?: AuditRepo;
-  /** Shared limiter; default a PostgresWindowLimiter on `db`. */
+  /** Shared limiter; default a PostgresSlidingLimiter on `db`. */
   limiter?: RateLimiter;
   timeoutMs?: number;
 }
 
 /**
- * One PlexClient per connection (cached), all sharing one limiter across worker processes. The
- * limiter gets half the per-minute figure: our fixed windows need not line up with Plex's, and any
- * 60 s span touches at most two of ours (see PostgresWindowLimiter).
+ * One PlexClient per connection (cached), all sharing one limiter across worker processes: a
+ * PostgresSlidingLimiter keeps every 60 s span within the per-minute figure whatever Plex's alignment.
  */
 export function createPlexClientFactory(opts: PlexClientFactoryOptions): (connection: string) => PlexClient {
-  const limit = plexRateLimit(Math.max(1, Math.floor(opts.callsPerMinute / 2)));
-  const limiter = opts.limiter ?? new PostgresWindowLimiter(opts.db, () => limit);
+  const limit = plexRateLimit(opts.callsPerMinute);
+  const limiter = opts.limiter ?? new PostgresSlidingLimiter(opts.db, () => limit);
   const clients = new Map<string, PlexClient>();
   return (connection) => {
     const existing = clients.get(connection);

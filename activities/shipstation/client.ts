@@ -103,8 +103,8 @@ export function shipStationLimitKey(api: ShipStationApi, credential: string): st
 }
 
 /**
- * The limit for a limiter key made by shipStationLimitKey. For a PostgresWindowLimiter pass half the
- * documented figures: its windows need not line up with ShipStation's (see lib/ratelimit.ts).
+ * The limit for a limiter key made by shipStationLimitKey: the documented figures, for a
+ * PostgresSlidingLimiter (lib/ratelimit.ts), which holds them whatever ShipStation's window alignment.
  */
 export function shipStationLimitFor(limits: ShipStationLimits = SHIPSTATION_DEFAULT_LIMITS) {
   return (key: string): RateLimit => ({

@@ -12,7 +12,7 @@ import {
 } from '../../lib/config';
 import { AuditRepo } from '../../lib/db/repos';
 import type { Database } from '../../lib/db/types';
-import { PostgresWindowLimiter, type RateLimiter } from '../../lib/ratelimit';
+import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { resolveCredential, type Vault } from '../../lib/vault';
 import { fedexRateLimits, type FedexConnectionSettings } from '../../activities/fedex/activities';
 import { FedexClient } from '../../activities/fedex/client';
@@ -104,7 +104,7 @@ export function fedexTester(opts: { timeoutMs?: number } = {}): ConnectionTester
       connection: ctx.name,
       ...settings,
       tokenStore,
-      limiter: new PostgresWindowLimiter(ctx.db, (key) => limitFor(key) ?? { limit: 1, windowMs: 1000 }),
+      limiter: new PostgresSlidingLimiter(ctx.db, (key) => limitFor(key) ?? { limit: 1, windowMs: 1000 }),
       timeoutMs: opts.timeoutMs ?? 10_000,
       authLockoutMs: ctx.config.limits.fedex.lockoutMinutes * 60_000,
       log: ctx.log,
@@ -129,9 +129,7 @@ export function plexTester(opts: { timeoutMs?: number } = {}): ConnectionTester 
       customerId: conn.settings.pcn,
       limiter:
         ctx.limiter ??
-        new PostgresWindowLimiter(ctx.db, () =>
-          plexRateLimit(Math.floor(ctx.config.limits.plex.callsPerMinute / 2) || 1),
-        ),
+        new PostgresSlidingLimiter(ctx.db, () => plexRateLimit(ctx.config.limits.plex.callsPerMinute)),
       timeoutMs: opts.timeoutMs ?? 10_000,
       log: ctx.log,
       audit: async (entry) => void (await audit.append({ ...entry, actor: 'cli:connections-test' })),
