@@ -6,6 +6,7 @@ import { migrationStatus } from '../../lib/db/migrate';
 import { findTemporalCli } from '../../lib/temporal/cli-binary';
 import { openVault, resolveCredential } from '../../lib/vault';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { testConnection } from './connections';
 
 interface Check {
   name: string;
@@ -28,9 +29,11 @@ export async function doctorCommand(config: Config, log: Logger): Promise<number
   const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
 
   let database: DatabaseHandle | undefined;
+  let migrated = false;
   try {
     database = await openDatabase({ url: config.database.url, dataDir: config.dataDir, log });
     const pending = (await migrationStatus(database.db)).filter((m) => !m.executedAt);
+    migrated = pending.length === 0;
     add(
       'database',
       true,
@@ -79,7 +82,28 @@ export async function doctorCommand(config: Config, log: Logger): Promise<number
           );
           continue;
         }
-        add(`connection ${name}`, ...(await reachable(conn.baseUrl!)));
+        // A connector's own test says precisely what is wrong (credentials, account, permissions);
+        // systems without one get a plain reachability check.
+        // The connector tests keep tokens and limits in the database: they need its tables.
+        const tested = migrated
+          ? await testConnection(name, { config, db: database.db, vault, log, timeoutMs: 10_000 })
+          : undefined;
+        if (!tested) {
+          const [ok, detail] = await reachable(conn.baseUrl!);
+          add(
+            `connection ${name}`,
+            ok,
+            `${detail}; run \`ml-connector migrate\` for the full connection test`,
+          );
+        } else if (tested.ok || !/no connection test exists/.test(tested.message)) {
+          add(
+            `connection ${name}`,
+            tested.ok,
+            `${conn.system}: ${tested.reason}${tested.message ? ` (${tested.message})` : ''}`,
+          );
+        } else {
+          add(`connection ${name}`, ...(await reachable(conn.baseUrl!)));
+        }
       }
     } catch (err) {
       add('vault', false, (err as Error).message);

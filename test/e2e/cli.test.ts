@@ -207,6 +207,43 @@ describe('ml-connector CLI', () => {
     assert.match(r.stderr, /http\.port \(from MLC_HTTP__PORT\): "eighty" is not a TCP port/);
   });
 
+  it("doctor runs each real connection's own test and names the reason", async () => {
+    const fedex = await startFedexSimulator({
+      clients: [{ clientId: 'doc-id', clientSecret: 'doc-secret', accounts: ['510087020'] }],
+    });
+    try {
+      const file = path.join(dir, 'doctor.yaml');
+      fs.writeFileSync(
+        file,
+        [
+          'connections:',
+          '  fx:',
+          '    system: fedex',
+          `    baseUrl: ${fedex.url}`,
+          '    simulator: never',
+          '    credentials: { clientId: "env:FX_ID", clientSecret: "env:FX_SECRET" }',
+          '    settings: { accountNumber: "510087020" }',
+          '',
+        ].join('\n'),
+      );
+      const env = { MLC_DATA_DIR: path.join(dir, 'doctor-real'), FX_ID: 'doc-id' };
+      let r = await cli(['doctor', '--config', file], { ...env, FX_SECRET: 'wrong-secret' });
+      assert.match(
+        r.stdout,
+        /^ok +connection fx: .* reachable .*run `ml-connector migrate` for the full connection test/m,
+      );
+      assert.equal((await cli(['migrate', '--config', file], env)).code, 0);
+      r = await cli(['doctor', '--config', file], { ...env, FX_SECRET: 'wrong-secret' });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^FAIL +connection fx: fedex: bad_credentials/m);
+      r = await cli(['doctor', '--config', file], { ...env, FX_SECRET: 'doc-secret' });
+      assert.match(r.stdout, /^ok +connection fx: fedex: ok/m);
+      assert.ok(!(r.stdout + r.stderr).includes('doc-secret'), 'the secret is never printed');
+    } finally {
+      await fedex.stop();
+    }
+  });
+
   it('doctor says plainly what works and what does not', async () => {
     const r = await cli(['doctor'], {
       MLC_DATA_DIR: path.join(dir, 'doctor'),
