@@ -31,30 +31,38 @@ export async function startCommand(
     process.once('SIGTERM', onSignal);
   });
 
-  printBanner(app, role);
   let exitCode = 0;
-  const seeded = orders > 0 ? await seedOrders(app, orders) : 0;
-  const cannotSeed = orders > 0 && seeded < orders;
+  let cannotSeed = false;
+  let reason: string;
+  try {
+    printBanner(app, role);
+    const seeded = orders > 0 ? await seedOrders(app, orders) : 0;
+    cannotSeed = orders > 0 && seeded < orders;
 
-  const workerStopped = app.workerDone?.then(
-    () => 'worker stopped',
-    (err: Error) => {
-      log.error({ err: err.message }, 'worker failed');
-      exitCode = 1;
-      return 'worker failed';
-    },
-  );
-  const waits: Array<Promise<string>> = [stopRequested];
-  if (workerStopped) waits.push(workerStopped);
-  if (exitWhenDone) {
-    waits.push(
-      cannotSeed
-        ? Promise.resolve('nothing to wait for')
-        : waitUntilDone(app, orders, startedAt + timeoutS * 1000),
+    const workerStopped = app.workerDone?.then(
+      () => 'worker stopped',
+      (err: Error) => {
+        log.error({ err: err.message }, 'worker failed');
+        exitCode = 1;
+        return 'worker failed';
+      },
     );
-  }
+    const waits: Array<Promise<string>> = [stopRequested];
+    if (workerStopped) waits.push(workerStopped);
+    if (exitWhenDone) {
+      waits.push(
+        cannotSeed
+          ? Promise.resolve('nothing to wait for')
+          : waitUntilDone(app, orders, startedAt + timeoutS * 1000),
+      );
+    }
 
-  const reason = await Promise.race(waits);
+    reason = await Promise.race(waits);
+  } catch (err) {
+    // Whatever failed after start-up, nothing is left running.
+    await app.shutdown();
+    throw err;
+  }
   if (reason === 'timeout' || (exitWhenDone && cannotSeed)) exitCode = 1;
   log.info({ reason }, 'stopping');
   const summary = await summaryLine(app, orders, startedAt);
