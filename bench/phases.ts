@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type ScheduleHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { ErpOrder } from '../domain/order';
 import type { FedexSimulator } from '../simulators/fedex';
@@ -192,6 +192,8 @@ export interface LatencyResult {
   p95: number;
   p99: number;
   max: number;
+  /** The last poll runs: how long one took and how many orders it found. */
+  polls: { runs: number; meanSeconds: number; meanFound: number };
 }
 
 /**
@@ -242,6 +244,7 @@ export async function latency(
       100,
     );
     await seeding;
+    const polls = await pollRuns(infra, schedule);
     const latencies = [...seen].map(([id, at]) => (at - readyAt.get(id)!) / 1000).sort((a, b) => a - b);
     return {
       orders: n,
@@ -250,10 +253,32 @@ export async function latency(
       p95: percentile(latencies, 95),
       p99: percentile(latencies, 99),
       max: latencies[latencies.length - 1] ?? NaN,
+      polls,
     };
   } finally {
     await schedule.delete();
   }
+}
+
+/** The schedule's recent poll runs (the server keeps the last 10): duration and orders found. */
+async function pollRuns(infra: Infra, schedule: ScheduleHandle) {
+  const { info } = await schedule.describe();
+  const runs = await Promise.all(
+    info.recentActions.map(async (a) => {
+      const handle = infra.client.workflow.getHandle<typeof erpPoll>(
+        a.action.workflow.workflowId,
+        a.action.workflow.firstExecutionRunId,
+      );
+      const d = await handle.describe();
+      if (!d.closeTime) return undefined;
+      const r = await handle.result();
+      return { seconds: (d.closeTime.getTime() - d.startTime.getTime()) / 1000, found: r.found };
+    }),
+  );
+  const done = runs.filter((r) => r !== undefined);
+  const mean = (f: (r: (typeof done)[number]) => number) =>
+    done.reduce((s, r) => s + f(r), 0) / Math.max(1, done.length);
+  return { runs: done.length, meanSeconds: mean((r) => r.seconds), meanFound: mean((r) => r.found) };
 }
 
 export interface LimitResult {

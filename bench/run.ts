@@ -117,6 +117,11 @@ async function main(): Promise<void> {
       `p50 ${round(lat.p50)} s, p95 ${round(lat.p95)} s, p99 ${round(lat.p99)} s, max ${round(lat.max)} s (${lat.completed}/${lat.orders}; target p95 <= 8 s)`,
     );
 
+    line(
+      'ERP poll runs (last ones)',
+      `${lat.polls.runs} runs: ${round(lat.polls.meanSeconds, 1)} s and ${round(lat.polls.meanFound, 1)} orders found per run on average`,
+    );
+
     console.log(
       `\nlimits (FedEx lowered to ${opts.fedexLimitPer10s} per 10 s in the simulator and the config; ${opts.limitOrders} orders)`,
     );
