@@ -10,6 +10,9 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 /** The production bundle, written by `ml-connector bundle-workflows` (part of `npm run build`). */
 export const WORKFLOW_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 
+/** Workflows kept in a worker's cache (see createWorker). */
+export const MAX_CACHED_WORKFLOWS = 500;
+
 export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
@@ -47,6 +50,10 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     taskQueue: setup.taskQueue,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(setup.deps),
+    // Open orders mostly wait for tracking signals: a bounded cache keeps a worker's memory flat with
+    // thousands of them (the SDK's default grows with the heap, ~0.4 MB per cached order); an evicted
+    // order is replayed from history when its next signal arrives.
+    maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
     ...(setup.payloadCodec ? { dataConverter: { payloadCodecs: [setup.payloadCodec] } } : {}),
     ...setup.options,
   });

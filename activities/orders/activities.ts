@@ -130,12 +130,9 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       let started = 0;
       for (const ref of refs) {
         const workflowId = orderWorkflowId(input.erpConnection, ref.orderKey);
-        const { isNew } = await repos.orders.upsertDetected({
-          connection: input.erpConnection,
-          orderKey: ref.orderKey,
-          erpOrderNumber: ref.orderNumber,
-          workflowId,
-        });
+        // An order already recorded has its workflow: its row is written only after a start went
+        // through (here, or by the workflow itself), so the overlap window costs no further calls.
+        if (await repos.orders.get(input.erpConnection, ref.orderKey)) continue;
         try {
           await deps.client.workflow.start('orderShipment', {
             taskQueue: deps.taskQueue,
@@ -154,10 +151,16 @@ export function createOrderActivities(deps: OrderActivityDeps) {
             workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           });
-          if (isNew) started++;
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         }
+        await repos.orders.upsertDetected({
+          connection: input.erpConnection,
+          orderKey: ref.orderKey,
+          erpOrderNumber: ref.orderNumber,
+          workflowId,
+        });
+        started++;
         Context.current().heartbeat();
       }
       await repos.watermarks.advance(input.erpConnection, READY_STREAM, until);
