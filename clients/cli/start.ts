@@ -32,7 +32,7 @@ export async function startCommand(
   });
 
   let exitCode = 0;
-  let cannotSeed = false;
+  let cannotSeed: boolean;
   let reason: string;
   try {
     printBanner(app, role);
