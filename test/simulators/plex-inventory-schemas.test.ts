@@ -6,6 +6,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { DEMO_KEY, startPlexSimulator, type PlexSimulator } from '../../simulators/plex';
+import { resolveRef, undeclaredProperties, type Schema } from '../helpers/openapi';
 
 /**
  * The simulator's inventory answers checked against the Plex Connect spec's response schemas: with
@@ -22,32 +23,13 @@ const SPEC_FILE = path.resolve(
   'plex-connect-openapi.yaml',
 );
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Schema = any;
 let spec: Schema;
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
 
-function resolve(schema: Schema): Schema {
-  let s = schema;
-  while (s && s.$ref) s = spec.components.schemas[String(s.$ref).split('/').pop()!];
-  return s;
-}
-
-function undeclared(schema: Schema, data: unknown, at: string, out: string[]): string[] {
-  const s = resolve(schema);
-  if (!s || data === null || typeof data !== 'object') return out;
-  if (Array.isArray(data)) {
-    if (s.items) data.forEach((item, i) => undeclared(s.items, item, `${at}[${i}]`, out));
-    return out;
-  }
-  const props: Record<string, Schema> = s.properties ?? {};
-  for (const [key, value] of Object.entries(data)) {
-    if (!(key in props)) out.push(`${at}.${key}`);
-    else undeclared(props[key], value, `${at}.${key}`, out);
-  }
-  return out;
-}
+const resolve = (schema: Schema): Schema => resolveRef(spec, schema);
+const undeclared = (schema: Schema, data: unknown, at: string, out: string[]): string[] =>
+  undeclaredProperties(spec, schema, data, at, out);
 
 function assertShape(method: string, template: string, status: string, data: unknown): void {
   const schema =

@@ -6,6 +6,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { DEMO_KEY, startPlexSimulator, type PlexSimulator, type SeededOrder } from '../../simulators/plex';
+import { undeclaredProperties, type Schema } from '../helpers/openapi';
 
 /**
  * The simulator's answers checked against the response schemas of the Plex Connect spec (community
@@ -23,34 +24,13 @@ const SPEC_FILE = path.resolve(
   'plex-connect-openapi.yaml',
 );
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Schema = any;
 const spec: Schema = parse(readFileSync(SPEC_FILE, 'utf8'));
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
 ajv.addSchema({ $id: 'plex', components: spec.components });
 
-function resolve(schema: Schema): Schema {
-  let s = schema;
-  while (s && s.$ref) s = spec.components.schemas[String(s.$ref).split('/').pop()!];
-  return s;
-}
-
-/** Every property in `data` must be declared by the schema (following $ref). */
-function undeclared(schema: Schema, data: unknown, at: string, out: string[]): string[] {
-  const s = resolve(schema);
-  if (!s || data === null || typeof data !== 'object') return out;
-  if (Array.isArray(data)) {
-    if (s.items) data.forEach((item, i) => undeclared(s.items, item, `${at}[${i}]`, out));
-    return out;
-  }
-  const props: Record<string, Schema> = s.properties ?? {};
-  for (const [key, value] of Object.entries(data)) {
-    if (!(key in props)) out.push(`${at}.${key}`);
-    else undeclared(props[key], value, `${at}.${key}`, out);
-  }
-  return out;
-}
+const undeclared = (schema: Schema, data: unknown, at: string, out: string[]): string[] =>
+  undeclaredProperties(spec, schema, data, at, out);
 
 /** The 200 (or 201) response schema of an operation, straight from the spec's paths. */
 function responseSchema(method: string, template: string, status = '200'): Schema {
