@@ -68,8 +68,18 @@ export function createNullActivities(deps: NullActivityDeps): OrderActivities {
         }
         Context.current().heartbeat();
       }
-      return { found: refs.length, started };
+      return { found: refs.length, started, changed: 0 };
     },
     sweepTracking: async () => ({ shipments: 0, changed: 0, unknown: 0 }),
+    // The benchmark measures the label path (Plex -> FedEx); the warehouse path is not part of it.
+    fulfilmentSubmitOrder: notMeasured,
+    fulfilmentCancelOrder: notMeasured,
+    erpRecordShipped: notMeasured,
+    pollShipments: notMeasured,
+    syncInventory: notMeasured,
   };
+}
+
+async function notMeasured(): Promise<never> {
+  throw new Error('the null pipeline has no warehouse path');
 }

@@ -132,6 +132,7 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
             repos,
             erp: connectors.erp,
             carrier: connectors.carrier,
+            fulfilment: connectors.fulfilment,
             route: connectors.route,
             client: temporal.client,
             taskQueue: temporal.taskQueue,
@@ -182,8 +183,10 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
           testConnection: connectors.testConnection,
           token: opsToken,
         }),
-        ...connectors.webhookRoutes((shipment, update) =>
-          notifyOrderWorkflow(temporal.client, repos, shipment.id, shipment.workflowId, update),
+        ...connectors.webhookRoutes(
+          (shipment, update) =>
+            notifyOrderWorkflow(temporal.client, repos, shipment.id, shipment.workflowId, update),
+          temporal.client,
         ),
       },
       health: [
@@ -206,6 +209,8 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
       ],
     });
     stack.push(() => app.http!.close());
+    // Simulated warehouses notify this app of shipments, as a real account would once subscribed.
+    if (role === 'all') await connectors.subscribeSimulatorWebhooks();
     return app;
   } catch (err) {
     await shutdown();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { CarrierPort, ErpPort } from '../activities/orders/ports';
+import type { CarrierPort, ErpPort, FulfilmentPort } from '../activities/orders/ports';
 import type { OrderRoute } from '../activities/orders/activities';
 import {
   createFedexActivities,
@@ -25,7 +25,15 @@ import { resolveCredential, type Vault } from '../lib/vault';
 import type { TrackingUpdate } from '../domain/model';
 import type { ShipmentMappingConfig } from '../domain/shipment-request';
 import { startFedexSimulator, type FedexSimulator } from '../simulators/fedex';
-import { startPlexSimulator, type PlexSimulator } from '../simulators/plex';
+import { CATALOG_PART_NUMBERS, startPlexSimulator, type PlexSimulator } from '../simulators/plex';
+import { startShipStationSimulator, type ShipStationSimulator } from '../simulators/shipstation';
+import {
+  createShipStationClientFactory,
+  shipStationFulfilmentPort,
+  type ShipStationConnectionSettings,
+} from '../activities/shipstation/activities';
+import { shipStationWebhookRoutes } from './http/webhooks/shipstation';
+import type { Client } from '@temporalio/client';
 import { fedexWebhookRoute } from './http/webhooks/fedex';
 import { testConnection } from './cli/connections';
 import type { Handler } from './http/server';
@@ -43,7 +51,15 @@ export interface LiveConnection {
 }
 
 /** Speed of the simulators `start` runs, so a demo order is delivered within a minute or two. */
-export const DEMO_SIMULATOR_SPEED = { fedexClockSpeed: 7200, plexCallsPerMinute: 6000 };
+export const DEMO_SIMULATOR_SPEED = {
+  fedexClockSpeed: 7200,
+  plexCallsPerMinute: 6000,
+  /** The simulated warehouse ships an order 30 simulated minutes after it arrives: 10 s at this speed. */
+  shipStationClockSpeed: 180,
+  shipStationShipAfterSeconds: 1800,
+  /** ShipStation's 40/min V1 limit would make a 30-order demo take minutes; the simulator allows this. */
+  shipStationV1PerMinute: 600,
+};
 
 export interface ConnectorDeps {
   config: Config;
@@ -63,19 +79,28 @@ export interface Connectors {
   erp(name: string): ErpPort;
   carrier(name: string): CarrierPort;
   route(erpConnection: string): OrderRoute;
-  /** Webhook receivers, keyed "POST /webhooks/<system>/<connection>". */
+  /** The warehouse system behind a carrier connection (ShipStation). */
+  fulfilment(name: string): FulfilmentPort;
+  /** Webhook receivers, keyed "POST /webhooks/<system>/<connection>[...]". */
   webhookRoutes(
     onTracking: (shipment: { id: string; workflowId: string }, update: TrackingUpdate) => Promise<void>,
+    temporal?: Client,
   ): Record<string, Handler>;
+  /** Subscribe the simulated warehouses' shipment and order webhooks to this app (start only). */
+  subscribeSimulatorWebhooks(): Promise<void>;
   testConnection(name: string): Promise<{ ok: boolean; reason: string; message: string }>;
   /** Seed demo orders into the simulated ERP; returns how many were seeded. */
   seedDemoOrders(count: number): number;
   plexSimulator?: PlexSimulator;
   fedexSimulator?: FedexSimulator;
+  shipStationSimulator?: ShipStationSimulator;
   stop(): Promise<void>;
 }
 
 export const webhookPath = (system: string, connection: string) => `/webhooks/${system}/${connection}`;
+/** V1 webhooks are unsigned: the secret token in the path is what proves the caller knows it. */
+export const shipStationWebhookPath = (connection: string, token: string) =>
+  `${webhookPath('shipstation', connection)}/${encodeURIComponent(token)}`;
 
 /**
  * Decide, per connection, whether it talks to the real system or to a simulator (`simulator: auto`
@@ -89,6 +114,7 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
   const webhookSecrets = new Map<string, string>();
   let plexSim: PlexSimulator | undefined;
   let fedexSim: FedexSimulator | undefined;
+  let shipStationSim: ShipStationSimulator | undefined;
 
   // The demo's FedEx connection may point at the FedEx sandbox through FEDEX_* variables.
   const fedexNames = Object.entries(config.connections)
@@ -191,6 +217,28 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
           credentials: { apiKey },
           simulated: true,
         });
+      } else if (conn.system === 'shipstation') {
+        const v1 = { apiKey: randomBytes(12).toString('hex'), apiSecret: randomBytes(16).toString('hex') };
+        const v2ApiKey = randomBytes(16).toString('hex');
+        shipStationSim = await startShipStationSimulator({
+          v1Keys: [v1],
+          v2Keys: [v2ApiKey],
+          v1RateLimitPerMinute: DEMO_SIMULATOR_SPEED.shipStationV1PerMinute,
+          clockSpeed: DEMO_SIMULATOR_SPEED.shipStationClockSpeed,
+          shipAfterSeconds: DEMO_SIMULATOR_SPEED.shipStationShipAfterSeconds,
+          // The demo ERP's parts, held nowhere yet: the inventory sync brings Plex's figures.
+          inventory: Object.fromEntries(CATALOG_PART_NUMBERS.map((sku) => [sku, 0])),
+        });
+        stops.push(() => shipStationSim!.stop());
+        const webhookSecret = randomBytes(24).toString('base64url');
+        webhookSecrets.set(name, webhookSecret);
+        live.set(name, {
+          name,
+          config: conn,
+          baseUrl: shipStationSim.url,
+          credentials: { ...v1, v2ApiKey, webhookSecret },
+          simulated: true,
+        });
       } else {
         log.warn(
           { connection: name, system: conn.system },
@@ -280,6 +328,51 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
     },
   });
 
+  // ShipStation: 40 calls a minute per V1 key pair and 200 per V2 key, across every worker (the
+  // demo's simulator allows more V1 calls, like the Plex one).
+  const simulatedShipStation = [...live.values()].some(
+    (c) => c.simulated && c.config.system === 'shipstation',
+  );
+  const shipStationSettings = (n: string): ShipStationConnectionSettings => {
+    const c = get(n, 'shipstation');
+    const s = c.config.system === 'shipstation' ? c.config.settings : undefined;
+    const warehouseId = s?.warehouseId === undefined ? undefined : Number(s.warehouseId);
+    return {
+      v1BaseUrl: c.baseUrl,
+      v2BaseUrl: c.simulated ? c.baseUrl : (s?.v2BaseUrl ?? 'https://api.shipstation.com'),
+      apiKey: c.credentials.apiKey!,
+      apiSecret: c.credentials.apiSecret ?? '',
+      ...(c.credentials.v2ApiKey ? { v2ApiKey: c.credentials.v2ApiKey } : {}),
+      ...(s?.storeId !== undefined ? { storeId: s.storeId } : {}),
+      ...(warehouseId !== undefined && Number.isSafeInteger(warehouseId) ? { warehouseId } : {}),
+      ...(s?.inventory?.skus ? { inventorySkus: s.inventory.skus } : {}),
+      ...(s?.inventory?.locationId ? { inventoryLocationId: s.inventory.locationId } : {}),
+    };
+  };
+  const shipStationClients = createShipStationClientFactory({
+    db: deps.db,
+    limits: simulatedShipStation
+      ? { ...config.limits.shipstation, v1PerMinute: DEMO_SIMULATOR_SPEED.shipStationV1PerMinute }
+      : config.limits.shipstation,
+    settings: shipStationSettings,
+    log,
+  });
+  const shipStationPortDeps = {
+    client: shipStationClients,
+    settings: shipStationSettings,
+    fulfilment: deps.repos.fulfilment,
+    audit: deps.repos.audit,
+    log,
+  };
+
+  const fulfilment = (name: string): FulfilmentPort => {
+    const c = live.get(name);
+    if (!c) throw new Error(`warehouse connection ${name} is not active`);
+    if (c.config.system !== 'shipstation')
+      throw new Error(`connection ${name} is ${c.config.system}, not a warehouse system`);
+    return shipStationFulfilmentPort(shipStationPortDeps, name);
+  };
+
   const erp = (name: string): ErpPort => {
     const c = live.get(name);
     if (!c) throw new Error(`ERP connection ${name} is not active`);
@@ -319,6 +412,10 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
     const m = config.mappings.find((x) => x.erp === erpConnection);
     if (!m) throw new Error(`no mapping for ERP connection ${erpConnection} (add one under mappings:)`);
     const carrierConn = config.connections[m.carrier]!;
+    if (carrierConn.system === 'shipstation') {
+      return { carrierConnection: m.carrier, carrier: carrierConn.system, mode: 'warehouse' };
+    }
+    if (!m.shipFrom) throw new Error(`mapping ${m.erp} -> ${m.carrier} has no shipFrom`);
     const routing: ShipmentMappingConfig = {
       shipFrom: m.shipFrom,
       serviceLevels: m.serviceLevels,
@@ -330,7 +427,7 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
       ...(m.divisions ? { divisions: m.divisions } : {}),
       ...(m.costCenters ? { costCenters: m.costCenters } : {}),
     };
-    return { carrierConnection: m.carrier, carrier: carrierConn.system, routing };
+    return { carrierConnection: m.carrier, carrier: carrierConn.system, routing, mode: 'label' };
   };
 
   return {
@@ -338,10 +435,31 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
     erp,
     carrier,
     route,
+    fulfilment,
     plexSimulator: plexSim,
     fedexSimulator: fedexSim,
-    webhookRoutes(onTracking) {
+    shipStationSimulator: shipStationSim,
+    webhookRoutes(onTracking, temporal) {
       const routes: Record<string, Handler> = {};
+      for (const [name, c] of live) {
+        if (c.config.system !== 'shipstation' || !temporal) continue;
+        Object.assign(
+          routes,
+          shipStationWebhookRoutes({
+            connection: name,
+            v1Token: c.credentials.webhookSecret,
+            jwksUrl: c.simulated
+              ? shipStationSim!.jwksUrl
+              : c.config.system === 'shipstation'
+                ? c.config.settings.webhookJwksUrl
+                : undefined,
+            port: fulfilment(name),
+            intake: { client: temporal, repos: deps.repos, log },
+            inbox: deps.repos.webhookInbox,
+            log,
+          }),
+        );
+      }
       for (const [name, secret] of webhookSecrets) {
         if (live.get(name)?.config.system !== 'fedex') continue;
         routes[`POST ${webhookPath('fedex', name)}`] = fedexWebhookRoute({
@@ -369,6 +487,18 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
         },
         limiters: { plex: plexLimiter },
       }),
+    async subscribeSimulatorWebhooks() {
+      for (const c of live.values()) {
+        if (!c.simulated || c.config.system !== 'shipstation') continue;
+        const client = shipStationClients(c.name);
+        const targetUrl = `${deps.httpBaseUrl}${shipStationWebhookPath(c.name, c.credentials.webhookSecret!)}`;
+        const existing = await client.listWebhooks();
+        for (const event of ['SHIP_NOTIFY', 'ORDER_NOTIFY'] as const) {
+          if (existing.some((w) => w.HookType === event && w.Url === targetUrl)) continue;
+          await client.subscribeWebhook({ targetUrl, event, friendlyName: `ml-connector ${event}` });
+        }
+      }
+    },
     seedDemoOrders(count) {
       if (!plexSim) return 0;
       return plexSim.seedOrders(count).length;

@@ -1,16 +1,27 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { erpPollScheduleId, trackingSweepScheduleId } from '../domain/ids';
+import {
+  erpPollScheduleId,
+  inventorySyncScheduleId,
+  shipmentPollScheduleId,
+  trackingSweepScheduleId,
+} from '../domain/ids';
 import { isCarrierSystem, isErpSystem, type Config } from '../lib/config';
 
 export interface ScheduleSpecOf {
   scheduleId: string;
-  workflowType: 'erpPoll' | 'trackingSweep';
+  workflowType: 'erpPoll' | 'trackingSweep' | 'shipmentPoll' | 'inventorySync';
   every: string;
-  args: [{ erpConnection: string }] | [{ carrierConnection: string }];
+  args:
+    | [{ erpConnection: string }]
+    | [{ carrierConnection: string }]
+    | [{ carrierConnection: string; erpConnection: string }];
 }
 
-/** One ERP poll per ERP connection and one tracking sweep per carrier connection that a mapping uses. */
+/**
+ * One ERP poll per ERP connection and, per carrier connection that a mapping uses, a tracking sweep
+ * (label carriers) or a shipment poll plus an inventory sync per mapped ERP (warehouse systems).
+ */
 export function desiredSchedules(config: Config, active: ReadonlySet<string>): ScheduleSpecOf[] {
   const out: ScheduleSpecOf[] = [];
   const used = new Set(config.mappings.flatMap((m) => [m.erp, m.carrier]));
@@ -23,6 +34,23 @@ export function desiredSchedules(config: Config, active: ReadonlySet<string>): S
         every: config.schedules.erpPoll.every,
         args: [{ erpConnection: name }],
       });
+    } else if (conn.system === 'shipstation') {
+      out.push({
+        scheduleId: shipmentPollScheduleId(name),
+        workflowType: 'shipmentPoll',
+        every: config.schedules.shipmentPoll.every,
+        args: [{ carrierConnection: name }],
+      });
+      // One ERP owns the stock a warehouse holds: the first mapping's (more would overwrite each other).
+      const owner = config.mappings.find((m) => m.carrier === name && active.has(m.erp));
+      if (owner && config.schedules.inventorySync.enabled) {
+        out.push({
+          scheduleId: inventorySyncScheduleId(name),
+          workflowType: 'inventorySync',
+          every: config.schedules.inventorySync.every,
+          args: [{ carrierConnection: name, erpConnection: owner.erp }],
+        });
+      }
     } else if (isCarrierSystem(conn.system)) {
       out.push({
         scheduleId: trackingSweepScheduleId(name),

@@ -17,3 +17,11 @@ export function erpPollScheduleId(erpConnection: string): string {
 export function trackingSweepScheduleId(carrierConnection: string): string {
   return `tracking-sweep/${carrierConnection}`;
 }
+
+export function shipmentPollScheduleId(carrierConnection: string): string {
+  return `shipment-poll/${carrierConnection}`;
+}
+
+export function inventorySyncScheduleId(carrierConnection: string): string {
+  return `inventory-sync/${carrierConnection}`;
+}

@@ -5,18 +5,33 @@ export const ORDER_STATUSES = [
   'detected',
   'creating_shipment',
   'writing_tracking',
+  'awaiting_fulfilment',
   'in_transit',
+  'shipped',
   'delivered',
   'needs_attention',
   'cancelled',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** Statuses an order never leaves (the workflow has completed). */
-export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['delivered', 'cancelled'];
+/**
+ * Statuses an order never leaves (the workflow has completed). `shipped` ends an order a warehouse
+ * system (ShipStation) fulfilled: its shipments are written back; delivery is not followed.
+ */
+export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['delivered', 'shipped', 'cancelled'];
 
 /** The step an order is at or was parked in; `retry` resumes from here. */
-export type OrderStep = 'load' | 'create_shipment' | 'write_tracking' | 'track' | 'final_write' | 'done';
+export type OrderStep =
+  | 'load'
+  | 'create_shipment'
+  | 'write_tracking'
+  | 'track'
+  | 'final_write'
+  | 'done'
+  // The warehouse-fulfilled path: push the order, wait for its shipments, write each one back.
+  | 'submit_order'
+  | 'await_shipment'
+  | 'write_shipment';
 
 /** Why an order is parked: what failed, in words an operator can act on. */
 export interface AttentionReason {

@@ -17,8 +17,22 @@ import type { ErpOrder } from '../domain/order';
 import { buildShipmentRequest, type ShipmentMappingConfig } from '../domain/shipment-request';
 import { shipmentIdempotencyKey } from '../domain/ids';
 import { isFinalStatus } from '../domain/status';
+import {
+  coversOrder,
+  type FulfilmentMode,
+  type FulfilmentShipment,
+  type WarehouseOrderPhase,
+} from '../domain/fulfilment';
 import type { OrderActivities } from '../activities/orders/activities';
-import { cancelSignal, retrySignal, statusQuery, trackingUpdateSignal, type OrderState } from './messages';
+import {
+  cancelSignal,
+  orderChangedSignal,
+  retrySignal,
+  shipmentNoticeSignal,
+  statusQuery,
+  trackingUpdateSignal,
+  type OrderState,
+} from './messages';
 import {
   SA_CARRIER,
   SA_CONNECTION,
@@ -31,6 +45,9 @@ import {
 //   load -> map + validate -> create shipment (idempotent) -> write tracking -> track until delivered -> final write
 // A permanent failure parks the order in needs_attention with the reason until an operator
 // signals `retry` (after fixing the data) or `cancel`.
+// With a warehouse system (mode `warehouse`, ShipStation) the middle differs, the rest is shared:
+//   load -> submit the order (pushed again on ERP edits while open) -> each shipment the warehouse
+//   makes: write tracking + take the quantities out of ERP stock -> shipped once every line is
 
 export interface OrderShipmentInput {
   erpConnection: string;
@@ -38,7 +55,10 @@ export interface OrderShipmentInput {
   orderNumber: string;
   carrierConnection: string;
   carrier: string;
-  routing: ShipmentMappingConfig;
+  /** How the order becomes a label request (label carriers; absent for a warehouse system). */
+  routing?: ShipmentMappingConfig;
+  /** label (default): create the shipment at the carrier; warehouse: hand the order to a warehouse system. */
+  mode?: FulfilmentMode;
   /** Days without any tracking update before the order is parked as stalled. */
   stallDays?: number;
   /** Continue as new past this many history events while tracking (default 2000; the server suggests 4096). */
@@ -93,6 +113,8 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
   let retryRequested = false;
   let cancelRequested: { reason?: string; by?: string } | undefined;
   const pendingUpdates: TrackingUpdate[] = [];
+  const pendingShipments: FulfilmentShipment[] = [];
+  let changedVersion: string | undefined;
 
   setHandler(statusQuery, () => state);
   setHandler(retrySignal, () => {
@@ -103,6 +125,12 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
   });
   setHandler(trackingUpdateSignal, (update) => {
     pendingUpdates.push(update);
+  });
+  setHandler(shipmentNoticeSignal, (shipment) => {
+    pendingShipments.push(shipment);
+  });
+  setHandler(orderChangedSignal, ({ version }) => {
+    changedVersion = version;
   });
 
   // The business record (orders table, audit) first, then what queries and the Web UI show, so a
@@ -161,10 +189,18 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
     { key: SA_CARRIER, value: input.carrier },
   ]);
 
+  if (input.mode === 'warehouse') return await fulfilByWarehouse();
+
   if (!shipment) {
     // 1-2. Load the order and map it into a carrier-neutral ShipmentRequest, validated before any carrier call.
     const prepared = await step('load', 'detected', async () => {
       order = await external.erpLoadOrder({ erpConnection: input.erpConnection, orderKey: input.orderKey });
+      if (!input.routing) {
+        throw ApplicationFailure.nonRetryable(
+          `no shipment mapping for carrier connection ${input.carrierConnection}`,
+          'ConfigurationError',
+        );
+      }
       const { request, problems } = buildShipmentRequest(order, input.routing, {
         idempotencyKey,
         // Workflow time is deterministic; a parked order retried days later ships that day.
@@ -281,6 +317,143 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
     }
   }
 
+  /**
+   * The warehouse path. Shipments are applied in arrival order, each once per shipmentId; an ERP
+   * edit is pushed again (the activity skips content already there and never touches an order the
+   * warehouse has shipped or cancelled). The order is shipped once the shipments cover every line,
+   * or once the warehouse calls it shipped after at least one shipment.
+   */
+  async function fulfilByWarehouse(): Promise<OrderState> {
+    const stallDays = input.stallDays ?? 30;
+    const applied = new Set<string>();
+    const shipped: FulfilmentShipment[] = [];
+    let phase: WarehouseOrderPhase | undefined;
+
+    const submit = async (reload: boolean) => {
+      const done = await step('submit_order', 'creating_shipment', async () => {
+        if (reload || !order) {
+          order = await external.erpLoadOrder({
+            erpConnection: input.erpConnection,
+            orderKey: input.orderKey,
+          });
+        }
+        return await external.fulfilmentSubmitOrder({
+          carrierConnection: input.carrierConnection,
+          workflowId,
+          order,
+        });
+      });
+      if (done) phase = done.value.phase;
+      return done !== undefined;
+    };
+
+    if (!(await submit(false))) return await cancelAtWarehouse();
+    for (;;) {
+      if (phase === 'attention' && pendingShipments.length === 0) {
+        await record('needs_attention', 'submit_order', {
+          step: 'submit_order',
+          kind: 'warehouse_rejected',
+          message:
+            'the warehouse system holds the order in a state that needs a person (e.g. rejected fulfilment)',
+        });
+        retryRequested = false;
+        await condition(() => retryRequested || cancelRequested !== undefined || pendingShipments.length > 0);
+        if (cancelRequested) return await cancelAtWarehouse();
+        if (retryRequested && !(await submit(true))) return await cancelAtWarehouse();
+        continue;
+      }
+      if (phase === 'cancelled' && pendingShipments.length === 0 && shipped.length === 0) {
+        cancelRequested = { reason: 'cancelled in the warehouse system' };
+        return await cancelAtWarehouse();
+      }
+      if (phase === 'shipped' && shipped.length > 0 && pendingShipments.length === 0) break;
+      if (state.status !== 'awaiting_fulfilment') await record('awaiting_fulfilment', 'await_shipment');
+
+      const got = await condition(
+        () => pendingShipments.length > 0 || changedVersion !== undefined || cancelRequested !== undefined,
+        stallDays * 24 * 3600 * 1000,
+      );
+      if (cancelRequested) return await cancelAtWarehouse();
+      if (!got) {
+        await record('needs_attention', 'await_shipment', {
+          step: 'await_shipment',
+          kind: 'stalled',
+          message: `the warehouse has not shipped the order in ${stallDays} days`,
+        });
+        retryRequested = false;
+        await condition(
+          () =>
+            retryRequested ||
+            cancelRequested !== undefined ||
+            pendingShipments.length > 0 ||
+            changedVersion !== undefined,
+        );
+        if (cancelRequested) return await cancelAtWarehouse();
+        if (retryRequested && !(await submit(true))) return await cancelAtWarehouse();
+        continue;
+      }
+
+      for (const notice of pendingShipments.splice(0)) {
+        if (applied.has(notice.shipmentId)) continue;
+        const wrote = await step('write_shipment', 'writing_tracking', async () => {
+          await external.erpWriteTracking({
+            erpConnection: input.erpConnection,
+            order: handleOf(order!),
+            tracking: {
+              carrier: notice.carrier,
+              trackingNumber: notice.trackingNumber,
+              pieceTrackingNumbers: [],
+              serviceType: notice.service ?? '',
+              shipDate: notice.shipDate,
+              cost: notice.cost,
+            },
+          });
+          return await external.erpRecordShipped({
+            erpConnection: input.erpConnection,
+            order: handleOf(order!),
+            shipment: notice,
+          });
+        });
+        if (!wrote) return await cancelAtWarehouse();
+        applied.add(notice.shipmentId);
+        shipped.push(notice);
+        state.trackingNumber = notice.trackingNumber;
+      }
+      if (shipped.length > 0 && coversOrder(order!.lines, shipped)) break;
+
+      // An edit seen while nothing was shipped yet: push it (the warehouse may still take it).
+      if (changedVersion !== undefined && pendingShipments.length === 0) {
+        changedVersion = undefined;
+        if (!(await submit(true))) return await cancelAtWarehouse();
+      }
+    }
+    await record('shipped', 'done');
+    await condition(allHandlersFinished);
+    return state;
+  }
+
+  /** Cancel a warehouse order: withdraw it there while open, record it in the ERP, and finish. */
+  async function cancelAtWarehouse(): Promise<OrderState> {
+    let why = cancelRequested?.reason ?? 'cancelled by operator';
+    if (order) {
+      const withdrawn = await step(
+        'done',
+        'cancelled',
+        () =>
+          external.fulfilmentCancelOrder({
+            carrierConnection: input.carrierConnection,
+            workflowId,
+            order: order!,
+          }),
+        { cancellable: false },
+      );
+      if (withdrawn?.value.phase === 'shipped') {
+        why += ' (the warehouse had already shipped it: void the label there if the goods must stay)';
+      }
+    }
+    return await finishCancelled(why);
+  }
+
   /** Cancel: void the label if one exists, record it in the ERP, and finish. */
   async function cancel(existing: ShipmentResult | undefined): Promise<OrderState> {
     const why = cancelRequested?.reason ?? 'cancelled by operator';
@@ -293,6 +466,11 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
         { cancellable: false },
       );
     }
+    return await finishCancelled(why);
+  }
+
+  /** The ERP note (best effort) and the final record of a cancelled order. */
+  async function finishCancelled(why: string): Promise<OrderState> {
     if (order) {
       await external
         .erpWriteStatus({
@@ -319,6 +497,7 @@ function handleOf(order: ErpOrder) {
 
 /** Turn an activity failure into an operator-facing reason. */
 function attentionFor(step: OrderStep, err: unknown): AttentionReason {
+  const atCarrier = step === 'create_shipment' || step === 'submit_order';
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     const type = cause.type ?? 'Error';
@@ -330,10 +509,10 @@ function attentionFor(step: OrderStep, err: unknown): AttentionReason {
         : /Auth|Forbidden|Permission/.test(type)
           ? 'permission'
           : cause.nonRetryable
-            ? step === 'create_shipment'
+            ? atCarrier
               ? 'carrier_rejected'
               : 'erp_rejected'
-            : step === 'create_shipment'
+            : atCarrier
               ? 'carrier_unavailable'
               : 'erp_unavailable';
     return { step, kind, message: cause.message, problems };
@@ -341,7 +520,7 @@ function attentionFor(step: OrderStep, err: unknown): AttentionReason {
   if (cause instanceof TimeoutFailure || cause instanceof CancelledFailure) {
     return {
       step,
-      kind: step === 'create_shipment' ? 'carrier_unavailable' : 'erp_unavailable',
+      kind: atCarrier ? 'carrier_unavailable' : 'erp_unavailable',
       message: cause.message,
     };
   }

@@ -8,20 +8,28 @@ import type { StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import { orderWorkflowId } from '../../domain/ids';
 import type { Repos } from '../../lib/db/repos';
 import type { ShipmentMappingConfig } from '../../domain/shipment-request';
-import { trackingUpdateSignal } from '../../workflows/messages';
-import type { CarrierPort, ErpOrderHandle, ErpPort } from './ports';
+import { orderChangedSignal, trackingUpdateSignal } from '../../workflows/messages';
+import type { FulfilmentMode, FulfilmentShipment } from '../../domain/fulfilment';
+import type { ErpOrder } from '../../domain/order';
+import type { CarrierPort, ErpOrderHandle, ErpPort, FulfilmentPort } from './ports';
+import { acceptShipments } from './fulfilment';
 
 /** Which carrier an ERP connection ships with, and how its orders map (from the config's mappings). */
 export interface OrderRoute {
   carrierConnection: string;
   carrier: string;
-  routing: ShipmentMappingConfig;
+  /** How orders become label requests (label carriers only). */
+  routing?: ShipmentMappingConfig;
+  /** label (default): the carrier makes a label on request (FedEx); warehouse: it ships the order itself (ShipStation). */
+  mode?: FulfilmentMode;
 }
 
 export interface OrderActivityDeps {
   repos: Repos;
   erp(connection: string): ErpPort;
   carrier(connection: string): CarrierPort;
+  /** The warehouse system behind a carrier connection of mode `warehouse` (absent: none configured). */
+  fulfilment?(connection: string): FulfilmentPort;
   route(erpConnection: string): OrderRoute;
   /** Starts order workflows (poll) and signals them (tracking sweep). */
   client: Client;
@@ -34,10 +42,15 @@ export interface OrderActivityDeps {
 }
 
 const READY_STREAM = 'ready-orders';
+const SHIPMENT_STREAM = 'shipments';
 const TRACK_PAGE = 300; // ten Track calls of 30 numbers per page
 
 export function createOrderActivities(deps: OrderActivityDeps) {
   const { repos } = deps;
+  const warehouse = (connection: string): FulfilmentPort => {
+    if (!deps.fulfilment) throw new Error(`connection ${connection} is not a warehouse system`);
+    return deps.fulfilment(connection);
+  };
   const notifyOrder = (shipmentId: string, workflowId: string, update: TrackingUpdate) =>
     notifyOrderWorkflow(deps.client, repos, shipmentId, workflowId, update);
 
@@ -115,11 +128,85 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       await deps.carrier(input.carrierConnection).cancelShipment(input.idempotencyKey);
     },
 
+    /** Hand the order to the warehouse system, or bring its copy there up to date. */
+    async fulfilmentSubmitOrder(input: { carrierConnection: string; workflowId: string; order: ErpOrder }) {
+      return await warehouse(input.carrierConnection).submitOrder({
+        workflowId: input.workflowId,
+        order: input.order,
+      });
+    },
+
+    /** Cancel the order at the warehouse system while it is open there. */
+    async fulfilmentCancelOrder(input: { carrierConnection: string; workflowId: string; order: ErpOrder }) {
+      return await warehouse(input.carrierConnection).cancelOrder({
+        workflowId: input.workflowId,
+        order: input.order,
+      });
+    },
+
+    /** A warehouse shipment's quantities out of ERP stock, once per shipmentId. */
+    async erpRecordShipped(input: {
+      erpConnection: string;
+      order: ErpOrderHandle;
+      shipment: FulfilmentShipment;
+    }): Promise<{ applied: boolean; supported: boolean }> {
+      const erp = deps.erp(input.erpConnection);
+      if (!erp.recordShipped) return { applied: false, supported: false };
+      const { applied } = await erp.recordShipped(input.order, input.shipment);
+      return { applied, supported: true };
+    },
+
+    /**
+     * One shipment poll of a warehouse connection: shipments created since the watermark (minus an
+     * overlap) go to their order workflows, each once whatever else (a webhook) saw it first.
+     */
+    async pollShipments(input: { carrierConnection: string }) {
+      const until = new Date();
+      const mark = await repos.watermarks.get(input.carrierConnection, SHIPMENT_STREAM);
+      const since = new Date(
+        (mark?.watermark.getTime() ?? until.getTime() - deps.initialLookbackMs) - deps.pollOverlapMs,
+      );
+      const seen = await warehouse(input.carrierConnection).listShipments({ since, until });
+      const result = await acceptShipments(
+        { client: deps.client, repos, log: deps.log },
+        input.carrierConnection,
+        seen,
+        'poll',
+      );
+      await repos.watermarks.advance(input.carrierConnection, SHIPMENT_STREAM, until);
+      await repos.audit.append({
+        actor: 'poll',
+        action: 'shipments.poll',
+        outcome: 'ok',
+        connection: input.carrierConnection,
+        details: { since: since.toISOString(), until: until.toISOString(), ...result },
+      });
+      return result;
+    },
+
+    /** ERP on-hand stock of the mapped SKUs into the warehouse system's inventory. */
+    async syncInventory(input: { carrierConnection: string; erpConnection: string }) {
+      const erp = deps.erp(input.erpConnection);
+      if (!erp.onHand) throw new Error(`ERP connection ${input.erpConnection} cannot report on-hand stock`);
+      const onHand = erp.onHand.bind(erp);
+      const result = await warehouse(input.carrierConnection).syncInventory((skus) => onHand(skus));
+      await repos.audit.append({
+        actor: 'schedule',
+        action: 'inventory.sync',
+        outcome: 'ok',
+        connection: input.carrierConnection,
+        details: { erpConnection: input.erpConnection, ...result },
+      });
+      return result;
+    },
+
     /**
      * One ERP poll: orders that became ready since the watermark (minus an overlap) each get their
      * workflow started, once: a running one is reused, a completed one is never started again.
      */
-    async pollReadyOrders(input: { erpConnection: string }): Promise<{ found: number; started: number }> {
+    async pollReadyOrders(input: {
+      erpConnection: string;
+    }): Promise<{ found: number; started: number; changed: number }> {
       const until = new Date();
       const mark = await repos.watermarks.get(input.erpConnection, READY_STREAM);
       const since = new Date(
@@ -128,11 +215,22 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       const refs = await deps.erp(input.erpConnection).detectReadyOrders({ since, until });
       const route = deps.route(input.erpConnection);
       let started = 0;
+      let changed = 0;
       for (const ref of refs) {
         const workflowId = orderWorkflowId(input.erpConnection, ref.orderKey);
         // An order already recorded has its workflow: its row is written only after a start went
         // through (here, or by the workflow itself), so the overlap window costs no further calls.
-        if (await repos.orders.get(input.erpConnection, ref.orderKey)) continue;
+        const known = await repos.orders.get(input.erpConnection, ref.orderKey);
+        if (known) {
+          // An edit after the hand-over to a warehouse goes there too (the workflow pushes it while
+          // the warehouse order is open). A version seen before changes nothing.
+          if (route.mode === 'warehouse' && known.erp_version !== ref.version) {
+            await signalIfRunning(deps.client, workflowId, ref.version);
+            await repos.orders.setErpVersion(input.erpConnection, ref.orderKey, ref.version);
+            changed++;
+          }
+          continue;
+        }
         try {
           await deps.client.workflow.start('orderShipment', {
             taskQueue: deps.taskQueue,
@@ -145,6 +243,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
                 carrierConnection: route.carrierConnection,
                 carrier: route.carrier,
                 routing: route.routing,
+                ...(route.mode === 'warehouse' ? { mode: route.mode } : {}),
               },
             ],
             // One workflow per order, ever: reuse a running one, never re-ship a finished one.
@@ -159,7 +258,12 @@ export function createOrderActivities(deps: OrderActivityDeps) {
           orderKey: ref.orderKey,
           erpOrderNumber: ref.orderNumber,
           workflowId,
+          erpVersion: ref.version,
         });
+        // The workflow may have written the row first (without a version): the next poll must not
+        // take this very version for an edit.
+        if (route.mode === 'warehouse')
+          await repos.orders.setErpVersion(input.erpConnection, ref.orderKey, ref.version);
         started++;
         Context.current().heartbeat();
       }
@@ -169,9 +273,15 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         action: 'erp.poll',
         outcome: 'ok',
         connection: input.erpConnection,
-        details: { since: since.toISOString(), until: until.toISOString(), found: refs.length, started },
+        details: {
+          since: since.toISOString(),
+          until: until.toISOString(),
+          found: refs.length,
+          started,
+          changed,
+        },
       });
-      return { found: refs.length, started };
+      return { found: refs.length, started, changed };
     },
 
     /**
@@ -242,6 +352,15 @@ export async function notifyOrderWorkflow(
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
   await repos.shipments.markNotified(shipmentId, update.status, new Date(update.eventTime));
+}
+
+/** Tell a running order workflow its ERP order changed; a finished one has nothing left to push. */
+async function signalIfRunning(client: Client, workflowId: string, version: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(workflowId).signal(orderChangedSignal, { version });
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
 }
 
 /** Only the newest update per tracking number needs to reach the workflow. */

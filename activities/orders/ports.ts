@@ -1,5 +1,6 @@
 import type { ShipmentRequest, ShipmentResult, TrackingError, TrackingUpdate } from '../../domain/model';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
+import type { FulfilmentShipment, SubmitOrderResult, WarehouseOrderPhase } from '../../domain/fulfilment';
 
 /**
  * What the order lifecycle needs from any ERP. Each ERP connector (activities/<erp>/) provides one
@@ -11,6 +12,13 @@ export interface ErpPort {
   loadOrder(orderKey: string): Promise<ErpOrder>;
   writeTracking(order: ErpOrderHandle, tracking: TrackingWriteBack): Promise<void>;
   writeStatus(order: ErpOrderHandle, status: StatusWriteBack): Promise<void>;
+  /**
+   * Take a warehouse shipment's quantities out of ERP stock, exactly once per shipmentId (the ERP
+   * keeps the id). Absent when the ERP connector cannot; the order then ships without it.
+   */
+  recordShipped?(order: ErpOrderHandle, shipment: FulfilmentShipment): Promise<{ applied: boolean }>;
+  /** On-hand stock per SKU (part number); SKUs the ERP does not know are left out. */
+  onHand?(skus: string[]): Promise<Record<string, number>>;
 }
 
 /** What the ERP needs back to write to an order: its key and the connector's own write-back keys. */
@@ -28,4 +36,41 @@ export interface CarrierPort {
   /** Updates that changed something, and numbers the carrier could not answer for. */
   track(trackingNumbers: string[]): Promise<{ updates: TrackingUpdate[]; errors: TrackingError[] }>;
   cancelShipment(idempotencyKey: string): Promise<void>;
+}
+
+/**
+ * A warehouse system that ships orders itself (ShipStation): the connector pushes the order, and
+ * the shipments come back through webhooks and a poll (activities/orders/fulfilment.ts).
+ */
+export interface FulfilmentPort {
+  /**
+   * Create the order at the warehouse or bring it up to date. A content version already pushed is
+   * not sent again; an order the warehouse has shipped or cancelled is never changed (its phase is
+   * answered instead). Invalid orders fail with a non-retryable OrderValidationError.
+   */
+  submitOrder(input: { workflowId: string; order: ErpOrder }): Promise<SubmitOrderResult>;
+  /** Cancel the order at the warehouse if it is still open; answers the phase it ends in. */
+  cancelOrder(input: { workflowId: string; order: ErpOrder }): Promise<SubmitOrderResult>;
+  /** Shipments created in [since, until], with the ERP order each belongs to where it is ours. */
+  listShipments(window: { since: Date; until: Date }): Promise<IncomingShipment[]>;
+  /** Follow a webhook's pointer (only to the warehouse system itself) to the shipments it names. */
+  shipmentsAt(resourceUrl: string): Promise<IncomingShipment[]>;
+  /** Follow a webhook's pointer to the orders it names, with the phase each is in at the warehouse. */
+  ordersAt(resourceUrl: string): Promise<Array<{ externalOrderKey: string; phase: WarehouseOrderPhase }>>;
+  /** Set warehouse on-hand stock from the ERP's figures; answers how many SKUs changed. */
+  syncInventory(onHand: (skus: string[]) => Promise<Record<string, number>>): Promise<InventorySyncResult>;
+}
+
+/** A shipment seen at the warehouse, before we know whether it is one of ours. */
+export interface IncomingShipment {
+  shipment: FulfilmentShipment;
+  /** The warehouse's order key (ours are derived from the ERP order). */
+  externalOrderKey?: string;
+  voided: boolean;
+}
+
+export interface InventorySyncResult {
+  skus: number;
+  changed: number;
+  unknownInErp: string[];
 }

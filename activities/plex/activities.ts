@@ -6,6 +6,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { FulfilmentShipment } from '../../domain/fulfilment';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import type { AuditRepo } from '../../lib/db/repos';
 import type { Database } from '../../lib/db/types';
@@ -137,6 +138,31 @@ export function createPlexActivities(deps: PlexActivityDeps) {
         ),
       );
     },
+
+    /**
+     * A warehouse shipment's quantities out of Plex stock, once per shipmentId (Plex keeps it as
+     * the inventory shipment's externalShipmentCode; a second call finds it shipped and stops).
+     */
+    async plexRecordShipped(input: {
+      connection: string;
+      orderKey: string;
+      shipment: FulfilmentShipment;
+    }): Promise<{ applied: boolean }> {
+      return run('plexRecordShipped', input.connection, async () => {
+        const result = await client(input.connection, input.orderKey).recordShippedQuantities({
+          externalShipmentCode: input.shipment.shipmentId,
+          items: input.shipment.items.map((i) => ({ partNumber: i.sku, quantity: i.quantity })),
+        });
+        return { applied: result.applied };
+      });
+    },
+
+    /** On-hand stock per part number (SKU). */
+    async plexOnHand(input: { connection: string; skus: string[] }): Promise<Record<string, number>> {
+      return run('plexOnHand', input.connection, () =>
+        client(input.connection).onHandByPartNumber(input.skus),
+      );
+    },
   };
 }
 
@@ -173,6 +199,9 @@ export function plexErpPort(activities: PlexActivities, connection: string) {
         status,
       });
     },
+    recordShipped: (order: Pick<ErpOrder, 'orderKey'>, shipment: FulfilmentShipment) =>
+      activities.plexRecordShipped({ connection, orderKey: order.orderKey, shipment }),
+    onHand: (skus: string[]) => activities.plexOnHand({ connection, skus }),
   };
 }
 

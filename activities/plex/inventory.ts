@@ -50,6 +50,19 @@ export interface RecordShippedResult {
 export const EXTERNAL_SHIPMENT_CODE_MAX = 50;
 
 /**
+ * The containers picked were staged or shipped by a concurrent inventory shipment meanwhile (two
+ * warehouse shipments of the same part at once). Retryable: the next attempt picks again.
+ */
+export class PlexStockConflictError extends PlexError {
+  override readonly name = 'PlexStockConflictError';
+  readonly type = 'PlexStockConflictError';
+  readonly retryable = true;
+}
+
+/** Plex's codes for a container another inventory shipment took first. */
+export const CONTAINER_TAKEN_CODES: readonly string[] = ['CONTAINER_ALREADY_STAGED', 'CONTAINER_NOT_ACTIVE'];
+
+/**
  * Stock cannot cover a shipment in whole containers: too little on hand, or no set of containers
  * that adds up to the shipped quantity. Someone must adjust stock or split a container in Plex.
  */

@@ -3,7 +3,7 @@ import type { Config } from '../../lib/config';
 import { startApp, type App, type Role } from '../app';
 import { intFlag, type ParsedArgs } from './args';
 
-const TERMINAL = ['delivered', 'needs_attention', 'cancelled', 'failed'] as const;
+const TERMINAL = ['delivered', 'shipped', 'needs_attention', 'cancelled', 'failed'] as const;
 
 /**
  * `start`, `worker` and `serve`: run until SIGINT/SIGTERM (or, with --exit-when-done, until every
@@ -125,8 +125,10 @@ async function summaryLine(app: App, expected: number, startedAt: number): Promi
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const get = (s: string) => counts[s] ?? 0;
   const inProgress = total - TERMINAL.reduce((n, s) => n + get(s), 0);
+  // Orders a warehouse system shipped end at `shipped` (their delivery is the warehouse's to follow).
+  const shipped = get('shipped') > 0 ? `shipped=${get('shipped')}/${expected || total} ` : '';
   return (
-    `summary: delivered=${get('delivered')}/${expected || total} needs_attention=${get('needs_attention')} ` +
+    `summary: delivered=${get('delivered')}/${expected || total} ${shipped}needs_attention=${get('needs_attention')} ` +
     `in_progress=${inProgress} cancelled=${get('cancelled')} failed=${get('failed')} ` +
     `elapsed_s=${Math.round((Date.now() - startedAt) / 1000)}`
   );

@@ -211,10 +211,22 @@ const shipstationConnection = connection(
       /** v1 (ssapi.shipstation.com, key + secret) or v2 (api.shipstation.com, API key only). */
       apiVersion: z.enum(['v1', 'v2']).default('v1'),
       storeId: positiveInt('the store id, e.g. 12345').optional(),
+      /** Ship-from warehouse (advancedOptions.warehouseId) of the orders pushed. */
       warehouseId: z.union([z.string().min(1), z.int().positive()]).optional(),
+      /** V2 API (inventory) when it is not https://api.shipstation.com. */
+      v2BaseUrl: httpUrl('https://api.shipstation.com').optional(),
+      /** Where V2 webhook signing keys are published (default ShipStation's JWKS). */
+      webhookJwksUrl: httpUrl('https://api.shipengine.com/jwks').optional(),
+      /** Which SKUs' on-hand stock the ERP owns, and the V2 location for SKUs ShipStation holds nowhere yet. */
+      inventory: z
+        .strictObject({
+          skus: z.array(nonEmpty('"GSK-0310"')).optional(),
+          locationId: nonEmpty('"se-123456"').optional(),
+        })
+        .optional(),
     })
     .prefault({}),
-  z.strictObject({ apiKey: ref, apiSecret: ref, webhookSecret: ref }).prefault({}),
+  z.strictObject({ apiKey: ref, apiSecret: ref, v2ApiKey: ref, webhookSecret: ref }).prefault({}),
   'https://ssapi.shipstation.com',
 );
 
@@ -252,7 +264,8 @@ const shipFromSchema = z.strictObject({
 });
 
 const mappingSchema = z.strictObject({
-  shipFrom: shipFromSchema,
+  /** Required for carriers that make labels (FedEx); a warehouse system (ShipStation) knows its own. */
+  shipFrom: shipFromSchema.optional(),
   /** How order lines become packages: all lines share packages, or each line starts its own. */
   packing: z
     .strictObject({
@@ -282,7 +295,8 @@ const mappingSchema = z.strictObject({
   carrierAccount: nonEmpty('"123456789"').optional(),
   /** ERP ship-via code -> carrier service code (e.g. "FDX-GROUND": "FEDEX_GROUND"). */
   serviceLevels: stringMap.prefault({}),
-  defaultService: nonEmpty('"FEDEX_GROUND"'),
+  /** Required for carriers that make labels (FedEx). */
+  defaultService: nonEmpty('"FEDEX_GROUND"').optional(),
   /** ERP division/building code -> carrier-side value (e.g. a ShipStation store or a FedEx reference). */
   divisions: stringMap.optional(),
   /** ERP cost centre -> carrier reference printed on the label and invoice. */
@@ -375,6 +389,12 @@ export const configSchema = z
       .strictObject({
         erpPoll: z.strictObject({ every: duration('5m').default('5m') }).prefault({}),
         trackingSweep: z.strictObject({ every: duration('15m').default('15m') }).prefault({}),
+        /** Warehouse systems (ShipStation): the safety net under their shipment webhooks. */
+        shipmentPoll: z.strictObject({ every: duration('10m').default('10m') }).prefault({}),
+        /** ERP on-hand stock into the warehouse system's inventory (needs a V2 key for ShipStation). */
+        inventorySync: z
+          .strictObject({ every: duration('30m').default('30m'), enabled: z.boolean().default(true) })
+          .prefault({}),
       })
       .prefault({}),
     limits: z
@@ -442,7 +462,7 @@ export function defaultBaseUrl(conn: Parsed): string | undefined {
 
 type RawConfig = {
   connections: Record<string, Parsed>;
-  mappings: Array<{ erp: string; carrier: string }>;
+  mappings: Array<{ erp: string; carrier: string; shipFrom?: unknown; defaultService?: string }>;
   temporal: { tls?: { certFile?: string; keyFile?: string } };
 };
 
@@ -474,6 +494,18 @@ function crossCheck(config: RawConfig, ctx: z.RefinementCtx): void {
     };
     check('erp', isErpSystem, 'an ERP');
     check('carrier', isCarrierSystem, 'a carrier');
+    if (config.connections[m.carrier]?.system === 'fedex') {
+      for (const key of ['shipFrom', 'defaultService'] as const) {
+        if (m[key] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['mappings', i, key],
+            params: { hideValue: true },
+            message: `is required for a FedEx mapping (the ${key === 'shipFrom' ? 'address the goods leave from' : 'service when the order names none, e.g. FEDEX_GROUND'})`,
+          });
+        }
+      }
+    }
   });
 
   for (const [name, conn] of Object.entries(config.connections)) {

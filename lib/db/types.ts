@@ -1,3 +1,4 @@
+import type { FulfilmentShipment } from '../../domain/fulfilment';
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
 
 // Hand-written table types (kysely convention). Nullable columns are `T | null`, never optional.
@@ -52,8 +53,36 @@ export interface OrdersTable {
   reason: string | null;
   carrier: string | null;
   tracking_number: string | null;
+  /** The ERP's version of the order when last seen by a poll (edits change it). */
+  erp_version: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export interface FulfilmentOrdersTable {
+  carrier_connection: string;
+  external_order_key: string;
+  erp_connection: string;
+  order_key: string;
+  workflow_id: string;
+  external_order_id: string | null;
+  pushed_version: string | null;
+  pushed_at: NullableTimestamp;
+  phase: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface FulfilmentShipmentsTable {
+  carrier_connection: string;
+  shipment_id: string;
+  external_order_key: string | null;
+  workflow_id: string | null;
+  source: string;
+  shipment: JSONColumnType<FulfilmentShipment>;
+  voided: ColumnType<boolean, boolean | undefined, boolean>;
+  received_at: Timestamp;
+  notified_at: NullableTimestamp;
 }
 
 export interface ShipmentsTable {
@@ -160,6 +189,8 @@ export interface Database {
   credentials: CredentialsTable;
   oauth_tokens: OAuthTokensTable;
   orders: OrdersTable;
+  fulfilment_orders: FulfilmentOrdersTable;
+  fulfilment_shipments: FulfilmentShipmentsTable;
   shipments: ShipmentsTable;
   labels: LabelsTable;
   tracking_events: TrackingEventsTable;

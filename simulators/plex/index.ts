@@ -11,7 +11,7 @@ export type {
 } from './simulator';
 export { DEMO_KEY, DEMO_TENANT, DEFAULT_PRODUCTS, DEFAULT_SHIPPER_STATUSES } from './options';
 export type { PlexCollection, PlexSimKey, PlexSimOptions, PlexSimTenant } from './options';
-export { READY, SHIP_VIA } from './seed';
+export { CATALOG_PART_NUMBERS, READY, SHIP_VIA } from './seed';
 export type { SeedOptions } from './seed';
 export type { DefectKind, SeededOrder } from './store';
 export { RESOURCES } from './api';

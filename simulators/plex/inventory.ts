@@ -55,7 +55,7 @@ export const CONTAINER_OK = 'OK';
 const CONTAINER_SHIPPED = 'Shipped';
 
 /** Containers seeded per part, each holding one standard pack, so every seeded part has stock. */
-export const CONTAINERS_PER_PART = 12;
+export const CONTAINERS_PER_PART = 40;
 
 const CODE_MAX = 50;
 const SERIAL_MAX = 25;

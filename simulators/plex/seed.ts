@@ -86,6 +86,9 @@ const CATALOG: CatalogPart[] = [
   },
 ];
 
+/** Part numbers of the demo catalogue: the SKUs a warehouse system sees for seeded orders. */
+export const CATALOG_PART_NUMBERS: readonly string[] = CATALOG.map((p) => p.number);
+
 /** A UUID v4 from the seeded generator, so ids are reproducible. */
 export function seededUuid(random: SeededRandom): string {
   let hex = '';

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../types';
 import { AuditRepo } from './audit';
 import { ConnectionRepo } from './connections';
+import { FulfilmentRepo } from './fulfilment';
 import { LabelRepo } from './labels';
 import { OrderRepo } from './orders';
 import { ShipmentRepo } from './shipments';
@@ -12,6 +13,7 @@ import { WebhookInboxRepo } from './webhook-inbox';
 
 export { AuditRepo, type AuditInput } from './audit';
 export { ConnectionRepo, type ConnectionRow } from './connections';
+export { FulfilmentRepo, type FulfilmentOrderRef } from './fulfilment';
 export { LabelRepo, type Label } from './labels';
 export { OrderRepo, type DetectedOrder } from './orders';
 export { ShipmentRepo, type ShipmentCreated, type ShipmentIntent } from './shipments';
@@ -30,6 +32,7 @@ export interface Repos {
   webhookInbox: WebhookInboxRepo;
   tokens: TokenRepo;
   connections: ConnectionRepo;
+  fulfilment: FulfilmentRepo;
 }
 
 export function createRepos(db: Kysely<Database>): Repos {
@@ -43,5 +46,6 @@ export function createRepos(db: Kysely<Database>): Repos {
     webhookInbox: new WebhookInboxRepo(db),
     tokens: new TokenRepo(db),
     connections: new ConnectionRepo(db),
+    fulfilment: new FulfilmentRepo(db),
   };
 }

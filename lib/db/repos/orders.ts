@@ -6,6 +6,8 @@ export interface DetectedOrder {
   orderKey: string;
   erpOrderNumber: string;
   workflowId: string;
+  /** The ERP's version of the order as the poll saw it. */
+  erpVersion?: string;
 }
 
 /** The business record of every order the connector has seen; listings read from here. */
@@ -25,6 +27,7 @@ export class OrderRepo {
         erp_order_number: order.erpOrderNumber,
         workflow_id: order.workflowId,
         status: 'detected',
+        erp_version: order.erpVersion ?? null,
       })
       .onConflict((oc) => oc.columns(['connection', 'order_key']).doNothing())
       .returningAll()
@@ -61,6 +64,16 @@ export class OrderRepo {
       .executeTakeFirst();
     if (!row) throw new Error(`unknown order ${connection}/${orderKey}`);
     return row;
+  }
+
+  /** Remember the ERP version a poll saw (an edit in the ERP changes it). */
+  async setErpVersion(connection: string, orderKey: string, version: string): Promise<void> {
+    await this.db
+      .updateTable('orders')
+      .set({ erp_version: version, updated_at: sql`now()` })
+      .where('connection', '=', connection)
+      .where('order_key', '=', orderKey)
+      .execute();
   }
 
   async get(connection: string, orderKey: string): Promise<Order | undefined> {
