@@ -2,6 +2,7 @@
 // typed errors that carry status, safe headers and a body excerpt, and Retry-After parsing.
 // Request headers are never logged or copied into errors: they carry credentials.
 
+import { TextDecoder } from 'node:util';
 import type { Logger } from 'pino';
 import { redactSecrets } from './logger';
 
@@ -14,7 +15,12 @@ export interface HttpRequest {
   /** Sent as application/x-www-form-urlencoded. */
   form?: Record<string, string>;
   timeoutMs: number;
+  /** Larger answers are not read to the end and fail as HttpTransportError (default 64 MiB). */
+  maxResponseBytes?: number;
 }
+
+/** A runaway answer must not take the worker's memory: nothing we call answers anywhere near this. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export interface HttpResponse {
   status: number;
@@ -124,8 +130,12 @@ export async function httpRequest(req: HttpRequest, opts: HttpOptions = {}): Pro
       body,
       signal: AbortSignal.timeout(req.timeoutMs),
     });
-    text = await res.text();
+    text = await readText(res, req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
   } catch (err) {
+    if (err instanceof AnswerTooLarge) {
+      opts.log?.warn({ method: req.method, path, limit: err.limit }, 'http answer too large; not read');
+      throw new HttpTransportError(req.method, path, 'network', err.message);
+    }
     const e = err as Error;
     const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
     const detail = timedOut ? `no answer within ${req.timeoutMs} ms` : describeNetworkError(e);
@@ -138,6 +148,36 @@ export async function httpRequest(req: HttpRequest, opts: HttpOptions = {}): Pro
   const durationMs = Math.round(performance.now() - started);
   opts.log?.debug({ method: req.method, path, status: res.status, durationMs }, 'http request');
   return { status: res.status, headers: res.headers, text, durationMs };
+}
+
+class AnswerTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`answer larger than ${limit} bytes; stopped reading`);
+  }
+}
+
+/** The body as text (UTF-8, as Response.text() decodes it), read no further than `limit` bytes. */
+async function readText(res: Response, limit: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (res.body && Number.isFinite(declared) && declared > limit) {
+    await res.body.cancel();
+    throw new AnswerTooLarge(limit);
+  }
+  if (!res.body) return res.text();
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new AnswerTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 function describeNetworkError(e: Error): string {

@@ -41,15 +41,37 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   res.end(text);
 }
 
-async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
+/**
+ * The request body, or undefined when it is larger than `limit` (by its Content-Length, before
+ * reading, or once the bytes read pass it). The rest of an oversized body is read and dropped
+ * rather than the socket destroyed, so the client gets its 413 instead of a reset connection.
+ */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.resolve(undefined);
   }
-  return Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.off('end', onEnd);
+      chunks.length = 0;
+      req.resume();
+      resolve(undefined);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+  });
 }
 
 /** The ops HTTP server: /healthz, /metrics, plus the routes other parts register (webhooks, codec). */
@@ -99,7 +121,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   const table = compileRoutes(routes);
   const server = http.createServer((req, res) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      // An absolute-form request line Node accepts but URL cannot read (e.g. `POST http://[`).
+      res.on('finish', () => requests.inc({ route: 'unmatched', status: String(res.statusCode) }));
+      res.setHeader('connection', 'close');
+      sendJson(res, 400, { error: 'malformed request URL' });
+      return;
+    }
     const match = matchRoute(table, req.method ?? 'GET', pathname);
     res.on('finish', () =>
       requests.inc({ route: match?.pattern ?? 'unmatched', status: String(res.statusCode) }),
@@ -112,6 +143,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     readBody(req, maxBody)
       .then(async (body) => {
         if (body === undefined) {
+          res.setHeader('connection', 'close');
           sendJson(res, 413, { error: `request body larger than ${maxBody} bytes` });
           return;
         }
