@@ -183,7 +183,15 @@ export class FedexClient {
       if (err instanceof FedexBusinessError && /NOT\.?FOUND/.test(err.code ?? '')) return null;
       throw err;
     }
-    const live = parseTrackByReferenceResponse(res).filter((s) => s.status !== 'cancelled');
+    // A list that is missing or unreadable must never read as "no shipment, safe to create".
+    checkTrackAnswer('findShipmentByReference', res, { listRequired: true });
+    const found = readAnswer('findShipmentByReference', () => parseTrackByReferenceResponse(res));
+    if (found.some((s) => typeof s.trackingNumber !== 'string')) {
+      throw new FedexUnavailableError(
+        'FedEx findShipmentByReference: a track result has no tracking number as text',
+      );
+    }
+    const live = found.filter((s) => s.status !== 'cancelled');
     return live[0] ?? null;
   }
 
@@ -201,7 +209,13 @@ export class FedexClient {
       '/ship/v1/shipments/cancel',
       body,
     );
-    return parseCancelResponse(res);
+    const flag = (res.output as { cancelledShipment?: unknown } | null | undefined)?.cancelledShipment;
+    if (typeof flag !== 'boolean') {
+      throw new FedexUnavailableError(
+        'FedEx cancelShipment: the answer has no output.cancelledShipment flag (true or false)',
+      );
+    }
+    return readAnswer('cancelShipment', () => parseCancelResponse(res));
   }
 
   /** Latest status per tracking number, in batches of 30; unknown numbers come back in `errors`. */
@@ -210,7 +224,11 @@ export class FedexClient {
     const errors: TrackingError[] = [];
     for (const batch of toFedexTrackRequests(trackingNumbers)) {
       const res = await this.call<FedexTrackResponse>('track', 'POST', '/track/v1/trackingnumbers', batch);
-      const parsed = parseTrackResponse(res, { now: this.now() });
+      checkTrackAnswer('track', res, { listRequired: false });
+      const parsed = readAnswer('track', () => parseTrackResponse(res, { now: this.now() }));
+      if (parsed.updates.some((u) => typeof u.trackingNumber !== 'string' || !u.trackingNumber)) {
+        throw new FedexUnavailableError('FedEx track: a track result has no tracking number as text');
+      }
       updates.push(...parsed.updates);
       errors.push(...parsed.errors);
     }
@@ -220,7 +238,7 @@ export class FedexClient {
   async rateQuote(req: RateQuoteRequest): Promise<RateQuote[]> {
     const body = toFedexRateRequest(req, { accountNumber: this.opts.accountNumber });
     const res = await this.call<FedexRateResponse>('rateQuote', 'POST', '/rate/v1/rates/quotes', body);
-    return parseRateResponse(res);
+    return readAnswer('rateQuote', () => parseRateResponse(res));
   }
 
   async validateAddress(addresses: Address[]): Promise<AddressCheck[]> {
@@ -233,7 +251,7 @@ export class FedexClient {
         '/address/v1/addresses/resolve',
         toFedexAddressValidationRequest(batch),
       );
-      checks.push(...parseAddressValidationResponse(res, batch));
+      checks.push(...readAnswer('validateAddress', () => parseAddressValidationResponse(res, batch)));
     }
     return checks;
   }
@@ -408,9 +426,16 @@ export class FedexClient {
       ? undefined
       : fedexErrorFromResponse(res, { operation, nowMs: this.now().getTime(), random: this.opts.random });
     const body = ok ? parseJson<T>(res.text) : undefined;
+    const unreadable = !ok
+      ? undefined
+      : body === undefined
+        ? 'answer is not JSON'
+        : !isJsonObject(body)
+          ? 'answer is not a JSON object'
+          : undefined;
     await this.audit({
       action,
-      outcome: ok && body !== undefined ? 'ok' : 'error',
+      outcome: ok && !unreadable ? 'ok' : 'error',
       correlationId: options.customerTransactionId,
       httpMethod: method,
       httpPath: path,
@@ -425,8 +450,8 @@ export class FedexClient {
       this.log.warn({ action, status: res.status, code: error.code, type: error.type }, 'FedEx call failed');
       throw error;
     }
-    if (body === undefined)
-      throw new FedexUnavailableError(`FedEx ${operation}: answer is not JSON`, { status: res.status });
+    if (unreadable || body === undefined)
+      throw new FedexUnavailableError(`FedEx ${operation}: ${unreadable}`, { status: res.status });
     return body;
   }
 
@@ -488,9 +513,10 @@ export class FedexClient {
     }
     const now = this.now();
     const body = res.status === 200 ? parseJson<FedexTokenResponse>(res.text) : undefined;
+    const tokenProblem = res.status === 200 ? tokenAnswerProblem(body) : undefined;
     await this.audit({
       action: 'fedex.oauth',
-      outcome: body?.access_token ? 'ok' : 'error',
+      outcome: res.status === 200 && !tokenProblem ? 'ok' : 'error',
       httpMethod: 'POST',
       httpPath: path,
       httpStatus: res.status,
@@ -522,12 +548,67 @@ export class FedexClient {
         nowMs: now.getTime(),
         random: this.opts.random,
       });
-    if (!body?.access_token || typeof body.expires_in !== 'number') {
-      throw new FedexUnavailableError('FedEx oauth: answer has no access_token/expires_in', {
-        status: res.status,
-      });
+    if (tokenProblem || !body) {
+      throw new FedexUnavailableError(`FedEx oauth: ${tokenProblem}`, { status: res.status });
     }
-    registerSecret(body.access_token);
-    return { value: body.access_token, expiresAt: new Date(now.getTime() + body.expires_in * 1000) };
+    const { access_token: value, expires_in: ttl } = body as { access_token: string; expires_in: number };
+    registerSecret(value);
+    return { value, expiresAt: new Date(now.getTime() + ttl * 1000) };
+  }
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** FedEx tokens live an hour; a lifetime beyond a day is not one FedEx gives. */
+const MAX_TOKEN_LIFETIME_S = 24 * 60 * 60;
+
+/** What is wrong with a 200 answer of the token endpoint, or undefined when it is usable. */
+function tokenAnswerProblem(body: FedexTokenResponse | undefined): string | undefined {
+  if (body === undefined) return 'answer is not JSON';
+  if (!isJsonObject(body)) return 'answer is not a JSON object';
+  if (typeof body.access_token !== 'string' || body.access_token === '') {
+    return 'answer has no access_token (text)';
+  }
+  const ttl: unknown = body.expires_in;
+  if (typeof ttl !== 'number' || !(ttl > 0 && ttl <= MAX_TOKEN_LIFETIME_S)) {
+    return `answer's expires_in is not a number of seconds from 1 to ${MAX_TOKEN_LIFETIME_S}`;
+  }
+  return undefined;
+}
+
+/**
+ * The Track answer's frame: `output` must be an object; `output.completeTrackResults` a list (a
+ * missing one reads as "no results" unless `listRequired`).
+ */
+function checkTrackAnswer(operation: string, res: FedexTrackResponse, opts: { listRequired: boolean }): void {
+  const output: unknown = res.output;
+  if (!isJsonObject(output))
+    throw new FedexUnavailableError(`FedEx ${operation}: the answer has no output object`);
+  const list = output.completeTrackResults;
+  if (list === undefined && !opts.listRequired) return;
+  if (!Array.isArray(list)) {
+    throw new FedexUnavailableError(
+      `FedEx ${operation}: output.completeTrackResults is missing or not a list`,
+    );
+  }
+  for (const [i, entry] of list.entries()) {
+    const results: unknown = isJsonObject(entry) ? (entry.trackResults ?? []) : undefined;
+    if (!Array.isArray(results) || !results.every(isJsonObject)) {
+      throw new FedexUnavailableError(
+        `FedEx ${operation}: output.completeTrackResults[${i}] is not an object with a trackResults list of objects`,
+      );
+    }
+  }
+}
+
+/** Run a pure parser over an answer; a field of the wrong type deep inside becomes a typed error. */
+function readAnswer<T>(operation: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof FedexError) throw err;
+    throw new FedexUnavailableError(`FedEx ${operation}: unreadable answer (${(err as Error).message})`);
   }
 }

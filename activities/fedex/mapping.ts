@@ -400,7 +400,7 @@ export function parseShipResponse(
     ts.masterTrackingNumber ??
     ts.completedShipmentDetail?.masterTrackingId?.trackingNumber ??
     pieceTrackingNumbers[0];
-  if (!master) throw new Error('FedEx ship response has no tracking number');
+  if (typeof master !== 'string' || !master) throw new Error('FedEx ship response has no tracking number');
   const cost = freightCost(ts);
   return {
     carrierShipmentId: master,
@@ -523,12 +523,22 @@ export function toFedexTrackRequests(trackingNumbers: string[]): FedexTrackReque
   return batches;
 }
 
+/**
+ * Text from FedEx as it may be stored and shown: control characters (a NUL cannot even be stored
+ * in PostgreSQL) become spaces. Anything but a string is undefined.
+ */
+export function plainText(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
 function formatLocation(
   loc: { city?: string; stateOrProvinceCode?: string; countryCode?: string } | undefined,
 ) {
   if (!loc) return undefined;
   const text = [loc.city, loc.stateOrProvinceCode, loc.countryCode].filter((s) => s && s.trim()).join(', ');
-  return text || undefined;
+  return plainText(text) || undefined;
 }
 
 function dateOf(tr: FedexTrackResult, type: string): string | undefined {
@@ -563,7 +573,9 @@ function trackUpdate(tr: FedexTrackResult, trackingNumber: string, now: Date): T
     trackingNumber,
     status,
     rawCode,
-    description: latest.description ?? latest.statusByLocale ?? newest?.eventDescription ?? rawCode,
+    description:
+      [latest.description, latest.statusByLocale, newest?.eventDescription].map(plainText).find((d) => d) ??
+      rawCode,
     ...(location ? { location } : {}),
     eventTime,
     ...(estimatedDelivery && status !== 'delivered' ? { estimatedDelivery } : {}),

@@ -47,6 +47,10 @@ export type AivParseResult =
   | { ok: false; error: string };
 
 const MAX_RESULTS = 100;
+/** FedEx tracking numbers are 12 to 34 digits; leave room, but nothing a database key cannot hold. */
+const TRACKING_NUMBER = /^[A-Za-z0-9-]{1,40}$/;
+/** FedEx status codes are two letters (OC, PU, IT, DL, ...). */
+const STATUS_CODE = /^[A-Za-z0-9_]{1,10}$/;
 
 /** Parse an AIV push body (Track-API shaped). Never throws: malformed input is `{ ok: false }`. */
 export function parseAivWebhook(raw: Buffer | string, opts: { now: Date }): AivParseResult {
@@ -84,11 +88,22 @@ export function parseAivWebhook(raw: Buffer | string, opts: { now: Date }): AivP
     // Fields of the wrong type deep inside (a number where text belongs, say).
     return { ok: false, error: 'track results have an unexpected shape' };
   }
+  // An update whose tracking number or status code is not one FedEx could send is left out: it
+  // could match no shipment, and would otherwise reach the database keys as it came.
   const updates = parsed.updates.filter(
     (u) =>
-      typeof u.trackingNumber === 'string' && u.trackingNumber && typeof u.rawCode === 'string' && u.rawCode,
+      typeof u.trackingNumber === 'string' &&
+      TRACKING_NUMBER.test(u.trackingNumber) &&
+      typeof u.rawCode === 'string' &&
+      STATUS_CODE.test(u.rawCode),
   );
-  if (updates.length === 0) return { ok: false, error: 'no tracking number with a status in the body' };
+  if (updates.length === 0) {
+    return {
+      ok: false,
+      error:
+        'no tracking number with a status code in the body (tracking numbers are 1 to 40 letters or digits, status codes 1 to 10)',
+    };
+  }
   updates.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
   const keys = updates.map(fedexEventKey).sort();
   const dedupKey =

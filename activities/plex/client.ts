@@ -21,6 +21,7 @@ import {
   plexProductFor,
   type PlexScope,
 } from './errors';
+import { PLEX_RECORD, shapeProblem, type RecordShape } from './shape';
 import {
   PLEX_SHIPMENT_STATUS,
   PlexInsufficientStockError,
@@ -218,15 +219,21 @@ export class PlexClient {
     dateRange(query, 'modifiedByDate', q.modifiedBegin, q.modifiedEnd);
     for (const s of q.status ?? []) query.push(['status', s]);
     if (q.customerId) query.push(['customerId', q.customerId]);
-    return this.list<PlexOrder>('listOrders', '/sales/v1/orders', query);
+    return this.list<PlexOrder>(PLEX_RECORD.order, 'listOrders', '/sales/v1/orders', query);
   }
 
   async getOrder(id: string): Promise<PlexOrder> {
-    return this.get<PlexOrder>('getOrder', `/sales/v1/orders/${enc(id)}`, `sales order ${id}`);
+    return this.get<PlexOrder>(
+      PLEX_RECORD.order,
+      'getOrder',
+      `/sales/v1/orders/${enc(id)}`,
+      `sales order ${id}`,
+    );
   }
 
   async getOrderLines(orderId: string): Promise<PlexOrderLine[]> {
     return this.list<PlexOrderLine>(
+      PLEX_RECORD.orderLine,
       'getOrderLines',
       `/sales/v1/orders/${enc(orderId)}/lines`,
       [],
@@ -239,27 +246,38 @@ export class PlexClient {
     const base: Query = [];
     if (q.status) base.push(['status', q.status]);
     dateRange(base, 'modifiedDate', q.modifiedBegin, q.modifiedEnd);
-    if (!q.orderLineIds) return this.list<PlexRelease>('listReleases', '/sales/v1/releases', base);
+    if (!q.orderLineIds)
+      return this.list<PlexRelease>(PLEX_RECORD.release, 'listReleases', '/sales/v1/releases', base);
     const ids = unique(q.orderLineIds);
     const out: PlexRelease[] = [];
     for (const batch of chunks(ids, IDS_PER_REQUEST)) {
       const query: Query = [...base, ...batch.map((id): [string, string] => ['orderLineIds', id])];
-      out.push(...(await this.list<PlexRelease>('listReleases', '/sales/v1/releases', query)));
+      out.push(
+        ...(await this.list<PlexRelease>(PLEX_RECORD.release, 'listReleases', '/sales/v1/releases', query)),
+      );
     }
     return out;
   }
 
   async getRelease(id: string): Promise<PlexRelease | undefined> {
-    const list = await this.list<PlexRelease>('getRelease', '/sales/v1/releases', [['id', id]]);
+    const list = await this.list<PlexRelease>(PLEX_RECORD.release, 'getRelease', '/sales/v1/releases', [
+      ['id', id],
+    ]);
     return list.find((r) => r.id === id);
   }
 
   async getCustomer(id: string): Promise<PlexCustomer> {
-    return this.get<PlexCustomer>('getCustomer', `/mdm/v1/customers/${enc(id)}`, `customer ${id}`);
+    return this.get<PlexCustomer>(
+      PLEX_RECORD.customer,
+      'getCustomer',
+      `/mdm/v1/customers/${enc(id)}`,
+      `customer ${id}`,
+    );
   }
 
   async getCustomerAddress(customerId: string, addressId: string): Promise<PlexCustomerAddress> {
     return this.get<PlexCustomerAddress>(
+      PLEX_RECORD.address,
       'getCustomerAddress',
       `/mdm/v1/customers/${enc(customerId)}/addresses/${enc(addressId)}`,
       `address ${addressId} of customer ${customerId}`,
@@ -276,13 +294,16 @@ export class PlexClient {
     const records: PlexPartRecord[] = [];
     for (const batch of chunks(wanted, IDS_PER_REQUEST)) {
       const query = batch.map((id): [string, string] => ['id', id]);
-      records.push(...(await this.list<PlexPartRecord>('getParts', '/mdm/v1/parts', query)));
+      records.push(
+        ...(await this.list<PlexPartRecord>(PLEX_RECORD.part, 'getParts', '/mdm/v1/parts', query)),
+      );
     }
     const parts: PlexPart[] = [];
     for (const record of records.filter((r) => wanted.includes(r.id))) {
       let details: PlexPartShippingDetails | undefined;
       try {
         details = await this.get<PlexPartShippingDetails>(
+          PLEX_RECORD.shippingDetails,
           'getPartShippingDetails',
           `/shipping/v1-beta1/inventory/parts/${enc(record.id)}/shipping-details`,
           `shipping details of part ${record.number ?? record.id}`,
@@ -308,11 +329,17 @@ export class PlexClient {
     if (q.trackingNumber) query.push(['trackingNumber', q.trackingNumber]);
     if (q.shipperNumber) query.push(['shipperNumber', q.shipperNumber]);
     dateRange(query, 'modifiedDate', q.modifiedBegin, q.modifiedEnd);
-    return this.list<PlexCustomerShipper>('listCustomerShippers', '/shipping/v1/customer-shippers', query);
+    return this.list<PlexCustomerShipper>(
+      PLEX_RECORD.shipper,
+      'listCustomerShippers',
+      '/shipping/v1/customer-shippers',
+      query,
+    );
   }
 
   async getCustomerShipper(id: string): Promise<PlexCustomerShipper> {
     return this.get<PlexCustomerShipper>(
+      PLEX_RECORD.shipper,
       'getCustomerShipper',
       `/shipping/v1/customer-shippers/${enc(id)}`,
       `customer shipper ${id}`,
@@ -321,6 +348,7 @@ export class PlexClient {
 
   async getCustomerShipperLines(shipperId: string): Promise<PlexCustomerShipperLine[]> {
     return this.list<PlexCustomerShipperLine>(
+      PLEX_RECORD.shipperLine,
       'getCustomerShipperLines',
       `/shipping/v1/customer-shippers/${enc(shipperId)}/lines`,
       [],
@@ -329,7 +357,7 @@ export class PlexClient {
   }
 
   async listTenants(): Promise<PlexTenant[]> {
-    return this.list<PlexTenant>('listTenants', '/mdm/v1/tenants', []);
+    return this.list<PlexTenant>(PLEX_RECORD.tenant, 'listTenants', '/mdm/v1/tenants', []);
   }
 
   // ------------------------------------------------------------ writes
@@ -357,7 +385,7 @@ export class PlexClient {
   async findPartsByNumber(numbers: string[]): Promise<PlexPartRecord[]> {
     const out: PlexPartRecord[] = [];
     for (const number of unique(numbers)) {
-      const parts = await this.list<PlexPartRecord>('findPartsByNumber', '/mdm/v1/parts', [
+      const parts = await this.list<PlexPartRecord>(PLEX_RECORD.part, 'findPartsByNumber', '/mdm/v1/parts', [
         ['number', number],
       ]);
       out.push(...parts.filter((p) => p.number === number));
@@ -368,6 +396,7 @@ export class PlexClient {
   /** Active containers of one part (Plex lists only active ones: its on-hand stock). */
   async listContainers(partId: string): Promise<PlexContainer[]> {
     const containers = await this.list<PlexContainer>(
+      PLEX_RECORD.container,
       'listContainers',
       '/inventory/v1/inventory-tracking/containers',
       [['partId', partId]],
@@ -382,6 +411,7 @@ export class PlexClient {
     if (q.externalShipmentCode !== undefined) query.push(['externalShipmentCode', q.externalShipmentCode]);
     if (q.shipmentStatus) query.push(['shipmentStatus', q.shipmentStatus]);
     const shipments = await this.list<PlexInventoryShipment>(
+      PLEX_RECORD.inventoryShipment,
       'listInventoryShipments',
       '/inventory/v1/inventory-shipping/shipments',
       query,
@@ -394,12 +424,15 @@ export class PlexClient {
   }
 
   async createInventoryShipment(externalShipmentCode: string): Promise<PlexInventoryShipment> {
-    return this.call<PlexInventoryShipment>(
+    const path = '/inventory/v1/inventory-shipping/shipments';
+    const body = await this.call<unknown>('createInventoryShipment', 'POST', path, [], {
+      json: { externalShipmentCode },
+    });
+    return this.record<PlexInventoryShipment>(
+      PLEX_RECORD.inventoryShipment,
       'createInventoryShipment',
-      'POST',
-      '/inventory/v1/inventory-shipping/shipments',
-      [],
-      { json: { externalShipmentCode } },
+      path,
+      body,
     );
   }
 
@@ -831,7 +864,10 @@ export class PlexClient {
       ['/sales/v1/releases', () => this.listReleases({ modifiedBegin: begin, modifiedEnd: end })],
       [
         '/mdm/v1/customers',
-        () => this.list('testConnection', '/mdm/v1/customers', [['code', '~ml-connector-test~']]),
+        () =>
+          this.list(PLEX_RECORD.customer, 'testConnection', '/mdm/v1/customers', [
+            ['code', '~ml-connector-test~'],
+          ]),
       ],
       [
         '/shipping/v1/customer-shippers',
@@ -922,19 +958,42 @@ export class PlexClient {
     };
   }
 
-  private async list<T>(operation: string, path: string, query: Query, subject?: string): Promise<T[]> {
+  /** A GET answering a list of records: every item must be a record of `shape` (see shape.ts). */
+  private async list<T>(
+    shape: RecordShape,
+    operation: string,
+    path: string,
+    query: Query,
+    subject?: string,
+  ): Promise<T[]> {
     const body = await this.call<unknown>(operation, 'GET', path, query, { subject });
     if (!Array.isArray(body)) {
       throw new PlexUnavailableError(`Plex ${operation}: ${path} did not answer with a JSON array`);
     }
+    for (let i = 0; i < body.length; i++) {
+      const problem = shapeProblem(body[i], shape);
+      if (problem) {
+        throw new PlexUnavailableError(
+          `Plex ${operation}: ${path} answered a list whose item ${i} ${problem}`,
+        );
+      }
+    }
     return body as T[];
   }
 
-  private async get<T>(operation: string, path: string, subject: string): Promise<T> {
+  private async get<T>(shape: RecordShape, operation: string, path: string, subject: string): Promise<T> {
     const body = await this.call<unknown>(operation, 'GET', path, [], { subject });
+    return this.record<T>(shape, operation, path, body);
+  }
+
+  /** One record of `shape`, or PlexUnavailableError saying what Plex sent instead. */
+  private record<T>(shape: RecordShape, operation: string, path: string, body: unknown): T {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw new PlexUnavailableError(`Plex ${operation}: ${path} did not answer with a JSON object`);
     }
+    const problem = shapeProblem(body, shape);
+    if (problem)
+      throw new PlexUnavailableError(`Plex ${operation}: ${path} answered a ${shape.what} that ${problem}`);
     return body as T;
   }
 

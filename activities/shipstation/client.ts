@@ -37,6 +37,7 @@ import type {
   SsOrderStatus,
   SsPage,
   SsShipment,
+  SsV2InventoryLevel,
   SsV2InventoryPage,
   SsV2InventoryUpdate,
   SsWebhook,
@@ -267,11 +268,16 @@ export class ShipStationClient {
       const res = await this.v1<SsCreateOrdersResponse>('createOrders', 'POST', '/orders/createorders', [], {
         json: chunk,
       });
-      const results = Array.isArray(res?.results) ? res.results : [];
+      // Without a results list nothing is known about any order: the call fails (and is safe to
+      // retry, createorders upserts by orderKey). A result that is not an object fails its order.
+      if (!isJsonObject(res) || !Array.isArray(res.results)) {
+        throw unreadable('v1', 'createOrders', 'the answer has no results list');
+      }
+      const results = res.results.map((x) => (isJsonObject(x) ? x : undefined));
       chunk.forEach((order, j) => {
         // Match by orderKey; fall back to position (the documented answer keeps the request order).
-        const r = results.find((x) => x.orderKey === order.orderKey) ?? results[j];
-        const message = r?.errorMessage ?? undefined;
+        const r = results.find((x) => x?.orderKey === order.orderKey) ?? results[j];
+        const message = typeof r?.errorMessage === 'string' ? r.errorMessage : undefined;
         const success = r?.success === true && (r.orderKey == null || r.orderKey === order.orderKey);
         out.push({
           orderKey: order.orderKey,
@@ -287,9 +293,19 @@ export class ShipStationClient {
   }
 
   async getOrder(orderId: number): Promise<SsOrder> {
-    return this.v1<SsOrder>('getOrder', 'GET', `/orders/${encodeURIComponent(String(orderId))}`, [], {
-      subject: `order ${orderId}`,
-    });
+    const order = await this.v1<unknown>(
+      'getOrder',
+      'GET',
+      `/orders/${encodeURIComponent(String(orderId))}`,
+      [],
+      {
+        subject: `order ${orderId}`,
+      },
+    );
+    if (!isJsonObject(order)) throw unreadable('v1', 'getOrder', 'answer is not a JSON object');
+    if (typeof order.orderId !== 'number')
+      throw unreadable('v1', 'getOrder', 'the order has no orderId (number)');
+    return order as unknown as SsOrder;
   }
 
   /** GET /orders, every page. */
@@ -328,7 +344,7 @@ export class ShipStationClient {
     if (filters.sortBy) q.push(['sortBy', filters.sortBy]);
     if (filters.sortDir) q.push(['sortDir', filters.sortDir]);
     const raw = await this.v1Pages<SsShipment>('listShipments', this.v1Url('/shipments'), q, 'shipments');
-    return raw.map((s) => toShipmentRecord(s, { currency: this.opts.currency }));
+    return this.shipmentRecords('listShipments', raw);
   }
 
   // ------------------------------------------------------------ V1 webhooks
@@ -354,7 +370,7 @@ export class ShipStationClient {
         [...url.searchParams],
         'shipments',
       );
-      return { kind, shipments: raw.map((s) => toShipmentRecord(s, { currency: this.opts.currency })) };
+      return { kind, shipments: this.shipmentRecords('getResourceShipments', raw) };
     }
     const base = `${url.origin}${url.pathname}`;
     return {
@@ -444,10 +460,29 @@ export class ShipStationClient {
     const out: InventoryLevel[] = [];
     let url: string | undefined = withQuery(this.v2Url('/v2/inventory'), q);
     for (let n = 0; url && n < MAX_PAGES; n++) {
-      const page: SsV2InventoryPage = await this.v2<SsV2InventoryPage>('listInventory', 'GET', url);
-      for (const level of page?.inventory ?? [])
-        if (typeof level?.sku === 'string') out.push(toInventoryLevel(level));
-      const next = page?.links?.next?.href;
+      const page = await this.v2<SsV2InventoryPage>('listInventory', 'GET', url);
+      if (!isJsonObject(page as unknown))
+        throw unreadable('v2', 'listInventory', 'answer is not a JSON object');
+      const levels: unknown = page.inventory ?? [];
+      if (!Array.isArray(levels)) throw unreadable('v2', 'listInventory', 'the answer has no inventory list');
+      for (const level of levels) {
+        if (!isJsonObject(level) || typeof level.sku !== 'string') continue;
+        for (const field of ['on_hand', 'allocated', 'available'] as const) {
+          const v: unknown = level[field];
+          if (v !== undefined && v !== null && typeof v !== 'number') {
+            throw unreadable(
+              'v2',
+              'listInventory',
+              `the row of SKU ${level.sku} has ${field} that is not a number`,
+            );
+          }
+        }
+        out.push(toInventoryLevel(level as unknown as SsV2InventoryLevel));
+      }
+      const next: unknown = page.links?.next?.href;
+      if (next !== undefined && next !== null && typeof next !== 'string') {
+        throw unreadable('v2', 'listInventory', 'the next link is not text');
+      }
       url = undefined;
       if (next && (page.pages === undefined || (page.page ?? 0) < page.pages)) {
         const resolved = new URL(next, origin);
@@ -570,6 +605,18 @@ export class ShipStationClient {
           },
         );
       }
+      const bad = items.findIndex((x) => !isJsonObject(x));
+      if (bad >= 0) {
+        throw unreadable(
+          'v1',
+          operation,
+          `the ${collection} list holds item ${bad} that is not a JSON object`,
+        );
+      }
+      // A server that ignores `page` would hand out its first page up to MAX_PAGES times.
+      if (typeof body.page === 'number' && body.page !== page) {
+        throw unreadable('v1', operation, `asked for page ${page}, the answer is page ${body.page}`);
+      }
       out.push(...(items as T[]));
       const total = typeof body.total === 'number' ? body.total : undefined;
       // `pages: 0` with items appears in the docs' examples; trust the total then.
@@ -582,6 +629,21 @@ export class ShipStationClient {
       if (page >= pages || items.length === 0) break;
     }
     return out;
+  }
+
+  /** V1 shipments as canonical records; one that cannot be read fails the call, naming its position. */
+  private shipmentRecords(operation: string, raw: SsShipment[]): ShipStationShipmentRecord[] {
+    return raw.map((s, i) => {
+      const items: unknown = s.shipmentItems;
+      if (items !== undefined && items !== null && !(Array.isArray(items) && items.every(isJsonObject))) {
+        throw unreadable('v1', operation, `shipment ${i} has shipmentItems that is not a list of objects`);
+      }
+      try {
+        return toShipmentRecord(s, { currency: this.opts.currency });
+      } catch (err) {
+        throw unreadable('v1', operation, `shipment ${i} is unreadable (${(err as Error).message})`);
+      }
+    });
   }
 
   private headers(api: ShipStationApi): Record<string, string> {
@@ -726,4 +788,13 @@ function window(q: Query, name: string, start?: Date | string, end?: Date | stri
 
 function withQuery(base: string, q: Query): string {
   return q.length ? `${base}?${new URLSearchParams(q).toString()}` : base;
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** ShipStation answered 2xx with something the connector cannot use. */
+function unreadable(api: ShipStationApi, operation: string, what: string): ShipStationUnavailableError {
+  return new ShipStationUnavailableError(`ShipStation ${operation}: ${what}`, { api });
 }
