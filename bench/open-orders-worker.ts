@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
+import { createWorker } from '../workers/worker';
 import type { OrderRoute } from '../activities/orders/activities';
 import type { ErpOrder } from '../domain/order';
 import { quietTemporalRuntime } from './infra';
 import { createNullActivities } from './null-activities';
 
-// A worker process of its own for the RSS figure: the null activities, so every order parks in
-// the tracking wait (open, in transit) without touching a simulator, and the process's RSS is the
-// worker's alone. Driven over IPC by bench/run.ts: `stats` -> {written, rss, heapUsed}, `stop`.
+// A worker process of its own for the RSS figure: the app's worker (createWorker, with its bounded
+// workflow cache) carrying the null activities, so every order parks in the tracking wait (open,
+// in transit) without touching a simulator, and the process's RSS is the worker's alone. Driven over IPC by bench/run.ts: `stats` -> {written, rss, heapUsed}, `stop`.
 
 export interface OpenOrdersWorkerSetup {
   address: string;
@@ -33,11 +35,12 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: setup.address });
   const nativeConnection = await NativeConnection.connect({ address: setup.address });
   let written = 0;
-  const worker = await Worker.create({
+  const worker = await createWorker({
     connection: nativeConnection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
-    workflowBundle: { codePath: setup.bundlePath },
+    workflowBundlePath: setup.bundlePath,
+    log: pino({ level: 'silent' }),
     activities: createNullActivities({
       client: new Client({ connection, namespace: setup.namespace }),
       taskQueue: setup.taskQueue,
