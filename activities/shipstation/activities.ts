@@ -241,7 +241,8 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
     async syncInventory(onHand): Promise<InventorySyncResult> {
       return guard(async () => {
         const s = settings();
-        const levels = await client().listInventory();
+        // Per location: without group_by, V2 sums a SKU over every location and names none.
+        const levels = await client().listInventory({ groupBy: 'location' });
         const skus = s.inventorySkus ?? [...new Set(levels.map((l) => l.sku))];
         if (skus.length === 0) return { skus: 0, changed: 0, unknownInErp: [] };
         const erp = await onHand(skus);

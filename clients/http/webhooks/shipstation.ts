@@ -93,7 +93,9 @@ export function shipStationWebhookRoutes(opts: ShipStationWebhookOptions): Recor
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         if (isRefusedPointer(err)) {
-          await opts.inbox.markProcessed(stored.id).catch(() => undefined);
+          // Kept as failed with the reason (nothing reclaims a failed row), so a redelivery of the
+          // same pointer is refused again instead of being answered as a processed duplicate.
+          await opts.inbox.markFailed(stored.id, message, { maxAttempts: 0 }).catch(() => undefined);
           log.warn({ inboxId: stored.id, err: message }, 'ShipStation webhook refused: resource_url');
           return sendJson(res, 400, { error: message });
         }
