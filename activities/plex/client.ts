@@ -23,8 +23,10 @@ import {
 } from './errors';
 import { PLEX_RECORD, shapeProblem, type RecordShape } from './shape';
 import {
+  CONTAINER_TAKEN_CODES,
   PLEX_SHIPMENT_STATUS,
   PlexInsufficientStockError,
+  PlexStockConflictError,
   normalizeShipped,
   pickContainers,
   sumOnHand,
@@ -167,6 +169,8 @@ export function plexLimitKey(apiKey: string): string {
 
 /** Ids per request for list filters that repeat a key, keeping URLs far below common limits. */
 const IDS_PER_REQUEST = 40;
+/** Pick-and-stage attempts before a container conflict goes back to the activity's retry policy. */
+const STAGE_ATTEMPTS = 4;
 
 type Query = Array<[string, string]>;
 type Method = 'GET' | 'PUT' | 'POST';
@@ -503,10 +507,28 @@ export class PlexClient {
     let shipment =
       oldestFirst.find((s) => s.shipmentStatus === PLEX_SHIPMENT_STATUS.staged) ?? oldestFirst[0];
     if (!shipment || shipment.shipmentStatus !== PLEX_SHIPMENT_STATUS.staged) {
-      // Pick before creating, so short stock fails without leaving a shipment behind.
-      const serialNos = await this.pickSerials(code, items);
-      shipment ??= await this.createInventoryShipment(code);
-      await this.stageInventoryShipment(shipment.id, serialNos);
+      // Pick before creating, so short stock fails without leaving a shipment behind. A concurrent
+      // shipment of the same part may take the picked containers first: pick again, a few times.
+      for (let attempt = 1; ; attempt++) {
+        const serialNos = await this.pickSerials(code, items);
+        shipment ??= await this.createInventoryShipment(code);
+        try {
+          await this.stageInventoryShipment(shipment.id, serialNos);
+          break;
+        } catch (err) {
+          const taken =
+            err instanceof PlexValidationError &&
+            err.details.some((d) => CONTAINER_TAKEN_CODES.includes(d.code));
+          if (!taken) throw err;
+          if (attempt >= STAGE_ATTEMPTS) {
+            throw new PlexStockConflictError(
+              `Plex inventory shipment ${code}: the containers picked were taken by another shipment ` +
+                `${attempt} times in a row; retrying later`,
+            );
+          }
+          await new Promise((r) => setTimeout(r, 100 * attempt + Math.floor(Math.random() * 200)));
+        }
+      }
     }
     try {
       await this.shipInventoryShipment(shipment.id);

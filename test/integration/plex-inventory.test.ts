@@ -129,6 +129,29 @@ describe('PlexClient inventory against the Plex simulator', () => {
     assert.equal(sim.counters().inventoryShipmentsShipped, 3);
   });
 
+  it('two shipments of the same part at once both land: the one whose containers were taken picks again', async () => {
+    const c = client();
+    const before = sim.onHand('BRK-1001');
+    // Both pick the same oldest containers; one stages first, the other re-picks.
+    const results = await Promise.all(
+      ['ss-race-1', 'ss-race-2', 'ss-race-3'].map((code) =>
+        c.recordShippedQuantities({
+          externalShipmentCode: code,
+          items: [{ partNumber: 'BRK-1001', quantity: 40 }],
+        }),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.applied),
+      [true, true, true],
+    );
+    assert.equal(sim.onHand('BRK-1001'), before - 120);
+    assert.ok(
+      audit.some((e) => e.action === 'plex.stageInventoryShipment' && e.outcome === 'error'),
+      'the race happened: at least one stage was refused and retried',
+    );
+  });
+
   it('refuses short stock and inexact quantities before creating anything', async () => {
     const c = client();
     const brk = sim.onHand('BRK-1001');
