@@ -54,9 +54,12 @@ export interface LiveConnection {
 export const DEMO_SIMULATOR_SPEED = {
   fedexClockSpeed: 7200,
   plexCallsPerMinute: 6000,
-  /** The simulated warehouse ships an order 30 simulated minutes after it arrives: 10 s at this speed. */
-  shipStationClockSpeed: 180,
-  shipStationShipAfterSeconds: 1800,
+  /**
+   * The simulated warehouse ships an order 10 s after it arrives, on a real-time clock: its
+   * shipments carry real timestamps, so the shipment poll sees them as well as the webhooks.
+   */
+  shipStationClockSpeed: 1,
+  shipStationShipAfterSeconds: 10,
   /** ShipStation's 40/min V1 limit would make a 30-order demo take minutes; the simulator allows this. */
   shipStationV1PerMinute: 600,
 };

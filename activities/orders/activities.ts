@@ -12,7 +12,7 @@ import { orderChangedSignal, trackingUpdateSignal } from '../../workflows/messag
 import type { FulfilmentMode, FulfilmentShipment } from '../../domain/fulfilment';
 import type { ErpOrder } from '../../domain/order';
 import type { CarrierPort, ErpOrderHandle, ErpPort, FulfilmentPort } from './ports';
-import { acceptShipments } from './fulfilment';
+import { acceptShipments, cancelOrdersCancelledAtWarehouse } from './fulfilment';
 
 /** Which carrier an ERP connection ships with, and how its orders map (from the config's mappings). */
 export interface OrderRoute {
@@ -166,13 +166,19 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       const since = new Date(
         (mark?.watermark.getTime() ?? until.getTime() - deps.initialLookbackMs) - deps.pollOverlapMs,
       );
-      const seen = await warehouse(input.carrierConnection).listShipments({ since, until });
-      const result = await acceptShipments(
-        { client: deps.client, repos, log: deps.log },
+      const port = warehouse(input.carrierConnection);
+      const intake = { client: deps.client, repos, log: deps.log };
+      const seen = await port.listShipments({ since, until });
+      const accepted = await acceptShipments(intake, input.carrierConnection, seen, 'poll');
+      // ShipStation notifies no cancellation: orders cancelled there are found here.
+      const cancelledKeys = await port.listCancelledOrders({ since, until });
+      const cancelled = await cancelOrdersCancelledAtWarehouse(
+        intake,
         input.carrierConnection,
-        seen,
-        'poll',
+        cancelledKeys,
+        port.systemName,
       );
+      const result = { ...accepted, cancelled };
       await repos.watermarks.advance(input.carrierConnection, SHIPMENT_STREAM, until);
       await repos.audit.append({
         actor: 'poll',

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Repos } from '../../lib/db/repos';
-import { shipmentNoticeSignal } from '../../workflows/messages';
+import { cancelSignal, shipmentNoticeSignal } from '../../workflows/messages';
 import type { IncomingShipment } from './ports';
 
 export interface ShipmentIntake {
@@ -25,8 +25,9 @@ export interface AcceptResult {
 
 /**
  * Shipments from a warehouse system (webhook or poll) to their order workflows, each exactly once
- * per shipmentId: recorded first, signalled, then marked as told. A crash between signal and mark
- * re-signals on the next sighting, and the workflow ignores a shipmentId it has applied.
+ * per shipmentId: the first sighting records and claims it, signals, then marks it told; a sighting
+ * racing it changes nothing. A crash between claim and mark lets a later sighting (after a minute)
+ * signal again, and the workflow ignores a shipmentId it has applied.
  */
 export async function acceptShipments(
   deps: ShipmentIntake,
@@ -51,7 +52,7 @@ export async function acceptShipments(
       source,
       voided: inc.voided,
     });
-    if (!seen.pending) {
+    if (!seen.claimed) {
       out.duplicates++;
       continue;
     }
@@ -85,4 +86,31 @@ export async function acceptShipments(
     });
   }
   return out;
+}
+
+/**
+ * Orders the warehouse system reports cancelled (someone cancelled them there): their workflows are
+ * told to cancel, which records it in the ERP. Orders not ours, or already known cancelled, are left.
+ */
+export async function cancelOrdersCancelledAtWarehouse(
+  deps: ShipmentIntake,
+  carrierConnection: string,
+  externalOrderKeys: string[],
+  /** Names the system in the reason operators read, e.g. "ShipStation". */
+  systemName: string,
+): Promise<number> {
+  let cancelled = 0;
+  for (const key of externalOrderKeys) {
+    const ours = await deps.repos.fulfilment.getOrder(carrierConnection, key);
+    if (!ours || ours.phase === 'cancelled') continue;
+    try {
+      await deps.client.workflow
+        .getHandle(ours.workflow_id)
+        .signal(cancelSignal, { reason: `cancelled in ${systemName}`, by: carrierConnection });
+      cancelled++;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  return cancelled;
 }

@@ -43,6 +43,8 @@ export interface CarrierPort {
  * the shipments come back through webhooks and a poll (activities/orders/fulfilment.ts).
  */
 export interface FulfilmentPort {
+  /** The product's name, for reasons operators read ("ShipStation"). */
+  readonly systemName: string;
   /**
    * Create the order at the warehouse or bring it up to date. A content version already pushed is
    * not sent again; an order the warehouse has shipped or cancelled is never changed (its phase is
@@ -55,6 +57,8 @@ export interface FulfilmentPort {
   listShipments(window: { since: Date; until: Date }): Promise<IncomingShipment[]>;
   /** Follow a webhook's pointer (only to the warehouse system itself) to the shipments it names. */
   shipmentsAt(resourceUrl: string): Promise<IncomingShipment[]>;
+  /** Keys of orders cancelled at the warehouse (modified in [since, until]). */
+  listCancelledOrders(window: { since: Date; until: Date }): Promise<string[]>;
   /** Follow a webhook's pointer to the orders it names, with the phase each is in at the warehouse. */
   ordersAt(resourceUrl: string): Promise<Array<{ externalOrderKey: string; phase: WarehouseOrderPhase }>>;
   /** Set warehouse on-hand stock from the ERP's figures; answers how many SKUs changed. */

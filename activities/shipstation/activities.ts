@@ -194,6 +194,8 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
   }
 
   return {
+    systemName: 'ShipStation',
+
     async submitOrder({ workflowId, order }) {
       const problems = validateForShipStation(order);
       if (problems.length > 0) {
@@ -225,6 +227,17 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
       return guard(async () => {
         const got = await client().getByResourceUrl(resourceUrl);
         return got.kind === 'shipments' ? got.shipments.map(incoming) : [];
+      });
+    },
+
+    async listCancelledOrders({ since, until }) {
+      return guard(async () => {
+        const orders = await client().listOrders({
+          orderStatus: 'cancelled',
+          modifyDateStart: since,
+          modifyDateEnd: until,
+        });
+        return orders.map((o) => o.orderKey).filter((k): k is string => typeof k === 'string' && k !== '');
       });
     },
 

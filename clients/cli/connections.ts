@@ -18,6 +18,7 @@ import { fedexRateLimits, type FedexConnectionSettings } from '../../activities/
 import { FedexClient } from '../../activities/fedex/client';
 import { DbTokenStore } from '../../activities/fedex/token-store-db';
 import { PlexClient, plexRateLimit } from '../../activities/plex/client';
+import { ShipStationClient, shipStationLimitFor } from '../../activities/shipstation/client';
 
 export interface TesterContext {
   name: string;
@@ -138,9 +139,35 @@ export function plexTester(opts: { timeoutMs?: number } = {}): ConnectionTester 
   };
 }
 
+/** ShipStation: the V1 key pair on one order read and, with a V2 key, one inventory read. */
+export function shipStationTester(opts: { timeoutMs?: number } = {}): ConnectionTester {
+  return async (ctx) => {
+    const conn = ctx.connection as ConnectionOf<'shipstation'>;
+    const creds = ctx.live
+      ? { values: ctx.live.credentials }
+      : await credentials(ctx, ['apiKey', 'apiSecret'], ['v2ApiKey']);
+    if ('problem' in creds) return { ok: false, reason: 'bad_credentials', message: creds.problem };
+    const v1BaseUrl = ctx.live?.baseUrl ?? conn.baseUrl ?? defaultBaseUrl(conn)!;
+    const client = new ShipStationClient({
+      connection: ctx.name,
+      v1BaseUrl,
+      v2BaseUrl: ctx.live?.baseUrl ?? conn.settings.v2BaseUrl ?? 'https://api.shipstation.com',
+      apiKey: creds.values.apiKey!,
+      apiSecret: creds.values.apiSecret ?? '',
+      ...(creds.values.v2ApiKey ? { v2ApiKey: creds.values.v2ApiKey } : {}),
+      limiter:
+        ctx.limiter ?? new PostgresSlidingLimiter(ctx.db, shipStationLimitFor(ctx.config.limits.shipstation)),
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      log: ctx.log,
+    });
+    return client.testConnection();
+  };
+}
+
 export const CONNECTION_TESTERS: Partial<Record<System, ConnectionTester>> = {
   fedex: fedexTester(),
   plex: plexTester(),
+  shipstation: shipStationTester(),
 };
 
 export interface ConnectionTestDeps {
@@ -177,6 +204,7 @@ export async function testConnection(name: string, deps: ConnectionTestDeps): Pr
           ...CONNECTION_TESTERS,
           fedex: fedexTester({ timeoutMs: deps.timeoutMs }),
           plex: plexTester({ timeoutMs: deps.timeoutMs }),
+          shipstation: shipStationTester({ timeoutMs: deps.timeoutMs }),
         }
       : CONNECTION_TESTERS);
   const tester = testers[connection.system];

@@ -53,7 +53,7 @@ export interface ShipStationPipeline {
   /** One ERP poll (erpPoll workflow). */
   poll(): Promise<{ found: number; started: number; changed: number }>;
   /** One shipment poll (shipmentPoll workflow). */
-  shipmentPoll(): Promise<AcceptResult>;
+  shipmentPoll(): Promise<AcceptResult & { cancelled: number }>;
   /** One inventory sync (inventorySync workflow). */
   inventorySync(): Promise<InventorySyncResult>;
   /** Ship open ShipStation orders now (all, or those of the given Plex order keys), and deliver the webhooks. */

@@ -395,6 +395,22 @@ describe('Plex <-> ShipStation on the real Temporal dev server', () => {
     assert.equal((await p.ship([key])).length, 0, 'the warehouse does not ship it');
   });
 
+  it('an order cancelled in ShipStation without any webhook is found by the shipment poll', async () => {
+    const [o] = seed(1);
+    const key = o!.orderKey;
+    await p.poll();
+    await awaiting([key]);
+    const order = await ssV1<Record<string, unknown>>('GET', `/orders/${ssOrder(key)!.orderId}`);
+    await ssV1('POST', '/orders/createorder', { ...order, orderStatus: 'cancelled' });
+    const polled = await p.shipmentPoll();
+    assert.equal(polled.cancelled, 1);
+    const result = await handle(key).result();
+    assert.equal(result.status, 'cancelled');
+    assert.match(result.attention?.message ?? '', /cancelled in ShipStation/);
+    const again = await p.shipmentPoll();
+    assert.equal(again.cancelled, 0, 'a second poll tells nobody again');
+  });
+
   it('an operator cancel withdraws the ShipStation order while it is open', async () => {
     const orders = seed(2);
     const [open, gone] = orders.map((o) => o.orderKey) as [string, string];

@@ -11,10 +11,14 @@
 // V2 events point at V2 resources; a verified one triggers the connection's shipment poll at once.
 
 import { createHash } from 'node:crypto';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { FulfilmentPort } from '../../../activities/orders/ports';
-import { acceptShipments, type ShipmentIntake } from '../../../activities/orders/fulfilment';
+import {
+  acceptShipments,
+  cancelOrdersCancelledAtWarehouse,
+  type ShipmentIntake,
+} from '../../../activities/orders/fulfilment';
 import {
   checkWebhookToken,
   parseV1Webhook,
@@ -24,7 +28,6 @@ import {
 import { SHIPSTATION_ERROR_TYPES } from '../../../activities/shipstation/errors';
 import { shipmentPollScheduleId } from '../../../domain/ids';
 import type { WebhookInboxRepo } from '../../../lib/db/repos';
-import { cancelSignal } from '../../../workflows/messages';
 import { sendJson, type Handler } from '../server';
 
 export const SHIPSTATION_DEFAULT_JWKS_URL = 'https://api.shipengine.com/jwks';
@@ -82,7 +85,16 @@ export function shipStationWebhookRoutes(opts: ShipStationWebhookOptions): Recor
           const shipments = await opts.port.shipmentsAt(parsed.resourceUrl);
           result = { ...(await acceptShipments(opts.intake, opts.connection, shipments, 'webhook')) };
         } else if (ORDER_EVENTS.has(parsed.resourceType)) {
-          result = { cancelled: await cancelledInShipStation(opts, parsed.resourceUrl) };
+          const orders = await opts.port.ordersAt(parsed.resourceUrl);
+          const keys = orders.filter((o) => o.phase === 'cancelled').map((o) => o.externalOrderKey);
+          result = {
+            cancelled: await cancelOrdersCancelledAtWarehouse(
+              opts.intake,
+              opts.connection,
+              keys,
+              'ShipStation',
+            ),
+          };
         }
         await opts.inbox.markProcessed(stored.id);
         log.info(
@@ -142,23 +154,4 @@ export function shipStationWebhookRoutes(opts: ShipStationWebhookOptions): Recor
     }
   };
   return routes;
-}
-
-/** Orders of ours that ShipStation reports cancelled: their workflows are told to cancel. */
-async function cancelledInShipStation(opts: ShipStationWebhookOptions, resourceUrl: string): Promise<number> {
-  let cancelled = 0;
-  for (const o of await opts.port.ordersAt(resourceUrl)) {
-    if (o.phase !== 'cancelled') continue;
-    const ours = await opts.intake.repos.fulfilment.getOrder(opts.connection, o.externalOrderKey);
-    if (!ours) continue;
-    try {
-      await opts.intake.client.workflow
-        .getHandle(ours.workflow_id)
-        .signal(cancelSignal, { reason: 'cancelled in ShipStation', by: 'shipstation' });
-      cancelled++;
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    }
-  }
-  return cancelled;
 }

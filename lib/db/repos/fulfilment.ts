@@ -60,8 +60,10 @@ export class FulfilmentRepo {
   }
 
   /**
-   * Record a sighting of a shipment. The first one inserts it; later ones (a duplicate webhook, the
-   * poll after the webhook) find it. `pending` is true while its workflow has not been told yet.
+   * Record a sighting of a shipment and claim the right to hand it to its workflow. The first
+   * sighting inserts it and claims it; later ones (a duplicate webhook, the poll racing the
+   * webhook) do not, unless the claim went stale without the workflow being told (the claimer
+   * crashed): then, after `staleMs`, a sighting claims it again. `claimed` says whether to signal.
    */
   async recordShipment(input: {
     carrierConnection: string;
@@ -70,7 +72,8 @@ export class FulfilmentRepo {
     workflowId?: string;
     source: 'webhook' | 'poll';
     voided: boolean;
-  }): Promise<{ isNew: boolean; pending: boolean; workflowId: string | null }> {
+    staleMs?: number;
+  }): Promise<{ isNew: boolean; claimed: boolean; workflowId: string | null }> {
     const inserted = await this.db
       .insertInto('fulfilment_shipments')
       .values({
@@ -85,14 +88,19 @@ export class FulfilmentRepo {
       .onConflict((oc) => oc.columns(['carrier_connection', 'shipment_id']).doNothing())
       .returning(['workflow_id'])
       .executeTakeFirst();
-    if (inserted) return { isNew: true, pending: true, workflowId: inserted.workflow_id };
-    const row = await this.db
-      .selectFrom('fulfilment_shipments')
-      .select(['workflow_id', 'notified_at'])
+    if (inserted) return { isNew: true, claimed: true, workflowId: inserted.workflow_id };
+    const staleBefore = new Date(Date.now() - (input.staleMs ?? 60_000));
+    const reclaimed = await this.db
+      .updateTable('fulfilment_shipments')
+      .set({ received_at: sql`now()` })
       .where('carrier_connection', '=', input.carrierConnection)
       .where('shipment_id', '=', input.shipment.shipmentId)
-      .executeTakeFirstOrThrow();
-    return { isNew: false, pending: row.notified_at === null, workflowId: row.workflow_id };
+      .where('notified_at', 'is', null)
+      .where('received_at', '<', staleBefore)
+      .returning(['workflow_id'])
+      .executeTakeFirst();
+    if (reclaimed) return { isNew: false, claimed: true, workflowId: reclaimed.workflow_id };
+    return { isNew: false, claimed: false, workflowId: input.workflowId ?? null };
   }
 
   async markShipmentNotified(carrierConnection: string, shipmentId: string): Promise<void> {
