@@ -22,6 +22,7 @@ import {
 import type { Repos } from '../lib/db/repos';
 import type { Database } from '../lib/db/types';
 import { resolveCredential, type Vault } from '../lib/vault';
+import { registerSecret } from '../lib/logger';
 import type { TrackingUpdate } from '../domain/model';
 import type { ShipmentMappingConfig } from '../domain/shipment-request';
 import { startFedexSimulator, type FedexSimulator } from '../simulators/fedex';
@@ -234,6 +235,7 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
         });
         stops.push(() => shipStationSim!.stop());
         const webhookSecret = randomBytes(24).toString('base64url');
+        registerSecret(webhookSecret); // it is part of the webhook URL: masked wherever that is logged
         webhookSecrets.set(name, webhookSecret);
         live.set(name, {
           name,
