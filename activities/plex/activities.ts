@@ -50,6 +50,26 @@ export function plexApplicationFailure(err: unknown): unknown {
   });
 }
 
+/** Margin kept between an inline wait and the end of the activity attempt. */
+const ATTEMPT_MARGIN_MS = 5_000;
+
+/**
+ * The time the current activity attempt has left before Temporal times it out (start-to-close, or
+ * the heartbeat timeout when there is one: nothing heartbeats during a wait). Temporal retries a
+ * timed-out attempt while the old one may still run; an old attempt that slept through its timeout
+ * and then wrote would write twice. Outside an activity (the CLI): no limit.
+ */
+function attemptTimeLeftMs(): number {
+  try {
+    const info = Context.current().info;
+    const end = info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs;
+    const left = Math.min(end - Date.now(), info.heartbeatTimeoutMs || Infinity);
+    return Math.max(0, left - ATTEMPT_MARGIN_MS);
+  } catch {
+    return Infinity;
+  }
+}
+
 function workflowId(): string | undefined {
   try {
     return Context.current().info.workflowExecution?.workflowId;
@@ -64,13 +84,16 @@ export function createPlexActivities(deps: PlexActivityDeps) {
   /** The connection's client, auditing every call into the audit table with this run's ids. */
   function client(connection: string, orderKey?: string): PlexClient {
     const wf = workflowId();
-    return deps.clients(connection).withAudit(async (entry) => {
-      await deps.audit.append({
-        ...entry,
-        workflowId: wf ?? null,
-        orderKey: orderKey ?? null,
-      });
-    });
+    return deps.clients(connection).withAudit(
+      async (entry) => {
+        await deps.audit.append({
+          ...entry,
+          workflowId: wf ?? null,
+          orderKey: orderKey ?? null,
+        });
+      },
+      { waitBudgetMs: attemptTimeLeftMs },
+    );
   }
 
   async function run<T>(action: string, connection: string, fn: () => Promise<T>): Promise<T> {

@@ -43,6 +43,7 @@ import {
   plexInstant,
   statusIn,
   toErpOrder,
+  shipperShowsUpdate,
   toShipperStatusUpdate,
   toShipperTrackingUpdate,
   type PlexReadyState,
@@ -98,6 +99,11 @@ export interface PlexClientOptions {
   rateLimitRetries?: number;
   /** A 429 asking for a longer wait than this surfaces at once (default 65 s). */
   maxInlineWaitMs?: number;
+  /**
+   * Inside an activity: the time its attempt has left (start-to-close, heartbeat). A 429 wait that
+   * would outlast it surfaces at once instead, so a timed-out attempt never writes after its retry.
+   */
+  waitBudgetMs?: () => number;
   now?: () => Date;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -207,8 +213,8 @@ export class PlexClient {
   }
 
   /** The same client with another audit sink (activities add workflow and order ids). */
-  withAudit(audit: PlexAuditSink): PlexClient {
-    return new PlexClient({ ...this.opts, audit });
+  withAudit(audit: PlexAuditSink, extra: Pick<PlexClientOptions, 'waitBudgetMs'> = {}): PlexClient {
+    return new PlexClient({ ...this.opts, ...extra, audit });
   }
 
   private get scope(): PlexScope {
@@ -829,14 +835,22 @@ export class PlexClient {
     return { shipperId, written: true };
   }
 
-  /** Record a lifecycle change on the customer shipper (note, delivery date, mapped status). */
+  /**
+   * Record a lifecycle change on the customer shipper (note, delivery date, mapped status), once:
+   * a retry whose earlier attempt's write went through (its answer lost, or its worker killed after
+   * the PUT) finds the shipper already showing it and writes nothing.
+   */
   async writeStatus(
     keys: Record<string, string>,
     wb: StatusWriteBack,
     cfg: PlexWriteBackConfig = {},
   ): Promise<WriteBackResult> {
     const shipperId = await this.shipperIdFor(keys);
-    await this.updateCustomerShipper(shipperId, toShipperStatusUpdate(wb, cfg));
+    const update = toShipperStatusUpdate(wb, cfg);
+    if (shipperShowsUpdate(await this.getCustomerShipper(shipperId), update)) {
+      return { shipperId, written: false };
+    }
+    await this.updateCustomerShipper(shipperId, update);
     return { shipperId, written: true };
   }
 
@@ -1092,7 +1106,8 @@ export class PlexClient {
               random: this.opts.random,
               subject: options.subject,
             });
-      if (!(error instanceof PlexRateLimitError) || attempt >= retries || error.retryAfterMs > maxWait) break;
+      const budget = Math.min(maxWait, this.opts.waitBudgetMs?.() ?? Infinity);
+      if (!(error instanceof PlexRateLimitError) || attempt >= retries || error.retryAfterMs > budget) break;
       // Documented limit reached anyway (another process, another tool on the same key): wait it out.
       await this.audit({
         action,

@@ -292,6 +292,31 @@ export function toShipperTrackingUpdate(
 }
 
 /**
+ * True when the shipper already shows every field of a status update: the write happened before
+ * (an attempt whose answer was lost, a worker that died after the PUT), and sending it again would
+ * be a second write of the same event. Dates compare as instants (Plex answers with milliseconds).
+ */
+export function shipperShowsUpdate(shipper: PlexCustomerShipper, update: PlexShipperUpdate): boolean {
+  const sameInstant = (a: string | null | undefined, b: string) =>
+    typeof a === 'string' && Date.parse(a) === Date.parse(b);
+  if (update.status !== undefined && shipper.status !== update.status) return false;
+  if (update.shipperNote !== undefined && shipper.shipperNote !== update.shipperNote) return false;
+  if (update.deliveryDate !== undefined && !sameInstant(shipper.deliveryDateTime, update.deliveryDate)) {
+    return false;
+  }
+  if (update.trackingNumber !== undefined && shipper.trackingNumber !== update.trackingNumber) return false;
+  if (update.carrierId !== undefined && shipper.carrierId !== update.carrierId) return false;
+  if (
+    update.scheduledShipDate !== undefined &&
+    !sameInstant(shipper.scheduledShipDate, update.scheduledShipDate)
+  ) {
+    return false;
+  }
+  // freightAmount is not in the read model: an update that sets it cannot be confirmed by a read.
+  return update.freightAmount === undefined;
+}
+
+/**
  * StatusWriteBack -> the shipper PUT body. Plex's shipper has no delivery-status field, so the
  * lifecycle goes to `shipperNote` (latest event, time-stamped), `deliveryDate` on delivery, and the
  * shipper `status` only where the connection maps it.
