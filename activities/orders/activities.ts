@@ -218,15 +218,24 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       const since = new Date(
         (mark?.watermark.getTime() ?? until.getTime() - deps.initialLookbackMs) - deps.pollOverlapMs,
       );
-      const refs = await deps.erp(input.erpConnection).detectReadyOrders({ since, until });
       const route = deps.route(input.erpConnection);
+      // Label carriers need nothing more of a known order; a warehouse needs its version (edits).
+      const knownKeys = async (keys: string[]) =>
+        new Set((await repos.orders.getMany(input.erpConnection, keys)).keys());
+      const refs = await deps
+        .erp(input.erpConnection)
+        .detectReadyOrders({ since, until }, route.mode === 'warehouse' ? {} : { known: knownKeys });
+      const rows = await repos.orders.getMany(
+        input.erpConnection,
+        refs.map((r) => r.orderKey),
+      );
       let started = 0;
       let changed = 0;
       for (const ref of refs) {
         const workflowId = orderWorkflowId(input.erpConnection, ref.orderKey);
         // An order already recorded has its workflow: its row is written only after a start went
         // through (here, or by the workflow itself), so the overlap window costs no further calls.
-        const known = await repos.orders.get(input.erpConnection, ref.orderKey);
+        const known = rows.get(ref.orderKey);
         if (known) {
           // An edit after the hand-over to a warehouse goes there too (the workflow pushes it while
           // the warehouse order is open). A version seen before changes nothing.

@@ -8,7 +8,14 @@ import type { FulfilmentShipment, SubmitOrderResult, WarehouseOrderPhase } from 
  * permission, validation and business rejections, retryable otherwise).
  */
 export interface ErpPort {
-  detectReadyOrders(window: { since: Date; until: Date }): Promise<ReadyOrderRef[]>;
+  /**
+   * Orders ready to ship whose state changed in the window. `known` names the candidates the
+   * caller needs no version of, so the connector can skip reading their details.
+   */
+  detectReadyOrders(
+    window: { since: Date; until: Date },
+    opts?: { known?: (orderKeys: string[]) => Promise<ReadonlySet<string>> },
+  ): Promise<ReadyOrderRef[]>;
   loadOrder(orderKey: string): Promise<ErpOrder>;
   writeTracking(order: ErpOrderHandle, tracking: TrackingWriteBack): Promise<void>;
   writeStatus(order: ErpOrderHandle, status: StatusWriteBack): Promise<void>;

@@ -113,11 +113,13 @@ export function createPlexActivities(deps: PlexActivityDeps) {
       connection: string;
       since: Date | string;
       until: Date | string;
+      known?: (orderKeys: string[]) => Promise<ReadonlySet<string>>;
     }): Promise<ReadyOrderRef[]> {
       return run('plexDetectReadyOrders', input.connection, () =>
         client(input.connection).detectReadyOrders({
           since: input.since,
           until: input.until,
+          ...(input.known ? { known: input.known } : {}),
           readyState: settings(input.connection).readyState ?? DEFAULT_READY_STATE,
         }),
       );
@@ -197,8 +199,15 @@ export type PlexActivities = ReturnType<typeof createPlexActivities>;
  */
 export function plexErpPort(activities: PlexActivities, connection: string) {
   return {
-    detectReadyOrders: (window: { since: Date; until: Date }) =>
-      activities.plexDetectReadyOrders({ connection, ...window }),
+    detectReadyOrders: (
+      window: { since: Date; until: Date },
+      opts?: { known?: (orderKeys: string[]) => Promise<ReadonlySet<string>> },
+    ) =>
+      activities.plexDetectReadyOrders({
+        connection,
+        ...window,
+        ...(opts?.known ? { known: opts.known } : {}),
+      }),
     loadOrder: (orderKey: string) => activities.plexLoadOrder({ connection, orderKey }),
     writeTracking: async (
       order: Pick<ErpOrder, 'orderKey' | 'writeBackKeys'>,

@@ -155,6 +155,12 @@ export interface DetectQuery {
   since: Date | string;
   until: Date | string;
   readyState?: PlexReadyState;
+  /**
+   * Which of the candidate orders the caller already knows and needs no version of: those are
+   * left out before their lines and releases are read (two calls per order saved on every poll
+   * whose overlap window sees them again).
+   */
+  known?: (orderKeys: string[]) => Promise<ReadonlySet<string>>;
 }
 
 export interface WriteBackResult {
@@ -651,8 +657,10 @@ export class PlexClient {
       }
     }
 
+    const known = q.known ? await q.known([...found.keys()]) : new Set<string>();
     const refs: ReadyOrderRef[] = [];
     for (const { order, modifiedAt } of found.values()) {
+      if (known.has(order.id)) continue;
       const lines = (await this.getOrderLines(order.id)).filter((l) => l.active !== false);
       if (lines.length === 0) continue;
       const releases = await this.listReleases({ orderLineIds: lines.map((l) => l.id) });

@@ -127,6 +127,28 @@ describe('PlexClient against the Plex simulator', () => {
     );
   });
 
+  it('skips reading the details of orders the caller already knows', async () => {
+    const c = client();
+    const [known, ...rest] = seeded;
+    const lineReads = () => sim.counters().callsByEndpoint['GET /sales/v1/orders/{id}/lines'] ?? 0;
+    const r0 = lineReads();
+    await c.detectReadyOrders(window());
+    const perFullPoll = lineReads() - r0;
+    const asked: string[][] = [];
+    const r1 = lineReads();
+    const refs = await c.detectReadyOrders({
+      ...window(),
+      known: async (keys) => {
+        asked.push(keys);
+        return new Set([known!.orderKey]);
+      },
+    });
+    assert.equal(asked.length, 1);
+    assert.ok(asked[0]!.includes(known!.orderKey), 'the candidates are offered before any detail is read');
+    assert.deepEqual(new Set(refs.map((r) => r.orderKey)), new Set(rest.map((s) => s.orderKey)));
+    assert.equal(lineReads() - r1, perFullPoll - 1, 'the known order costs no detail call');
+  });
+
   it('detects by release status and by customer shipper status too', async () => {
     const c = client();
     const keys = new Set(seeded.map((s) => s.orderKey));

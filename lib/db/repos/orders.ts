@@ -76,6 +76,23 @@ export class OrderRepo {
       .execute();
   }
 
+  /** The rows of these orders that exist, by order key (one query for a whole poll). */
+  async getMany(connection: string, orderKeys: readonly string[]): Promise<Map<string, Order>> {
+    const out = new Map<string, Order>();
+    for (let i = 0; i < orderKeys.length; i += 1000) {
+      const chunk = orderKeys.slice(i, i + 1000);
+      if (chunk.length === 0) continue;
+      const rows = await this.db
+        .selectFrom('orders')
+        .selectAll()
+        .where('connection', '=', connection)
+        .where('order_key', 'in', chunk)
+        .execute();
+      for (const r of rows) out.set(r.order_key, r);
+    }
+    return out;
+  }
+
   async get(connection: string, orderKey: string): Promise<Order | undefined> {
     return this.db
       .selectFrom('orders')
