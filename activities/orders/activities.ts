@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { OrderStatus, OrderStep } from '../../domain/lifecycle';
+import { FINAL_ORDER_STATUSES, type OrderStatus, type OrderStep } from '../../domain/lifecycle';
 import type { ShipmentRequest, TrackingUpdate } from '../../domain/model';
 import type { StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import { orderWorkflowId } from '../../domain/ids';
@@ -219,12 +219,21 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         (mark?.watermark.getTime() ?? until.getTime() - deps.initialLookbackMs) - deps.pollOverlapMs,
       );
       const route = deps.route(input.erpConnection);
-      // Label carriers need nothing more of a known order; a warehouse needs its version (edits).
-      const knownKeys = async (keys: string[]) =>
-        new Set((await repos.orders.getMany(input.erpConnection, keys)).keys());
+      // A known order needs no version on the label path; on the warehouse path only a finished
+      // one (an edit to an open one must still be pushed).
+      const knownKeys = async (keys: string[]) => {
+        const rows = await repos.orders.getMany(input.erpConnection, keys);
+        return new Set(
+          [...rows.values()]
+            .filter(
+              (r) => route.mode !== 'warehouse' || FINAL_ORDER_STATUSES.includes(r.status as OrderStatus),
+            )
+            .map((r) => r.order_key),
+        );
+      };
       const refs = await deps
         .erp(input.erpConnection)
-        .detectReadyOrders({ since, until }, route.mode === 'warehouse' ? {} : { known: knownKeys });
+        .detectReadyOrders({ since, until }, { known: knownKeys });
       const rows = await repos.orders.getMany(
         input.erpConnection,
         refs.map((r) => r.orderKey),
