@@ -1,0 +1,467 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import YAML from 'yaml';
+import { orderWorkflowId } from '../domain/ids';
+import { createLogger } from '../lib/logger';
+import { deriveCodecKey, EncryptionCodec } from '../lib/temporal/codec';
+import { parseMasterKey } from '../lib/vault';
+import { startFedexSimulator } from '../simulators/fedex';
+import { startPlexSimulator } from '../simulators/plex';
+import { SeededRandom } from '../simulators/shared/random';
+import { checkInvariants, type ChaosResult } from './checks';
+import { FaultSchedule, TOKEN_TTL_SECONDS } from './faults';
+import { createChaosDatabase, RestartableDevServer, workflowBundle } from './infra';
+import type { ChaosOptions } from './options';
+import { startRecordingProxy } from './proxy';
+import { SecretScanner } from './secrets';
+import { WorkerSupervisor } from './worker-supervisor';
+
+// One chaos run: demo orders Plex -> FedEx through the app's own worker (a child process that is
+// SIGKILLed and restarted), the real simulators over HTTP with faults on, a Temporal dev server
+// restarted once on its persistent file, and a PostgreSQL database of its own. Afterwards the
+// invariants are checked against the simulators (ground truth), the orders table, every workflow
+// history and every log line (checks.ts).
+
+export const ERP = 'plex-chaos';
+export const CARRIER = 'fedex-chaos';
+const ACCOUNT = '740561073';
+/** Share of orders seeded with bad data (bad postal code, unknown country, missing weight). */
+export const BAD_SHARE = 0.02;
+/** Plex calls per minute in the simulator and the config (Plex's real 200 would make a 1,000-order run take hours). */
+const PLEX_PER_MINUTE = 6000;
+/** Simulated seconds per real second at FedEx: a ground shipment is delivered in about 40 s. */
+const FEDEX_CLOCK_SPEED = 7200;
+const TICK_MS = 500;
+
+export interface ChaosRunOptions extends ChaosOptions {
+  /** Restart the dev server once (default true). */
+  restartServer?: boolean;
+  /** A prebuilt workflow bundle (npm test has one); otherwise the run builds its own. */
+  workflowBundlePath?: string;
+  /** Seconds over which the orders become ready in Plex (default orders / 5, within 10..300). */
+  arrivalSeconds?: number;
+  /** Progress lines (default: none). */
+  say?: (line: string) => void;
+  /** Stop early (SIGINT): the run ends as if its time were up. */
+  signal?: AbortSignal;
+  /** Stop waiting when no order moved for this long after all the chaos happened (default 300). */
+  stallSeconds?: number;
+  /** Keep the evidence here (logs, request log, audit log, orders) for a look afterwards. */
+  keepDir?: string;
+}
+
+interface Action {
+  kind: 'kill' | 'restart-server' | 'lockout';
+  /** Progress (0..1) at which it happens, unless the time fallback comes first. */
+  at: number;
+  done: boolean;
+}
+
+export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
+  const say = opts.say ?? (() => undefined);
+  const started = Date.now();
+  const deadline = started + opts.timeoutSeconds * 1000;
+  const random = new SeededRandom((opts.seed ^ 0x5eed) >>> 0);
+  const stack: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    while (stack.length) await stack.pop()!().catch((err: Error) => say(`cleanup: ${err.message}`));
+  };
+
+  try {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlc-chaos-'));
+    stack.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
+    const appLogFile = path.join(tmp, 'app.log');
+    const workerLogFile = path.join(tmp, 'worker.log');
+    // The app-side code this process runs (migrations, dev server) logs here at debug level.
+    const appLog = createLogger({
+      level: 'debug',
+      destination: pino.destination({ dest: appLogFile, sync: true }),
+    });
+
+    // Credentials of this run only, and the scanner that looks for them everywhere afterwards.
+    const secrets = {
+      plexKey: randomBytes(24).toString('hex'),
+      fedexId: `chaos${randomBytes(12).toString('hex')}`,
+      fedexSecret: randomBytes(24).toString('hex'),
+      masterKey: randomBytes(32).toString('base64'),
+    };
+    const scanner = new SecretScanner();
+    scanner.add('Plex API key', secrets.plexKey);
+    scanner.add('FedEx client id', secrets.fedexId);
+    scanner.add('FedEx client secret', secrets.fedexSecret);
+    scanner.add('master key', secrets.masterKey);
+    scanner.add('master key (hex)', Buffer.from(secrets.masterKey, 'base64').toString('hex'));
+
+    const database = await createChaosDatabase(appLog);
+    stack.push(() => database.drop());
+
+    const plex = await startPlexSimulator({
+      keys: [{ apiKey: secrets.plexKey }],
+      rateLimitPerMinute: PLEX_PER_MINUTE,
+      seed: opts.seed,
+    });
+    stack.push(() => plex.stop());
+    const fedex = await startFedexSimulator({
+      clients: [{ clientId: secrets.fedexId, clientSecret: secrets.fedexSecret, accounts: [ACCOUNT] }],
+      clockSpeed: FEDEX_CLOCK_SPEED,
+      tokenTtlSeconds: TOKEN_TTL_SECONDS,
+      seed: opts.seed,
+    });
+    stack.push(() => fedex.stop());
+    const plexProxy = await startRecordingProxy(plex.url);
+    stack.push(() => plexProxy.close());
+    const fedexProxy = await startRecordingProxy(fedex.url);
+    stack.push(() => fedexProxy.close());
+
+    const server = await RestartableDevServer.start(path.join(tmp, 'temporal.db'), appLog);
+    stack.push(() => server.stop());
+    const key = parseMasterKey(secrets.masterKey, 'chaos master key');
+    const codec = new EncryptionCodec(deriveCodecKey(key.id, key.key));
+    const connection = await Connection.connect({ address: server.address });
+    stack.push(() => connection.close());
+    const client = new Client({
+      connection,
+      namespace: server.namespace,
+      dataConverter: { payloadCodecs: [codec] },
+    });
+
+    const bundlePath = await workflowBundle(tmp, opts.workflowBundlePath);
+    const taskQueue = `chaos-${randomBytes(3).toString('hex')}`;
+    const configFile = path.join(tmp, 'config.yaml');
+    fs.writeFileSync(
+      configFile,
+      YAML.stringify(
+        chaosConfig({
+          database: database.url,
+          temporal: server.address,
+          taskQueue,
+          tmp,
+          plex: plexProxy.url,
+          fedex: fedexProxy.url,
+        }),
+      ),
+    );
+    const supervisor = new WorkerSupervisor({
+      setup: { configFile, bundlePath },
+      setupFile: path.join(tmp, 'worker-setup.json'),
+      env: workerEnv(secrets),
+      logFile: workerLogFile,
+      note: say,
+    });
+    stack.push(() => supervisor.stop());
+    await supervisor.start();
+    say(`chaos: dev server ${server.address}, database ${database.name}, worker up, seed ${opts.seed}`);
+
+    // What breaks when: kills and the server restart at random points of progress, the lockout
+    // while FedEx is busy; bursts by time (faults.ts).
+    const actions: Action[] = [
+      ...Array.from({ length: opts.kills }, (): Action => ({
+        kind: 'kill',
+        at: 0.05 + 0.8 * random.next(),
+        done: false,
+      })),
+      ...(opts.restartServer === false
+        ? []
+        : [{ kind: 'restart-server' as const, at: 0.3 + 0.4 * random.next(), done: false }]),
+      { kind: 'lockout' as const, at: 0.15 + 0.45 * random.next(), done: false },
+    ].sort((a, b) => a.at - b.at);
+    const faults = new FaultSchedule(random, plex, fedex, PLEX_PER_MINUTE, started);
+    faults.applyBase({ errorRate: opts.errorRate, timeoutRate: opts.timeoutRate });
+    stack.push(async () => faults.stop());
+
+    // Orders arrive over time, as they would in a plant: batches every 2 s, the bad ones together.
+    const arrivalMs =
+      1000 * (opts.arrivalSeconds ?? Math.min(300, Math.max(10, Math.round(opts.orders / 5))));
+    const badTotal = Math.max(1, Math.round(opts.orders * BAD_SHARE));
+    const batches = Math.max(1, Math.floor(arrivalMs / 2000));
+    const badBatch = random.int(0, batches - 1);
+    let seededBatches = 0;
+    let seededCount = 0;
+    const seedDue = (now: number) => {
+      while (seededBatches < batches && now - started >= (seededBatches * arrivalMs) / batches) {
+        const goodTotal = opts.orders - badTotal;
+        const upTo = Math.round((goodTotal * (seededBatches + 1)) / batches);
+        const good = upTo - Math.round((goodTotal * seededBatches) / batches);
+        if (good > 0) plex.seedOrders(good, { seed: opts.seed + seededBatches, invalidShare: 0 });
+        if (seededBatches === badBatch)
+          plex.seedOrders(badTotal, { seed: opts.seed + 7919, invalidShare: 1 });
+        seededCount += good + (seededBatches === badBatch ? badTotal : 0);
+        seededBatches++;
+      }
+    };
+
+    let lastAction = Date.now();
+    let lastReport = 0;
+    let progress = { tracked: 0, delivered: 0, parked: 0, validTotal: opts.orders - badTotal, done: false };
+    // A stalled pipeline must still meet its chaos: an action is forced after this long.
+    const maxGapMs = Math.max(45_000, Math.min(180_000, arrivalMs));
+    // Once all the chaos has happened, this long without any order moving means it never will.
+    const stallMs = (opts.stallSeconds ?? 300) * 1000;
+    let lastMove = Date.now();
+    let stalled = false;
+    let seen = '';
+    while (Date.now() < deadline && !opts.signal?.aborted) {
+      const now = Date.now();
+      seedDue(now);
+      faults.tick(now);
+      progress = await measure(plex, database, seededCount === opts.orders, opts.orders - badTotal);
+      const refusals = fedexProxy.records.filter(
+        (r) => r.endpoint === 'POST /oauth/token' && r.status === 403,
+      ).length;
+      const lockoutOver = faults.lockoutSettled(refusals, now);
+      const p = (progress.tracked + progress.delivered) / (2 * progress.validTotal);
+      const next = actions.find((a) => !a.done);
+      if (next && (p >= next.at || now - lastAction > maxGapMs || progress.done)) {
+        next.done = true;
+        await act(next, { supervisor, server, faults, random, say, started });
+        lastAction = Date.now();
+        continue;
+      }
+      if (!next && progress.done && lockoutOver) break;
+      const moved = `${seededCount}/${progress.tracked}/${progress.delivered}/${progress.parked}`;
+      if (moved !== seen) {
+        seen = moved;
+        lastMove = now;
+      } else if (!next && lockoutOver && now - lastMove > stallMs) {
+        stalled = true;
+        break;
+      }
+      if (now - lastReport > 15_000) {
+        lastReport = now;
+        say(
+          `chaos: ${Math.round((now - started) / 1000)} s: seeded ${seededCount}/${opts.orders}, tracking written ${progress.tracked}, ` +
+            `delivered ${progress.delivered}/${progress.validTotal}, bad parked ${progress.parked}/${badTotal}, ` +
+            `worker starts ${supervisor.starts}, kills ${supervisor.kills}, server restarts ${server.restarts}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, TICK_MS));
+    }
+    const complete = progress.done && actions.every((a) => a.done) && faults.lockoutSettled(0);
+    say(
+      complete
+        ? 'chaos: every order settled; stopping the worker and checking'
+        : stalled
+          ? `chaos: no order moved for ${stallMs / 1000} s after all the chaos; checking what there is`
+          : 'chaos: out of time; checking what there is',
+    );
+
+    faults.stop();
+    await supervisor.stop();
+    const result = await checkInvariants({
+      opts,
+      complete,
+      started,
+      plex,
+      fedex,
+      plexRecords: plexProxy.records,
+      fedexRecords: fedexProxy.records,
+      issuedTokens: fedexProxy.issuedTokens,
+      database,
+      client,
+      codec,
+      scanner,
+      logs: [
+        { file: workerLogFile, name: 'worker.log' },
+        { file: appLogFile, name: 'app.log' },
+      ],
+      workflowIdOf: (orderKey) => orderWorkflowId(ERP, orderKey),
+      chaos: {
+        kills: supervisor.kills,
+        starts: supervisor.starts,
+        crashes: supervisor.crashes,
+        serverRestarts: server.restarts,
+        wantServerRestart: opts.restartServer !== false,
+        faults,
+      },
+    });
+    if (opts.keepDir) {
+      await keepEvidence(opts.keepDir, {
+        files: [workerLogFile, appLogFile],
+        requests: { plex: plexProxy.records, fedex: fedexProxy.records },
+        database,
+        result,
+      });
+      say(`chaos: evidence kept in ${opts.keepDir}`);
+    }
+    return result;
+  } finally {
+    await cleanup();
+  }
+}
+
+async function act(
+  action: Action,
+  ctx: {
+    supervisor: WorkerSupervisor;
+    server: RestartableDevServer;
+    faults: FaultSchedule;
+    random: SeededRandom;
+    say: (line: string) => void;
+    started: number;
+  },
+): Promise<void> {
+  const t = () => `${Math.round((Date.now() - ctx.started) / 1000)} s`;
+  if (action.kind === 'kill') {
+    // A random moment within the next couple of seconds, not the instant progress crossed a line.
+    await sleep(ctx.random.int(0, 2000));
+    await ctx.supervisor.kill();
+    const down = ctx.random.int(500, 4000);
+    ctx.say(`chaos: ${t()}: worker SIGKILLed (kill ${ctx.supervisor.kills}); restarting it in ${down} ms`);
+    await sleep(down);
+    await ctx.supervisor.start();
+  } else if (action.kind === 'restart-server') {
+    const down = ctx.random.int(1000, 3000);
+    ctx.say(`chaos: ${t()}: restarting the Temporal dev server (down ${down} ms, same db file and port)`);
+    await ctx.server.restart(down);
+    ctx.say(`chaos: ${t()}: dev server back`);
+  } else {
+    ctx.faults.lockout();
+    ctx.say(`chaos: ${t()}: FedEx auth lockout`);
+  }
+}
+
+/** Where the orders are, from the Plex simulator (ground truth) and the orders table. */
+async function measure(
+  plex: Awaited<ReturnType<typeof startPlexSimulator>>,
+  database: Awaited<ReturnType<typeof createChaosDatabase>>,
+  allSeeded: boolean,
+  validTotal: number,
+) {
+  let tracked = 0;
+  let delivered = 0;
+  const seeded = plex.orders();
+  const bad = new Set(seeded.filter((o) => o.invalid).map((o) => o.orderKey));
+  for (const o of seeded) {
+    if (o.invalid) continue;
+    const s = plex.getShipper(o.shipperId);
+    if (s?.trackingNumber) tracked++;
+    if (s?.deliveryDateTime) delivered++;
+  }
+  const rows = await database.handle.db
+    .selectFrom('orders')
+    .select(['order_key', 'status'])
+    .where('status', 'in', ['needs_attention', 'delivered'])
+    .execute();
+  const parked = rows.filter((r) => r.status === 'needs_attention' && bad.has(r.order_key)).length;
+  const dbDelivered = rows.filter((r) => r.status === 'delivered').length;
+  const done = allSeeded && delivered === validTotal && dbDelivered === validTotal && parked === bad.size;
+  return { tracked, delivered, parked, validTotal, done };
+}
+
+/** Logs, the request log, the audit log and the orders table as files, for reading after the run. */
+async function keepEvidence(
+  dir: string,
+  e: {
+    files: string[];
+    requests: Record<string, unknown[]>;
+    database: Awaited<ReturnType<typeof createChaosDatabase>>;
+    result: ChaosResult;
+  },
+): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of e.files) if (fs.existsSync(f)) fs.copyFileSync(f, path.join(dir, path.basename(f)));
+  const lines = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  for (const [name, rows] of Object.entries(e.requests)) {
+    fs.writeFileSync(path.join(dir, `requests-${name}.jsonl`), lines(rows));
+  }
+  const db = e.database.handle.db;
+  fs.writeFileSync(
+    path.join(dir, 'audit_log.jsonl'),
+    lines(await db.selectFrom('audit_log').selectAll().orderBy('id').execute()),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'orders.jsonl'),
+    lines(await db.selectFrom('orders').selectAll().execute()),
+  );
+  fs.writeFileSync(path.join(dir, 'result.json'), JSON.stringify(e.result, null, 2));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The worker's environment: credentials and the master key, and nothing that could override the config. */
+function workerEnv(secrets: { plexKey: string; fedexId: string; fedexSecret: string; masterKey: string }) {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(MLC_|FEDEX_|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|TEMPORAL_API_KEY|DATABASE_URL|LOG_LEVEL)/.test(k))
+      continue;
+    env[k] = v;
+  }
+  return {
+    ...env,
+    MLC_MASTER_KEY: secrets.masterKey,
+    CHAOS_PLEX_KEY: secrets.plexKey,
+    CHAOS_FEDEX_ID: secrets.fedexId,
+    CHAOS_FEDEX_SECRET: secrets.fedexSecret,
+  };
+}
+
+function chaosConfig(c: {
+  database: string;
+  temporal: string;
+  taskQueue: string;
+  tmp: string;
+  plex: string;
+  fedex: string;
+}) {
+  return {
+    dataDir: path.join(c.tmp, 'data'),
+    database: { url: c.database },
+    temporal: { address: c.temporal, namespace: 'default', taskQueue: c.taskQueue },
+    // Debug: the secret scan reads as much as the app can say.
+    log: { level: 'debug' },
+    connections: {
+      [ERP]: {
+        system: 'plex',
+        baseUrl: c.plex,
+        simulator: 'never',
+        credentials: { apiKey: 'env:CHAOS_PLEX_KEY' },
+        settings: {
+          readyState: 'Open',
+          writeBack: {
+            shippedStatus: 'Shipped',
+            statusMap: { in_transit: 'In Transit', delivered: 'Delivered' },
+          },
+        },
+      },
+      [CARRIER]: {
+        system: 'fedex',
+        baseUrl: c.fedex,
+        simulator: 'never',
+        credentials: { clientId: 'env:CHAOS_FEDEX_ID', clientSecret: 'env:CHAOS_FEDEX_SECRET' },
+        settings: { accountNumber: ACCOUNT },
+      },
+    },
+    schedules: { erpPoll: { every: '5s' }, trackingSweep: { every: '10s' } },
+    limits: {
+      plex: { callsPerMinute: PLEX_PER_MINUTE },
+      fedex: { transactionsPer10s: 1400, lockoutMinutes: 1 },
+    },
+    mappings: [
+      {
+        erp: ERP,
+        carrier: CARRIER,
+        shipFrom: {
+          company: 'Chaos Manufacturing Co',
+          lines: ['3610 Hacks Cross Rd'],
+          city: 'Memphis',
+          stateOrProvince: 'TN',
+          postalCode: '38125',
+          countryCode: 'US',
+          phone: '9015550100',
+        },
+        serviceLevels: {
+          'FDX-GROUND': 'FEDEX_GROUND',
+          'FDX-2DAY': 'FEDEX_2_DAY',
+          'FDX-OVERNIGHT': 'PRIORITY_OVERNIGHT',
+        },
+        defaultService: 'FEDEX_GROUND',
+      },
+    ],
+  };
+}
