@@ -143,6 +143,7 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
         },
         log,
         payloadCodec: codec,
+        options: { maxCachedWorkflows: config.worker.maxCachedWorkflows },
       });
       app.worker = worker;
       app.workerDone = worker.run();

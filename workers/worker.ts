@@ -11,7 +11,7 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 export const WORKFLOW_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 
 /**
- * Workflows kept in a worker's cache (see createWorker). Each cached order costs ~0.55 MB (measured
+ * Workflows kept in a worker's cache by default (config `worker.maxCachedWorkflows`; see createWorker). Each cached order costs ~0.55 MB (measured
  * by the benchmark: 483 MB with 500 cached against 210 MB idle), so 150 keeps a worker near 300 MB
  * however many orders are open; an evicted order replays its short history (~56 events) when it
  * next wakes, which is cheap next to the API calls it then makes.

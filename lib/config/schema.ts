@@ -377,6 +377,12 @@ export const configSchema = z
       })
       .prefault({}),
     log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+    worker: z
+      .strictObject({
+        /** Orders kept in a worker's workflow cache (~0.55 MB each); evicted ones replay their short history. */
+        maxCachedWorkflows: positiveInt('e.g. 150').default(150),
+      })
+      .prefault({}),
     vault: z
       .strictObject({
         /** Defaults to <dataDir>/master.key. */
