@@ -181,6 +181,8 @@ export function plexLimitKey(apiKey: string): string {
 
 /** Ids per request for list filters that repeat a key, keeping URLs far below common limits. */
 const IDS_PER_REQUEST = 40;
+/** Immediate re-sends of a read that met a 5xx or a dropped connection. */
+const TRANSIENT_READ_RETRIES = 2;
 /** Pick-and-stage attempts before a container conflict goes back to the activity's retry policy. */
 const STAGE_ATTEMPTS = 4;
 
@@ -1084,10 +1086,23 @@ export class PlexClient {
     const started = this.now().getTime();
     let res: HttpResponse;
     let error: PlexError | undefined;
+    // A read that met a 5xx or a dropped connection is sent again at once, a few times: a poll makes
+    // two reads per new order, and one failed read must not fail (and repeat) the whole poll. Writes
+    // and timeouts go back to the activity's retry policy.
+    let transient = 0;
+    const retryRead = async (why: string) => {
+      if (method !== 'GET' || transient >= TRANSIENT_READ_RETRIES) return false;
+      transient++;
+      this.log.warn({ action, why, retry: transient }, 'Plex read failed; sending it again');
+      await this.sleep(150 * transient + Math.floor((this.opts.random ?? Math.random)() * 100));
+      return true;
+    };
     for (let attempt = 0; ; attempt++) {
       try {
         res = await this.send(method, url, options.json);
       } catch (err) {
+        if (err instanceof HttpTransportError && err.kind === 'network' && (await retryRead(err.message)))
+          continue;
         const e =
           err instanceof HttpTransportError
             ? new PlexUnavailableError(`Plex ${operation}: ${err.message}`, {}, err.kind)
@@ -1114,6 +1129,7 @@ export class PlexClient {
               random: this.opts.random,
               subject: options.subject,
             });
+      if (error instanceof PlexUnavailableError && (await retryRead(`HTTP ${res.status}`))) continue;
       const budget = Math.min(maxWait, this.opts.waitBudgetMs?.() ?? Infinity);
       if (!(error instanceof PlexRateLimitError) || attempt >= retries || error.retryAfterMs > budget) break;
       // Documented limit reached anyway (another process, another tool on the same key): wait it out.

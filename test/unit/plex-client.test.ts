@@ -124,4 +124,36 @@ describe('PlexClient detection and write-back details', () => {
       return true;
     });
   });
+
+  it('sends a read again after a 5xx, but leaves a failed write to the retry policy', async () => {
+    const { client } = testClient(server.url);
+    let lineReads = 0;
+    const real = server.routes.find(
+      (r) => r[0] === 'GET' && r[1].test(`/sales/v1/orders/${IDS.order}/lines`),
+    )!;
+    server.routes = server.routes.map((r) =>
+      r === real
+        ? [
+            r[0],
+            r[1],
+            (req, params) => (++lineReads <= 2 ? { status: 503, body: { code: 'DOWN' } } : r[2](req, params)),
+          ]
+        : r,
+    );
+    const refs = await client.detectReadyOrders(WINDOW);
+    assert.equal(refs.length, 1, 'two 503s on a read are ridden out');
+    assert.equal(lineReads, 3);
+
+    let puts = 0;
+    server.routes = server.routes.map((r) =>
+      r[0] === 'PUT' ? [r[0], r[1], () => (puts++, { status: 503, body: { code: 'DOWN' } })] : r,
+    );
+    await assert.rejects(
+      client.writeStatus(
+        { shipperId: IDS.shipper },
+        { status: 'in_transit', at: '2026-11-21T10:00:00Z', description: 'In transit' },
+      ),
+    );
+    assert.equal(puts, 1, 'a write is sent once');
+  });
 });
