@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Shipment, ShipmentUpdate } from '../types';
 
+/** Tracking statuses after which an order workflow expects nothing more. */
+const FINAL_TRACKING = ['delivered', 'cancelled', 'returned'] as const;
+
 export interface ShipmentIntent {
   idempotencyKey: string;
   workflowId: string;
@@ -104,8 +107,11 @@ export class ShipmentRepo {
   }
 
   /**
-   * Created shipments of one carrier connection that are neither delivered nor cancelled, in id
-   * order. Keyset paging: pass the last id of a page as `afterId` to get the next one.
+   * Created shipments of one carrier connection whose order workflow has not yet been told a final
+   * status, in id order: what the tracking sweep must still look at. It goes by what the workflow
+   * was told (`notified_status`), not by what the carrier last said: a sweep that stored a delivery
+   * and died before signalling sees the shipment again on its retry. Keyset paging: pass the last
+   * id of a page as `afterId` to get the next one.
    */
   async listInTransit(
     carrierConnection: string,
@@ -116,12 +122,8 @@ export class ShipmentRepo {
       .selectAll()
       .where('carrier_connection', '=', carrierConnection)
       .where('status', '=', 'created')
-      .where('delivered_at', 'is', null)
       .where((eb) =>
-        eb.or([
-          eb('tracking_status', 'is', null),
-          eb('tracking_status', 'not in', ['delivered', 'cancelled']),
-        ]),
+        eb.or([eb('notified_status', 'is', null), eb('notified_status', 'not in', [...FINAL_TRACKING])]),
       );
     if (page.afterId !== undefined) q = q.where('id', '>', page.afterId);
     return q.orderBy('id').limit(page.limit).execute();
