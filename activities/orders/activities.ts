@@ -10,7 +10,7 @@ import type { Repos } from '../../lib/db/repos';
 import type { ShipmentMappingConfig } from '../../domain/shipment-request';
 import { orderChangedSignal, trackingUpdateSignal } from '../../workflows/messages';
 import type { FulfilmentMode, FulfilmentShipment } from '../../domain/fulfilment';
-import type { ErpOrder } from '../../domain/order';
+import type { ErpOrder, ReadyOrderRef } from '../../domain/order';
 import type { CarrierPort, ErpOrderHandle, ErpPort, FulfilmentPort } from './ports';
 import { acceptShipments, cancelOrdersCancelledAtWarehouse } from './fulfilment';
 
@@ -231,9 +231,16 @@ export function createOrderActivities(deps: OrderActivityDeps) {
             .map((r) => r.order_key),
         );
       };
-      const refs = await deps
-        .erp(input.erpConnection)
-        .detectReadyOrders({ since, until }, { known: knownKeys });
+      // Detection reads every new order's details before it answers: heartbeat meanwhile, so a
+      // slow ERP (an unanswered read waits out its timeout) is not taken for a dead worker.
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat(), 10_000);
+      let refs: ReadyOrderRef[];
+      try {
+        refs = await deps.erp(input.erpConnection).detectReadyOrders({ since, until }, { known: knownKeys });
+      } finally {
+        clearInterval(beat);
+      }
       const rows = await repos.orders.getMany(
         input.erpConnection,
         refs.map((r) => r.orderKey),
