@@ -7,11 +7,10 @@ import { runChaos } from '../../chaos/chaos';
 // restarted once on its db file, 429 bursts, latency spikes, one FedEx auth lockout and 2% bad
 // orders. It asserts the invariants, never timings.
 //
-// The per-request fault rates are lower than the issue's 10% 5xx / 5% timeouts: at those rates the
-// ERP poll cannot finish (every Plex call of a poll must succeed, and a poll makes two per order in
-// its window), so no order would ever start; see chaos/README.md. Raise them once the poll
-// survives them.
-const RATES = { errorRate: 0.005, timeoutRate: 0.0025 };
+// 10% of requests answer 5xx, as the issue says; but only 0.25% are never answered, not its 5%: at
+// 5% the ERP poll cannot finish (one unanswered Plex read fails the whole poll, which reads two per
+// new order), so no order would ever start; see chaos/README.md. Raise it once the poll survives it.
+const RATES = { errorRate: 0.1, timeoutRate: 0.0025 };
 
 describe('chaos (bounded)', () => {
   it('every invariant holds under kills, a server restart and faults', { timeout: 15 * 60_000 }, async () => {
