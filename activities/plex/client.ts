@@ -181,7 +181,7 @@ export function plexLimitKey(apiKey: string): string {
 
 /** Ids per request for list filters that repeat a key, keeping URLs far below common limits. */
 const IDS_PER_REQUEST = 40;
-/** Immediate re-sends of a read that met a 5xx or a dropped connection. */
+/** Re-sends of a read that met a 5xx, a dropped connection or a timeout. */
 const TRANSIENT_READ_RETRIES = 2;
 /** Pick-and-stage attempts before a container conflict goes back to the activity's retry policy. */
 const STAGE_ATTEMPTS = 4;
@@ -1086,9 +1086,9 @@ export class PlexClient {
     const started = this.now().getTime();
     let res: HttpResponse;
     let error: PlexError | undefined;
-    // A read that met a 5xx or a dropped connection is sent again at once, a few times: a poll makes
-    // two reads per new order, and one failed read must not fail (and repeat) the whole poll. Writes
-    // and timeouts go back to the activity's retry policy.
+    // A read that met a 5xx, a dropped connection or no answer is sent again, a few times: a poll
+    // makes two reads per new order, and one failed read must not fail (and repeat) the whole poll.
+    // Writes go back to the activity's retry policy (a lost answer may hide a write that happened).
     let transient = 0;
     const retryRead = async (why: string) => {
       if (method !== 'GET' || transient >= TRANSIENT_READ_RETRIES) return false;
@@ -1101,7 +1101,11 @@ export class PlexClient {
       try {
         res = await this.send(method, url, options.json);
       } catch (err) {
-        if (err instanceof HttpTransportError && err.kind === 'network' && (await retryRead(err.message)))
+        if (
+          err instanceof HttpTransportError &&
+          (err.kind === 'network' || err.kind === 'timeout') &&
+          (await retryRead(err.message))
+        )
           continue;
         const e =
           err instanceof HttpTransportError
