@@ -15,6 +15,11 @@ export interface HistoryScan {
   payloads: number;
   /** Per order workflow id (all its runs): completed erpWriteTracking + erpWriteStatus activities. */
   writeBacks: Map<string, number>;
+  /**
+   * Per order workflow id: write-back activities scheduled and never completed (still retrying when
+   * the run ended, or given up): each may have written once without its answer arriving.
+   */
+  unfinishedWriteBacks: Map<string, number>;
   /** Per order workflow id: activity attempts that failed or timed out (to show how hard chaos hit). */
   failedAttempts: Map<string, number>;
 }
@@ -27,7 +32,13 @@ export async function scanHistories(
   scanner: SecretScanner,
   opts: { concurrency?: number } = {},
 ): Promise<HistoryScan> {
-  const scan: HistoryScan = { executions: 0, payloads: 0, writeBacks: new Map(), failedAttempts: new Map() };
+  const scan: HistoryScan = {
+    executions: 0,
+    payloads: 0,
+    writeBacks: new Map(),
+    unfinishedWriteBacks: new Map(),
+    failedAttempts: new Map(),
+  };
   const executions: Array<{ workflowId: string; runId: string }> = [];
   for await (const wf of client.workflow.list())
     executions.push({ workflowId: wf.workflowId, runId: wf.runId });
@@ -54,20 +65,24 @@ export async function scanHistories(
 
 function countWrites(scan: HistoryScan, workflowId: string, history: temporal.api.history.v1.IHistory) {
   const scheduled = new Map<string, string>();
+  const open = new Set<string>();
   let writes = 0;
   let failed = 0;
   for (const e of history.events ?? []) {
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
     if (name) scheduled.set(String(e.eventId), name);
+    if (name && WRITE_ACTIVITIES.has(name)) open.add(String(e.eventId));
     const completed = e.activityTaskCompletedEventAttributes?.scheduledEventId;
     if (completed !== undefined && completed !== null) {
       if (WRITE_ACTIVITIES.has(scheduled.get(String(completed)) ?? '')) writes++;
+      open.delete(String(completed));
     }
     // The attempt that finally closed an activity says how many came before it.
     const attempt = e.activityTaskStartedEventAttributes?.attempt;
     if (attempt && attempt > 1) failed += attempt - 1;
   }
   scan.writeBacks.set(workflowId, (scan.writeBacks.get(workflowId) ?? 0) + writes);
+  scan.unfinishedWriteBacks.set(workflowId, (scan.unfinishedWriteBacks.get(workflowId) ?? 0) + open.size);
   scan.failedAttempts.set(workflowId, (scan.failedAttempts.get(workflowId) ?? 0) + failed);
 }
 
