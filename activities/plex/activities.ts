@@ -54,20 +54,23 @@ export function plexApplicationFailure(err: unknown): unknown {
 const ATTEMPT_MARGIN_MS = 5_000;
 
 /**
- * The time the current activity attempt has left before Temporal times it out (start-to-close, or
- * the heartbeat timeout when there is one: nothing heartbeats during a wait). Temporal retries a
- * timed-out attempt while the old one may still run; an old attempt that slept through its timeout
- * and then wrote would write twice. Outside an activity (the CLI): no limit.
+ * The time the current activity attempt has left before Temporal times it out (start-to-close from
+ * `startedAt`, when the activity began, or the heartbeat timeout when there is one: nothing
+ * heartbeats during a wait). Temporal retries a timed-out attempt while the old one may still run;
+ * an old attempt that slept through its timeout and then wrote would write twice. Outside an
+ * activity (the CLI): no limit.
  */
-function attemptTimeLeftMs(): number {
-  try {
-    const info = Context.current().info;
-    const end = info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs;
-    const left = Math.min(end - Date.now(), info.heartbeatTimeoutMs || Infinity);
-    return Math.max(0, left - ATTEMPT_MARGIN_MS);
-  } catch {
-    return Infinity;
-  }
+function attemptTimeLeft(startedAt: number): () => number {
+  return () => {
+    try {
+      const info = Context.current().info;
+      const end = startedAt + info.startToCloseTimeoutMs;
+      const left = Math.min(end - Date.now(), info.heartbeatTimeoutMs || Infinity);
+      return Math.max(0, left - ATTEMPT_MARGIN_MS);
+    } catch {
+      return Infinity;
+    }
+  };
 }
 
 function workflowId(): string | undefined {
@@ -81,9 +84,13 @@ function workflowId(): string | undefined {
 export function createPlexActivities(deps: PlexActivityDeps) {
   const settings = (connection: string) => deps.settings?.(connection) ?? {};
 
-  /** The connection's client, auditing every call into the audit table with this run's ids. */
+  /**
+   * The connection's client, auditing every call into the audit table with this run's ids. Built
+   * when the activity starts, which is where its start-to-close time runs from.
+   */
   function client(connection: string, orderKey?: string): PlexClient {
     const wf = workflowId();
+    const startedAt = Date.now();
     return deps.clients(connection).withAudit(
       async (entry) => {
         await deps.audit.append({
@@ -92,7 +99,7 @@ export function createPlexActivities(deps: PlexActivityDeps) {
           orderKey: orderKey ?? null,
         });
       },
-      { waitBudgetMs: attemptTimeLeftMs },
+      { waitBudgetMs: attemptTimeLeft(startedAt) },
     );
   }
 
