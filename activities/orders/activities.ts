@@ -219,39 +219,34 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         (mark?.watermark.getTime() ?? until.getTime() - deps.initialLookbackMs) - deps.pollOverlapMs,
       );
       const route = deps.route(input.erpConnection);
+      type OrderRows = Awaited<ReturnType<typeof repos.orders.getMany>>;
+      let recorded: OrderRows | undefined;
       // A known order needs no version on the label path; on the warehouse path only a finished
       // one (an edit to an open one must still be pushed).
       const knownKeys = async (keys: string[]) => {
-        const rows = await repos.orders.getMany(input.erpConnection, keys);
+        recorded = await repos.orders.getMany(input.erpConnection, keys);
         return new Set(
-          [...rows.values()]
+          [...recorded.values()]
             .filter(
               (r) => route.mode !== 'warehouse' || FINAL_ORDER_STATUSES.includes(r.status as OrderStatus),
             )
             .map((r) => r.order_key),
         );
       };
-      // Detection reads every new order's details before it answers: heartbeat meanwhile, so a
-      // slow ERP (an unanswered read waits out its timeout) is not taken for a dead worker.
-      const ctx = Context.current();
-      const beat = setInterval(() => ctx.heartbeat(), 10_000);
-      let refs: ReadyOrderRef[];
-      try {
-        refs = await deps.erp(input.erpConnection).detectReadyOrders({ since, until }, { known: knownKeys });
-      } finally {
-        clearInterval(beat);
-      }
-      const rows = await repos.orders.getMany(
-        input.erpConnection,
-        refs.map((r) => r.orderKey),
-      );
       let started = 0;
       let changed = 0;
-      for (const ref of refs) {
+      const handedOver = new Set<string>();
+      // Each order is handed over as soon as detection confirms it: a poll attempt that fails later
+      // (an unanswered read, a 429 burst) keeps what it started, and its retry skips those orders.
+      const handOver = async (ref: ReadyOrderRef) => {
+        if (handedOver.has(ref.orderKey)) return;
+        handedOver.add(ref.orderKey);
         const workflowId = orderWorkflowId(input.erpConnection, ref.orderKey);
         // An order already recorded has its workflow: its row is written only after a start went
         // through (here, or by the workflow itself), so the overlap window costs no further calls.
-        const known = rows.get(ref.orderKey);
+        const known = recorded
+          ? recorded.get(ref.orderKey)
+          : (await repos.orders.getMany(input.erpConnection, [ref.orderKey])).get(ref.orderKey);
         if (known) {
           // An edit after the hand-over to a warehouse goes there too (the workflow pushes it while
           // the warehouse order is open). A version seen before changes nothing.
@@ -260,7 +255,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
             await repos.orders.setErpVersion(input.erpConnection, ref.orderKey, ref.version);
             changed++;
           }
-          continue;
+          return;
         }
         try {
           await deps.client.workflow.start('orderShipment', {
@@ -296,7 +291,20 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         if (route.mode === 'warehouse')
           await repos.orders.setErpVersion(input.erpConnection, ref.orderKey, ref.version);
         started++;
-        Context.current().heartbeat();
+      };
+      // Detection reads every new order's details: heartbeat meanwhile, so a slow ERP (an
+      // unanswered read waits out its timeout) is not taken for a dead worker.
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat(), 10_000);
+      let refs: ReadyOrderRef[];
+      try {
+        refs = await deps
+          .erp(input.erpConnection)
+          .detectReadyOrders({ since, until }, { known: knownKeys, onReady: handOver });
+        // A connector that cannot hand over as it goes answers everything at the end.
+        for (const ref of refs) await handOver(ref);
+      } finally {
+        clearInterval(beat);
       }
       await repos.watermarks.advance(input.erpConnection, READY_STREAM, until);
       await repos.audit.append({

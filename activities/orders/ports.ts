@@ -7,15 +7,20 @@ import type { FulfilmentShipment, SubmitOrderResult, WarehouseOrderPhase } from 
  * per connection; failures are thrown as Temporal ApplicationFailures (non-retryable for
  * permission, validation and business rejections, retryable otherwise).
  */
-export interface ErpPort {
+/** How the caller of a detection takes part in it (see ErpPort.detectReadyOrders). */
+export interface DetectOptions {
+  /** Names the candidates the caller needs no version of: the connector skips reading their details. */
+  known?: (orderKeys: string[]) => Promise<ReadonlySet<string>>;
   /**
-   * Orders ready to ship whose state changed in the window. `known` names the candidates the
-   * caller needs no version of, so the connector can skip reading their details.
+   * Called once per order as soon as it is confirmed ready, before the rest are read: what the
+   * caller does with it (start its workflow) survives a detection that fails later on.
    */
-  detectReadyOrders(
-    window: { since: Date; until: Date },
-    opts?: { known?: (orderKeys: string[]) => Promise<ReadonlySet<string>> },
-  ): Promise<ReadyOrderRef[]>;
+  onReady?: (ref: ReadyOrderRef) => Promise<void>;
+}
+
+export interface ErpPort {
+  /** Orders ready to ship whose state changed in the window. */
+  detectReadyOrders(window: { since: Date; until: Date }, opts?: DetectOptions): Promise<ReadyOrderRef[]>;
   loadOrder(orderKey: string): Promise<ErpOrder>;
   writeTracking(order: ErpOrderHandle, tracking: TrackingWriteBack): Promise<void>;
   writeStatus(order: ErpOrderHandle, status: StatusWriteBack): Promise<void>;

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { FulfilmentShipment } from '../../domain/fulfilment';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import type { AuditRepo } from '../../lib/db/repos';
+import type { DetectOptions } from '../orders/ports';
 import type { Database } from '../../lib/db/types';
 import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { PlexClient, plexRateLimit, type WriteBackResult } from './client';
@@ -116,17 +117,19 @@ export function createPlexActivities(deps: PlexActivityDeps) {
 
   return {
     /** Orders ready to ship whose state changed in [since, until] (the caller's watermark minus overlap). */
-    async plexDetectReadyOrders(input: {
-      connection: string;
-      since: Date | string;
-      until: Date | string;
-      known?: (orderKeys: string[]) => Promise<ReadonlySet<string>>;
-    }): Promise<ReadyOrderRef[]> {
+    async plexDetectReadyOrders(
+      input: {
+        connection: string;
+        since: Date | string;
+        until: Date | string;
+      } & DetectOptions,
+    ): Promise<ReadyOrderRef[]> {
       return run('plexDetectReadyOrders', input.connection, () =>
         client(input.connection).detectReadyOrders({
           since: input.since,
           until: input.until,
           ...(input.known ? { known: input.known } : {}),
+          ...(input.onReady ? { onReady: input.onReady } : {}),
           readyState: settings(input.connection).readyState ?? DEFAULT_READY_STATE,
         }),
       );
@@ -206,15 +209,8 @@ export type PlexActivities = ReturnType<typeof createPlexActivities>;
  */
 export function plexErpPort(activities: PlexActivities, connection: string) {
   return {
-    detectReadyOrders: (
-      window: { since: Date; until: Date },
-      opts?: { known?: (orderKeys: string[]) => Promise<ReadonlySet<string>> },
-    ) =>
-      activities.plexDetectReadyOrders({
-        connection,
-        ...window,
-        ...(opts?.known ? { known: opts.known } : {}),
-      }),
+    detectReadyOrders: (window: { since: Date; until: Date }, opts?: DetectOptions) =>
+      activities.plexDetectReadyOrders({ connection, ...window, ...opts }),
     loadOrder: (orderKey: string) => activities.plexLoadOrder({ connection, orderKey }),
     writeTracking: async (
       order: Pick<ErpOrder, 'orderKey' | 'writeBackKeys'>,

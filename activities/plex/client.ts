@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
+import { forEachConcurrently } from '../../lib/concurrency';
 import { httpRequest, HttpTransportError, parseJson, type HttpResponse } from '../../lib/http';
 import { registerSecret } from '../../lib/logger';
 import type { RateLimit, RateLimiter } from '../../lib/ratelimit';
@@ -161,7 +162,15 @@ export interface DetectQuery {
    * whose overlap window sees them again).
    */
   known?: (orderKeys: string[]) => Promise<ReadonlySet<string>>;
+  /**
+   * Called for each order as soon as its lines and releases confirm it, while the others are still
+   * being read: a detection that fails half-way has already handed over what it confirmed.
+   */
+  onReady?: (ref: ReadyOrderRef) => Promise<void>;
 }
+
+/** Orders whose lines and releases a detection reads at the same time. */
+const DETECT_READ_CONCURRENCY = 4;
 
 export interface WriteBackResult {
   shipperId: string;
@@ -660,21 +669,25 @@ export class PlexClient {
     }
 
     const known = q.known ? await q.known([...found.keys()]) : new Set<string>();
+    const candidates = [...found.values()].filter(({ order }) => !known.has(order.id));
     const refs: ReadyOrderRef[] = [];
-    for (const { order, modifiedAt } of found.values()) {
-      if (known.has(order.id)) continue;
+    // Two reads per order: a few orders at a time, so one slow or unanswered read does not hold
+    // up the rest. Each confirmed order goes to the caller at once, before the slower ones.
+    await forEachConcurrently(candidates, DETECT_READ_CONCURRENCY, async ({ order, modifiedAt }) => {
       const lines = (await this.getOrderLines(order.id)).filter((l) => l.active !== false);
-      if (lines.length === 0) continue;
+      if (lines.length === 0) return;
       const releases = await this.listReleases({ orderLineIds: lines.map((l) => l.id) });
       // Releases that all shipped: nothing to do. No releases at all: let the load say why.
-      if (releases.length > 0 && openReleases(releases).length === 0) continue;
-      refs.push({
+      if (releases.length > 0 && openReleases(releases).length === 0) return;
+      const ref: ReadyOrderRef = {
         orderKey: order.id,
         orderNumber: order.orderNumber ?? order.id,
         modifiedAt,
         version: orderVersion(order, releases),
-      });
-    }
+      };
+      refs.push(ref);
+      if (q.onReady) await q.onReady(ref);
+    });
     return refs.sort(
       (a, b) => a.modifiedAt.localeCompare(b.modifiedAt) || a.orderKey.localeCompare(b.orderKey),
     );

@@ -125,6 +125,39 @@ describe('PlexClient detection and write-back details', () => {
     });
   });
 
+  it('hands each confirmed order over as it is read; a failing read keeps what was handed over', async () => {
+    const orders = Array.from({ length: 8 }, (_, i) => ({
+      ...ORDER,
+      id: `11111111-1111-4111-8111-1111111112${String(i).padStart(2, '0')}`,
+      orderNumber: `2000${i}`,
+    }));
+    const failing = orders[5]!.id;
+    server.routes = override(server.routes, 'GET', '^\\/sales\\/v1\\/orders$', () => json(orders));
+    server.routes = override(
+      server.routes,
+      'GET',
+      '^\\/sales\\/v1\\/orders\\/([0-9a-f-]{36})\\/lines$',
+      (_req, [orderId]) =>
+        orderId === failing
+          ? { status: 400, body: { code: 'BAD_REQUEST', message: 'broken order' } }
+          : json([{ id: `${orderId!.slice(0, 34)}99`, orderId, active: true }]),
+    );
+    const handed: string[] = [];
+    await assert.rejects(
+      testClient(server.url).client.detectReadyOrders({
+        ...WINDOW,
+        onReady: async (ref) => {
+          handed.push(ref.orderKey);
+        },
+      }),
+    );
+    // Every order ahead of the failing one was started before it and finished; the failing one
+    // never got through; none is handed over twice.
+    for (const o of orders.slice(0, 5)) assert.ok(handed.includes(o.id), `${o.orderNumber} handed over`);
+    assert.ok(!handed.includes(failing));
+    assert.equal(new Set(handed).size, handed.length);
+  });
+
   it('sends a read again after a 5xx, but leaves a failed write to the retry policy', async () => {
     const { client } = testClient(server.url);
     let lineReads = 0;
