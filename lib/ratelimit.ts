@@ -11,6 +11,14 @@ export interface RateLimiter {
 export interface RateLimit {
   limit: number;
   windowMs: number;
+  /**
+   * Units a process may take from a shared (database) limiter in one go and hand out itself for
+   * the rest of the current slice (default 1: every request asks the database). Units left at the
+   * slice's end are lost, never carried over, so the limit still holds; they only waste a little of
+   * it, which is why a lease suits high limits, where one database transaction per request costs
+   * more than the requests themselves.
+   */
+  lease?: number;
 }
 
 export interface LimiterClock {
@@ -114,9 +122,17 @@ export const unlimited: RateLimiter = { acquire: async () => undefined };
  * span of one window length touches at most `buckets + 1` slices, so no carrier window, fixed or
  * sliding, ever sees more than the limit; in steady state it grants limit x buckets/(buckets + 1)
  * per window (91% with 10 slices), where the fixed-window limiter needs half the limit to be safe.
- * Check and increment run in one transaction under an advisory lock per key.
+ * Check and increment run in one transaction under an advisory lock per key, one at a time per key
+ * in a process. With a `lease` above 1 (RateLimit) a transaction takes several units and the
+ * process hands them out itself until the slice ends, so a busy process at a high limit pays one
+ * transaction per lease instead of one per request.
  */
 export class PostgresSlidingLimiter implements RateLimiter {
+  /** Units this process took from the current slice and has not handed out yet, per key. */
+  private readonly leases = new Map<string, { slice: number; left: number }>();
+  /** One database round at a time per key in this process (the advisory lock serialises them anyway). */
+  private readonly rounds = new Map<string, Promise<unknown>>();
+
   constructor(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Kysely whose database has the table
     private readonly db: Kysely<any>,
@@ -127,39 +143,81 @@ export class PostgresSlidingLimiter implements RateLimiter {
   ) {}
 
   async acquire(key: string, cost = 1): Promise<void> {
-    const { limit, windowMs } = this.limitFor(key);
+    const { limit, windowMs, lease = 1 } = this.limitFor(key);
     if (!Number.isInteger(cost) || cost < 1 || cost > limit) {
       throw new RangeError(`cost ${cost} is outside 1..${limit} for rate limit key ${key}`);
     }
     const sliceMs = Math.max(1, Math.floor(windowMs / this.buckets));
     for (;;) {
-      const now = this.clock.now();
-      const slice = now - (now % sliceMs);
-      const granted = await this.db.transaction().execute(async (tx) => {
-        await sql`SELECT pg_advisory_xact_lock(hashtext('rate_limit'), hashtext(${key}))`.execute(tx);
-        const { rows } = await sql<{ used: string | null }>`
-          SELECT sum(count) AS used FROM rate_limit_windows
-          WHERE key = ${key} AND window_start > ${new Date(slice - (this.buckets + 1) * sliceMs)}`.execute(
-          tx,
-        );
-        if (Number(rows[0]?.used ?? 0) + cost > limit) return false;
-        await sql`
-          INSERT INTO rate_limit_windows (key, window_start, count) VALUES (${key}, ${new Date(slice)}, ${cost})
-          ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_windows.count + ${cost}`.execute(
-          tx,
-        );
-        return true;
+      if (this.fromLease(key, cost, sliceMs)) return;
+      const granted = await this.oneRoundAtATime(key, async () => {
+        // Another caller of this process may have refilled the lease while this one waited.
+        if (this.fromLease(key, cost, sliceMs)) return true;
+        return this.take(key, cost, Math.max(cost, Math.min(lease, limit)), limit, sliceMs);
       });
-      if (granted) {
-        if (this.random() < 0.01) {
-          await sql`DELETE FROM rate_limit_windows WHERE window_start < ${new Date(now - 10 * windowMs)}`.execute(
-            this.db,
-          );
-        }
-        return;
-      }
+      if (granted) return;
       // The oldest slice leaves at the next slice boundary; spread waiters over its first tenth.
-      await this.clock.sleep(slice + sliceMs - now + Math.floor(this.random() * (sliceMs / 10)));
+      const now = this.clock.now();
+      await this.clock.sleep(sliceMs - (now % sliceMs) + Math.floor(this.random() * (sliceMs / 10)));
+    }
+  }
+
+  /** Hand out `cost` units of this process's lease, if it is from the current slice and holds them. */
+  private fromLease(key: string, cost: number, sliceMs: number): boolean {
+    const now = this.clock.now();
+    const held = this.leases.get(key);
+    if (!held || held.slice !== now - (now % sliceMs) || held.left < cost) return false;
+    held.left -= cost;
+    return true;
+  }
+
+  /**
+   * Take `cost` units, and up to `want` when the window has room, from the current slice; what is
+   * left over after `cost` becomes this process's lease for the slice.
+   */
+  private async take(
+    key: string,
+    cost: number,
+    want: number,
+    limit: number,
+    sliceMs: number,
+  ): Promise<boolean> {
+    const now = this.clock.now();
+    const slice = now - (now % sliceMs);
+    const taken = await this.db.transaction().execute(async (tx) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtext('rate_limit'), hashtext(${key}))`.execute(tx);
+      const { rows } = await sql<{ used: string | null }>`
+        SELECT sum(count) AS used FROM rate_limit_windows
+        WHERE key = ${key} AND window_start > ${new Date(slice - (this.buckets + 1) * sliceMs)}`.execute(tx);
+      const room = limit - Number(rows[0]?.used ?? 0);
+      if (room < cost) return 0;
+      const units = Math.min(want, room);
+      await sql`
+        INSERT INTO rate_limit_windows (key, window_start, count) VALUES (${key}, ${new Date(slice)}, ${units})
+        ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_windows.count + ${units}`.execute(
+        tx,
+      );
+      return units;
+    });
+    if (taken === 0) return false;
+    if (taken > cost) this.leases.set(key, { slice, left: taken - cost });
+    if (this.random() < 0.01) {
+      await sql`DELETE FROM rate_limit_windows WHERE window_start < ${new Date(now - 10 * this.buckets * sliceMs)}`.execute(
+        this.db,
+      );
+    }
+    return true;
+  }
+
+  private async oneRoundAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.rounds.get(key) ?? Promise.resolve();
+    const round = before.then(fn, fn);
+    const settled = round.catch(() => undefined);
+    this.rounds.set(key, settled);
+    try {
+      return await round;
+    } finally {
+      if (this.rounds.get(key) === settled) this.rounds.delete(key);
     }
   }
 }

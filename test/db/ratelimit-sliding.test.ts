@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { sql } from 'kysely';
 import { PostgresSlidingLimiter, type LimiterClock } from '../../lib/ratelimit';
 import { forEachDatabase, uniqueName } from '../helpers/db';
 
@@ -73,5 +74,63 @@ forEachDatabase('PostgresSlidingLimiter (shared by processes)', (getDb) => {
     await limiter.acquire(key);
     assert.ok(clock.t > t0, 'the sixth waits');
     await assert.rejects(limiter.acquire(key, 6), RangeError);
+  });
+
+  it('with a lease, takes several units per transaction and still never exceeds the limit', async () => {
+    const clock = jumpingClock(3_000_000_000);
+    const limit = { limit: 100, windowMs: 10_000, lease: 8 };
+    const limiters = [0, 1].map(
+      () =>
+        new PostgresSlidingLimiter(
+          getDb().db,
+          () => limit,
+          10,
+          clock,
+          () => 0,
+        ),
+    );
+    const key = uniqueName('plex:lease');
+    const grants: number[] = [];
+    const start = clock.t;
+    for (let i = 0; i < 1200; i++) {
+      await limiters[i % 2]!.acquire(key);
+      grants.push(clock.t);
+    }
+    assert.ok(
+      worstWindow(grants, limit.windowMs) <= limit.limit,
+      `worst window ${worstWindow(grants, limit.windowMs)}`,
+    );
+    const share = grants.length / ((clock.t - start) / limit.windowMs) / limit.limit;
+    assert.ok(share >= 0.8, `used ${(share * 100).toFixed(1)}% of the limit`);
+  });
+
+  it('a lease is taken once per transaction and does not outlive its slice', async () => {
+    const clock = jumpingClock(4_000_000_000);
+    const limit = { limit: 100, windowMs: 10_000, lease: 5 };
+    const limiter = new PostgresSlidingLimiter(
+      getDb().db,
+      () => limit,
+      10,
+      clock,
+      () => 0,
+    );
+    const key = uniqueName('plex:slice');
+    const counted = async () =>
+      (
+        await sql<{ window_start: Date; count: number }>`
+          SELECT window_start, count FROM rate_limit_windows WHERE key = ${key} ORDER BY window_start`.execute(
+          getDb().db,
+        )
+      ).rows.map((r) => Number(r.count));
+    await Promise.all(Array.from({ length: 3 }, () => limiter.acquire(key)));
+    assert.deepEqual(await counted(), [5], 'three concurrent callers: one transaction took a lease of five');
+    await limiter.acquire(key);
+    await limiter.acquire(key);
+    assert.deepEqual(await counted(), [5], 'the lease served the fourth and fifth');
+    await limiter.acquire(key);
+    assert.deepEqual(await counted(), [10], 'the sixth took a new lease');
+    clock.t += 1_000; // the next slice: the four units left are not used there
+    await limiter.acquire(key);
+    assert.deepEqual(await counted(), [10, 5]);
   });
 });
