@@ -150,14 +150,19 @@ export async function httpRequest(req: HttpRequest, opts: HttpOptions = {}): Pro
   return { status: res.status, headers: res.headers, text, durationMs };
 }
 
-class AnswerTooLarge extends Error {
+/** Thrown by readText when the body goes past its limit; the rest of the body is not read. */
+export class AnswerTooLarge extends Error {
+  override readonly name = 'AnswerTooLarge';
   constructor(readonly limit: number) {
     super(`answer larger than ${limit} bytes; stopped reading`);
   }
 }
 
-/** The body as text (UTF-8, as Response.text() decodes it), read no further than `limit` bytes. */
-async function readText(res: Response, limit: number): Promise<string> {
+/**
+ * The body as text (UTF-8, as Response.text() decodes it), read no further than `limit` bytes:
+ * throws AnswerTooLarge as soon as the declared length or the bytes read pass it.
+ */
+export async function readText(res: Response, limit: number): Promise<string> {
   const declared = Number(res.headers.get('content-length'));
   if (res.body && Number.isFinite(declared) && declared > limit) {
     await res.body.cancel();

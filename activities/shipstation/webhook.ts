@@ -1,7 +1,8 @@
 // ShipStation webhooks. V1 posts an unsigned `{resource_url, resource_type}`: the body is only a
 // hint, defended by a secret token in our URL (compared in constant time) and by re-fetching the
 // resource with our own credentials from ShipStation's hosts only (ShipStationClient.getByResourceUrl).
-// V2 signs its posts with RSA-SHA256; the public keys come from a JWKS, cached by key id.
+// V2 signs its posts with RSA-SHA256; the public keys come from a JWKS, cached by key id and read
+// again (at most once a minute) when a key id is unknown or its cached key does not verify.
 
 import {
   createHash,
@@ -12,7 +13,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import type { Logger } from 'pino';
-import { parseJson } from '../../lib/http';
+import { AnswerTooLarge, parseJson, readText } from '../../lib/http';
 import { SS_WEBHOOK_EVENTS, type SsWebhookEvent } from './wire';
 
 // ------------------------------------------------------------------ V1
@@ -87,9 +88,14 @@ export interface V2WebhookVerifierOptions {
   jwksUrl: string;
   /** Accepted clock difference either way (default 5 minutes). */
   toleranceMs?: number;
-  /** An unknown key id refetches the JWKS at most this often (default 1 minute). */
+  /**
+   * An unknown key id, or a known one whose cached key does not verify, refetches the JWKS at most
+   * this often (default 1 minute).
+   */
   minRefetchIntervalMs?: number;
   timeoutMs?: number;
+  /** A JWKS answer larger than this fails the fetch unread (default 1 MiB; a JWKS is a few KB). */
+  maxJwksBytes?: number;
   now?: () => number;
   fetch?: typeof fetch;
   log?: Logger;
@@ -116,11 +122,15 @@ export function parseV2Timestamp(value: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+export const DEFAULT_MAX_JWKS_BYTES = 1024 * 1024;
+
 /**
  * Verifies V2 webhook signatures: RSASSA-PKCS1-v1_5 with SHA-256 over `<timestamp>.<raw body>`,
- * with the key the key-id header names, taken from the JWKS. Keys are cached; an unknown key id
- * refetches the JWKS (key rotation), but at most once per minute, so forged key ids cannot make us
- * hammer the JWKS host. Concurrent refetches share one request.
+ * with the key the key-id header names, taken from the JWKS. Keys are cached. The JWKS is fetched
+ * again when a key id is unknown (a new key) or when the cached key under a known id does not verify
+ * (new key material under the same id, or a wrong key on the first fetch), but at most once per
+ * minute, so forged key ids or signatures cannot make us hammer the JWKS host. Concurrent refetches
+ * share one request.
  */
 export class ShipStationV2WebhookVerifier {
   private keys = new Map<string, KeyObject>();
@@ -161,13 +171,15 @@ export class ShipStationV2WebhookVerifier {
 
     const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
     const signed = Buffer.concat([Buffer.from(`${timestamp}.`, 'utf8'), body]);
-    let valid: boolean;
-    try {
-      valid = verify('sha256', signed, key, Buffer.from(signature, 'base64'));
-    } catch {
-      valid = false;
-    }
-    return valid ? { ok: true, keyId } : { ok: false, status: 401, reason: 'signature does not match' };
+    if (signatureValid(signed, key, signature)) return { ok: true, keyId };
+
+    // The cached key may be stale: ShipStation can replace the key material under the same id. Look
+    // at the JWKS once more (the interval limit keeps forged signatures from hammering it) and try
+    // the key it now has, if the fetch happened and still lists the id.
+    await this.refetchIfAllowed();
+    const fresh = this.keys.get(keyId);
+    if (fresh && fresh !== key && signatureValid(signed, fresh, signature)) return { ok: true, keyId };
+    return { ok: false, status: 401, reason: 'signature does not match' };
   }
 
   /** Refetch the JWKS unless that happened less than the interval ago; concurrent callers share one fetch. */
@@ -198,7 +210,17 @@ export class ShipStationV2WebhookVerifier {
       signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
     });
     if (!res.ok) throw new Error(`JWKS answered HTTP ${res.status}`);
-    const body = parseJson<{ keys?: unknown }>(await res.text());
+    const limit = this.opts.maxJwksBytes ?? DEFAULT_MAX_JWKS_BYTES;
+    let text: string;
+    try {
+      text = await readText(res, limit);
+    } catch (err) {
+      if (err instanceof AnswerTooLarge) {
+        throw new Error(`JWKS answer larger than ${limit} bytes`, { cause: err });
+      }
+      throw err;
+    }
+    const body = parseJson<{ keys?: unknown }>(text);
     if (!body || !Array.isArray(body.keys)) throw new Error('JWKS has no keys array');
     const keys = new Map<string, KeyObject>();
     for (const jwk of body.keys) {
@@ -212,6 +234,14 @@ export class ShipStationV2WebhookVerifier {
       }
     }
     this.keys = keys;
+  }
+}
+
+function signatureValid(signed: Buffer, key: KeyObject, signature: string): boolean {
+  try {
+    return verify('sha256', signed, key, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
   }
 }
 

@@ -21,7 +21,15 @@ import { shipStationWebhookRoutes } from '../../clients/http/webhooks/shipstatio
 import { createRepos, type Repos } from '../../lib/db/repos';
 import { Registry } from '../../lib/metrics';
 import { forEachDatabase } from '../helpers/db';
-import { jsonReply, V1_BODY_CASES, V1_TOKEN, V1_TOKEN_CASES, V2_CASES, type JwksAnswer } from './corpus';
+import {
+  GIGANTIC_BYTES,
+  jsonReply,
+  V1_BODY_CASES,
+  V1_TOKEN,
+  V1_TOKEN_CASES,
+  V2_CASES,
+  type JwksAnswer,
+} from './corpus';
 import { startScriptedHttp, type Reply, type ScriptedHttp } from './scripted-http';
 
 const CONNECTION = 'ss-corpus';
@@ -52,6 +60,8 @@ const JWKS: Partial<Record<JwksAnswer, Reply>> = {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ keys: [jwk] }).slice(0, 50),
   },
+  // Past the verifier's 1 MiB cap within the first MB, so the route answers 503 without reading on.
+  gigantic: { kind: 'flood', status: 200, contentType: 'application/json', bytes: GIGANTIC_BYTES },
 };
 
 const V2_BODY = JSON.stringify({

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import pino from 'pino';
 import {
   checkWebhookToken,
+  DEFAULT_MAX_JWKS_BYTES,
   parseV1Webhook,
   parseV2Timestamp,
   parseV2Webhook,
@@ -95,20 +98,25 @@ describe('ShipStation V2 webhook signatures', () => {
   const first = pair('key-1');
   const second = pair('key-2');
   const stranger = pair('key-1'); // same kid, key not in the JWKS
+  const rotated = pair('key-1'); // new key material ShipStation later publishes under the same kid
 
   let jwks: ScriptedShipStation;
   let published: Array<Record<string, unknown>> = [];
+  let padding: Record<string, string> = {};
   let jwksStatus = 200;
   let clock = Date.parse('2026-11-20T10:00:00Z');
   const fetches = () => jwks.requests.filter((r) => r.path === '/jwks').length;
 
   before(async () => {
-    jwks = await startScriptedShipStation([['GET', /^\/jwks$/, () => json({ keys: published }, jwksStatus)]]);
+    jwks = await startScriptedShipStation([
+      ['GET', /^\/jwks$/, () => json({ keys: published, ...padding }, jwksStatus)],
+    ]);
   });
   after(() => jwks.stop());
   beforeEach(() => {
     jwks.requests.length = 0;
     published = [first.jwk];
+    padding = {};
     jwksStatus = 200;
     clock = Date.parse('2026-11-20T10:00:00Z');
   });
@@ -220,6 +228,84 @@ describe('ShipStation V2 webhook signatures', () => {
     clock += 60_000;
     await v.verify(forged, body);
     assert.equal(fetches(), 3, 'a minute later it may look again');
+  });
+
+  it('accepts new key material under a cached key id after one refetch', async () => {
+    const v = verifier();
+    assert.equal((await v.verify(signed(first, body, nowIso()), body)).ok, true);
+    assert.equal(fetches(), 1);
+    // ShipStation replaces the key under the same kid: the cached key no longer verifies its posts.
+    published = [rotated.jwk];
+    clock += 61_000;
+    const results = await Promise.all([1, 2, 3].map(() => v.verify(signed(rotated, body, nowIso()), body)));
+    assert.deepEqual(
+      results,
+      [1, 2, 3].map(() => ({ ok: true, keyId: 'key-1' })),
+    );
+    assert.equal(fetches(), 2, 'a burst under the new key costs one refetch');
+    assert.equal((await v.verify(signed(rotated, body, nowIso()), body)).ok, true);
+    assert.equal(fetches(), 2, 'the new key is cached');
+    assert.deepEqual(await v.verify(signed(first, body, nowIso()), body), {
+      ok: false,
+      status: 401,
+      reason: 'signature does not match',
+    });
+    assert.equal(fetches(), 2, 'the retired key fails without another fetch within the minute');
+  });
+
+  it('forged signatures under a known key id refetch the JWKS at most once per minute', async () => {
+    const v = verifier();
+    assert.equal((await v.verify(signed(first, body, nowIso()), body)).ok, true);
+    const forged = () => signed(stranger, body, nowIso());
+    const refused = { ok: false, status: 401, reason: 'signature does not match' };
+    for (let i = 0; i < 5; i++) assert.deepEqual(await v.verify(forged(), body), refused);
+    assert.equal(fetches(), 1, 'no refetch within a minute of the first fetch');
+
+    clock += 61_000;
+    const burst = await Promise.all(Array.from({ length: 20 }, () => v.verify(forged(), body)));
+    assert.ok(burst.every((r) => !r.ok && r.status === 401));
+    for (let i = 0; i < 5; i++) assert.deepEqual(await v.verify(forged(), body), refused);
+    assert.equal(fetches(), 2, 'a flood of forged signatures costs one fetch per minute');
+    clock += 30_000;
+    assert.deepEqual(await v.verify(forged(), body), refused);
+    assert.equal(fetches(), 2);
+    clock += 31_000;
+    assert.deepEqual(await v.verify(forged(), body), refused);
+    assert.equal(fetches(), 3, 'a minute after the last fetch it may look again');
+    assert.equal((await v.verify(signed(first, body, nowIso()), body)).ok, true, 'the real key still works');
+    assert.equal(fetches(), 3);
+  });
+
+  it('fails the JWKS fetch on an answer over the size cap (503), and reads one under it', async () => {
+    let logged = '';
+    const log = pino(
+      { level: 'warn' },
+      new Writable({
+        write(chunk, _enc, done) {
+          logged += String(chunk);
+          done();
+        },
+      }),
+    );
+    const capped = (maxJwksBytes?: number) =>
+      new ShipStationV2WebhookVerifier({ jwksUrl: `${jwks.url}/jwks`, now: () => clock, log, maxJwksBytes });
+    const unreadable = { ok: false, status: 503, reason: 'the JWKS could not be read' };
+
+    padding = { padding: 'x'.repeat(5_000) };
+    const v = capped(4_096);
+    assert.deepEqual(await v.verify(signed(first, body, nowIso()), body), unreadable);
+    assert.match(logged, /JWKS answer larger than 4096 bytes/);
+
+    logged = '';
+    padding = { padding: 'x'.repeat(DEFAULT_MAX_JWKS_BYTES) };
+    assert.deepEqual(await capped().verify(signed(first, body, nowIso()), body), unreadable);
+    assert.match(logged, /JWKS answer larger than 1048576 bytes/, 'the default cap is 1 MiB');
+
+    // Under the cap it reads as usual, and the capped verifier recovers once the JWKS is small again.
+    padding = { padding: 'x'.repeat(1_000) };
+    assert.equal((await capped(4_096).verify(signed(first, body, nowIso()), body)).ok, true);
+    clock += 61_000;
+    assert.equal((await v.verify(signed(first, body, nowIso()), body)).ok, true);
   });
 
   it('answers 503 when the JWKS cannot be read, and recovers later', async () => {
