@@ -15,7 +15,7 @@ export interface HttpRequest {
   /** Sent as application/x-www-form-urlencoded. */
   form?: Record<string, string>;
   timeoutMs: number;
-  /** Larger answers are not read to the end and fail as HttpTransportError (default 64 MiB). */
+  /** Larger answers are not read to the end and fail as HttpTransportError 'too_large' (default 64 MiB). */
   maxResponseBytes?: number;
 }
 
@@ -81,16 +81,29 @@ export class HttpError extends Error {
   }
 }
 
-/** No HTTP answer at all: the request timed out or the connection failed. */
+/**
+ * No usable HTTP answer: the request timed out or the connection failed before a complete answer
+ * ('timeout', 'network'), or the answer was larger than the caller reads ('too_large': the server
+ * did answer, and sending the request again would only move the same bytes again).
+ */
 export class HttpTransportError extends Error {
   override readonly name = 'HttpTransportError';
   constructor(
     readonly method: string,
     readonly path: string,
-    readonly kind: 'timeout' | 'network',
+    readonly kind: 'timeout' | 'network' | 'too_large',
     detail: string,
   ) {
     super(`${method} ${path} failed (${kind}): ${detail}`);
+  }
+
+  /**
+   * What the connectors' Unavailable errors carry as `transport`: 'timeout' or 'network' when the
+   * server never answered completely; undefined for 'too_large', a bad answer from a server that was
+   * reached (a connection test must not report it as "cannot reach").
+   */
+  get unanswered(): 'timeout' | 'network' | undefined {
+    return this.kind === 'too_large' ? undefined : this.kind;
   }
 }
 
@@ -105,8 +118,8 @@ export function httpError(req: Pick<HttpRequest, 'method' | 'url'>, res: HttpRes
 }
 
 /**
- * Send one request. Any HTTP status resolves (the caller decides what an error is); a timeout or a
- * network failure rejects with HttpTransportError.
+ * Send one request. Any HTTP status resolves (the caller decides what an error is); a timeout, a
+ * network failure or an answer over `maxResponseBytes` rejects with HttpTransportError.
  */
 export async function httpRequest(req: HttpRequest, opts: HttpOptions = {}): Promise<HttpResponse> {
   const doFetch = opts.fetch ?? fetch;
@@ -134,7 +147,7 @@ export async function httpRequest(req: HttpRequest, opts: HttpOptions = {}): Pro
   } catch (err) {
     if (err instanceof AnswerTooLarge) {
       opts.log?.warn({ method: req.method, path, limit: err.limit }, 'http answer too large; not read');
-      throw new HttpTransportError(req.method, path, 'network', err.message);
+      throw new HttpTransportError(req.method, path, 'too_large', err.message);
     }
     const e = err as Error;
     const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
@@ -154,7 +167,7 @@ export async function httpRequest(req: HttpRequest, opts: HttpOptions = {}): Pro
 export class AnswerTooLarge extends Error {
   override readonly name = 'AnswerTooLarge';
   constructor(readonly limit: number) {
-    super(`answer larger than ${limit} bytes; stopped reading`);
+    super(`answer larger than the cap of ${limit} bytes; stopped reading`);
   }
 }
 

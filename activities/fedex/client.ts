@@ -407,7 +407,7 @@ export class FedexClient {
     } catch (err) {
       const error =
         err instanceof HttpTransportError
-          ? new FedexUnavailableError(`FedEx ${operation}: ${err.message}`, {}, err.kind)
+          ? new FedexUnavailableError(`FedEx ${operation}: ${err.message}`, {}, err.unanswered)
           : err;
       await this.audit({
         action,
@@ -509,7 +509,7 @@ export class FedexClient {
         durationMs: 0,
         details: { error: err.message },
       });
-      throw new FedexUnavailableError(`FedEx oauth: ${err.message}`, {}, err.kind);
+      throw new FedexUnavailableError(`FedEx oauth: ${err.message}`, {}, err.unanswered);
     }
     const now = this.now();
     const body = res.status === 200 ? parseJson<FedexTokenResponse>(res.text) : undefined;

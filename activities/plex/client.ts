@@ -1125,7 +1125,7 @@ export class PlexClient {
           continue;
         const e =
           err instanceof HttpTransportError
-            ? new PlexUnavailableError(`Plex ${operation}: ${err.message}`, {}, err.kind)
+            ? new PlexUnavailableError(`Plex ${operation}: ${err.message}`, {}, err.unanswered)
             : (err as Error);
         await this.audit({
           action,

@@ -712,7 +712,11 @@ export class ShipStationClient {
       } catch (err) {
         const e =
           err instanceof HttpTransportError
-            ? new ShipStationUnavailableError(`ShipStation ${operation}: ${err.message}`, { api }, err.kind)
+            ? new ShipStationUnavailableError(
+                `ShipStation ${operation}: ${err.message}`,
+                { api },
+                err.unanswered,
+              )
             : (err as Error);
         await this.audit({
           action,

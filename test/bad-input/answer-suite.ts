@@ -48,10 +48,13 @@ export interface SystemUnderTest<C> {
   typeFor: (outcome: Outcome) => string;
 }
 
-const TRANSPORT: Partial<Record<Outcome, string>> = {
+/**
+ * The `transport` of the Unavailable error: set only when no complete answer came. A too-large
+ * answer did come (reading it stopped at the cap), so it has none, and nothing sends it again.
+ */
+const TRANSPORT: Partial<Record<Outcome, 'timeout' | 'network'>> = {
   timeout: 'timeout',
   network: 'network',
-  too_large: 'network',
 };
 
 function describeError(err: unknown): string {
@@ -89,6 +92,8 @@ export function answerSuite<C>(sut: SystemUnderTest<C>): void {
         }),
       );
       const { client, secrets, audit } = sut.client(server.url, log, timeoutMs);
+      const sentTo = () => server.requests.filter((r) => route.test(r.path)).length;
+      const sentBefore = sentTo();
       const started = Date.now();
       let said: string;
       if (outcome === 'item_failure') {
@@ -107,7 +112,9 @@ export function answerSuite<C>(sut: SystemUnderTest<C>): void {
         const e = err as Error & { type: string; retryable: boolean; transport?: string };
         assert.equal(e.type, sut.typeFor(outcome), describeError(err));
         assert.equal(e.retryable, outcome !== 'auth', 'retryable unless the credentials were refused');
-        if (TRANSPORT[outcome]) assert.equal(e.transport, TRANSPORT[outcome]);
+        assert.equal(e.transport, TRANSPORT[outcome], 'transport is set only when no complete answer came');
+        if (outcome === 'too_large')
+          assert.equal(sentTo() - sentBefore, 1, 'a too-large answer is not asked for again');
         assert.match(e.message, op.label);
         assert.match(e.message, says);
         said = e.message;

@@ -39,7 +39,8 @@ export function credentialsOf(req: SeenRequest): string {
  * - unavailable: 5xx from the system or a proxy in front of it -> <System>UnavailableError;
  * - auth: 401 from a gateway -> <System>AuthError (not retryable);
  * - timeout / network: no (complete) answer -> <System>UnavailableError with `transport` set;
- * - too_large: a body larger than the client reads -> <System>UnavailableError, reading stopped;
+ * - too_large: a body larger than the client reads -> <System>UnavailableError without `transport`
+ *   (the server answered), reading stopped at the cap, the request not sent again;
  * - item_failure: the call itself succeeds; each item of a bulk answer is reported as failed.
  */
 export type Outcome = 'unreadable' | 'unavailable' | 'auth' | 'timeout' | 'network' | 'too_large';
@@ -172,7 +173,7 @@ export const GENERIC_ANSWERS: AnswerCase[] = [
     name: 'gigantic HTML body (80 MB) with HTTP 200',
     reply: { kind: 'flood', status: 200, contentType: 'text/html', bytes: GIGANTIC_BYTES },
     outcome: 'too_large',
-    says: /larger than/,
+    says: /failed \(too_large\): answer larger than the cap of 67108864 bytes/,
     slow: true,
     // The size limit, not the clock, must end this one, even on a busy machine.
     clientTimeoutMs: 30_000,
