@@ -17,6 +17,7 @@ import type {
 import type { Repos } from '../../lib/db/repos';
 import type { Database, Shipment } from '../../lib/db/types';
 import { PostgresSlidingLimiter, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
+import { activityAttempt } from '../../lib/temporal/attempt';
 import type { Vault } from '../../lib/vault';
 import { FedexClient } from './client';
 import { FedexError, FedexRateLimitError } from './errors';
@@ -174,6 +175,15 @@ export function createFedexActivities(deps: FedexActivityDeps) {
   const { repos } = deps;
   const log = deps.log.child({ component: 'fedex-activities' });
 
+  /**
+   * The connection's client inside this activity attempt, `startedAt` being when the activity began
+   * (its start-to-close runs from there): a create or cancel is not sent once the attempt's time is
+   * used up, and a wait for another process's token heartbeats and stops on cancellation.
+   */
+  function client(connection: string, startedAt: number): FedexClient {
+    return deps.clients(connection).withAttempt(activityAttempt(startedAt));
+  }
+
   async function audit(
     action: string,
     outcome: string,
@@ -264,6 +274,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
      * shipment is looked up by reference first and adopted when FedEx has it.
      */
     async fedexCreateShipment(input: FedexCreateShipmentInput): Promise<FedexShipmentResult> {
+      const startedAt = Date.now();
       const { request } = input;
       const key = request.idempotencyKey;
       const serviceType = fedexServiceType(request);
@@ -294,21 +305,21 @@ export function createFedexActivities(deps: FedexActivityDeps) {
         });
       }
 
-      const client = deps.clients(input.carrierConnection);
+      const fedex = client(input.carrierConnection, startedAt);
       try {
         // A row that existed before this attempt (or a retried attempt) may stand for a shipment
         // FedEx created although we never heard back: find it before buying another label.
         const uncertain = before !== undefined || Context.current().info.attempt > 1;
         if (uncertain) {
           const reference = fedexOrderReference(request.references.orderNumber, serviceType);
-          const found = await client.findShipmentByReference(reference, request.shipDate);
+          const found = await fedex.findShipmentByReference(reference, request.shipDate);
           if (found) {
             const result = await adopt(input, serviceType, found.trackingNumber);
             await audit('fedex.createShipment', 'adopted', ctx, { trackingNumber: found.trackingNumber });
             return result;
           }
         }
-        const shipment = await client.createShipment(request);
+        const shipment = await fedex.createShipment(request);
         const result = await complete(input, intent.id, shipment);
         await audit('fedex.createShipment', 'created', ctx, {
           trackingNumber: result.masterTrackingNumber,
@@ -335,7 +346,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
     ): Promise<{ updates: TrackingUpdate[]; errors: TrackingError[] }> {
       let tracked: { updates: TrackingUpdate[]; errors: TrackingError[] };
       try {
-        tracked = await deps.clients(input.carrierConnection).track(input.trackingNumbers);
+        tracked = await client(input.carrierConnection, Date.now()).track(input.trackingNumbers);
       } catch (err) {
         throw toApplicationFailure(err);
       }
@@ -346,6 +357,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
 
     /** Cancel the shipment recorded under an idempotency key (before pickup FedEx cancels it). */
     async fedexCancelShipment(input: FedexCancelInput): Promise<{ cancelled: boolean; message: string }> {
+      const startedAt = Date.now();
       const row = await repos.shipments.findByKey(input.idempotencyKey);
       const ctx = { carrierConnection: input.carrierConnection, key: input.idempotencyKey };
       if (!row) {
@@ -370,7 +382,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
       }
       let answer: { cancelled: boolean; message: string };
       try {
-        answer = await deps.clients(input.carrierConnection).cancelShipment(row.master_tracking_number);
+        answer = await client(input.carrierConnection, startedAt).cancelShipment(row.master_tracking_number);
       } catch (err) {
         throw toApplicationFailure(err);
       }

@@ -86,6 +86,18 @@ export interface FedexClientOptions {
   audit?: (entry: FedexAuditEntry) => Promise<void>;
   /** How long to stay away from the token endpoint after it answers 403 (default 10 minutes). */
   authLockoutMs?: number;
+  /**
+   * Inside an activity: the time its attempt has left, less a margin (lib/temporal/attempt.ts). Once
+   * it is used up, no create or cancel is sent (reads still are): Temporal is about to retry the
+   * attempt, and the retry acts instead.
+   */
+  waitBudgetMs?: () => number;
+  /** Inside an activity: called every few seconds of a long wait (another process's token fetch). */
+  heartbeat?: () => void;
+  /** How often a long wait calls `heartbeat` (default 5 s; the SDK throttles what it sends). */
+  waitHeartbeatMs?: number;
+  /** Inside an activity: its cancellation; a long wait stops when it fires. */
+  signal?: AbortSignal;
   now?: () => Date;
   random?: () => number;
   fetch?: typeof fetch;
@@ -121,10 +133,18 @@ export function fedexRateLimit(key: string): RateLimit {
   return { limit: 1400, windowMs: 10_000 };
 }
 
+/** A request that changes something at FedEx, and what happens when it is not sent late. */
+interface Write {
+  what: string;
+  retry: string;
+}
+
 interface CallOptions {
   customerTransactionId?: string;
   /** Use this token as is: no token store, no refresh (connection tests). */
   token?: AccessToken;
+  /** Set for a create or cancel: not sent once the activity attempt's time is used up. */
+  write?: Write;
 }
 
 export class FedexClient {
@@ -138,6 +158,14 @@ export class FedexClient {
     registerSecret(opts.childSecret);
   }
 
+  /**
+   * The same client inside one activity attempt: its time budget, heartbeat and cancellation (see
+   * lib/temporal/attempt.ts). Token and limiter state stay shared with this client.
+   */
+  withAttempt(attempt: Pick<FedexClientOptions, 'waitBudgetMs' | 'heartbeat' | 'signal'>): FedexClient {
+    return new FedexClient({ ...this.opts, ...attempt });
+  }
+
   // ------------------------------------------------------------ operations
 
   /** Create a shipment and its label. `x-customer-transaction-id` carries the idempotency key. */
@@ -145,6 +173,7 @@ export class FedexClient {
     const body = toFedexShipRequest(req, { accountNumber: this.opts.accountNumber });
     const res = await this.call<FedexShipResponse>('createShipment', 'POST', '/ship/v1/shipments', body, {
       customerTransactionId: req.idempotencyKey,
+      write: { what: 'create', retry: 'the retry looks the shipment up first' },
     });
     try {
       return parseShipResponse(res, {
@@ -208,6 +237,7 @@ export class FedexClient {
       'PUT',
       '/ship/v1/shipments/cancel',
       body,
+      { write: { what: 'cancel', retry: 'the retry sends it again' } },
     );
     const flag = (res.output as { cancelledShipment?: unknown } | null | undefined)?.cancelledShipment;
     if (typeof flag !== 'boolean') {
@@ -392,6 +422,7 @@ export class FedexClient {
     try {
       await this.opts.limiter.acquire(fedexApiLimitKey(this.opts.clientId));
       let token = options.token ?? (await this.token());
+      this.refuseLateWrite(operation, options.write);
       res = await this.send(method, path, json, token.value, options.customerTransactionId);
       if (
         !options.token &&
@@ -402,6 +433,7 @@ export class FedexClient {
         this.log.info({ action }, 'FedEx refused the access token; renewing it once');
         token = await this.token(token.value);
         await this.opts.limiter.acquire(fedexApiLimitKey(this.opts.clientId));
+        this.refuseLateWrite(operation, options.write);
         res = await this.send(method, path, json, token.value, options.customerTransactionId);
       }
     } catch (err) {
@@ -466,11 +498,64 @@ export class FedexClient {
       if (current && current.expiresAt.getTime() - now.getTime() > TOKEN_MARGIN_MS) return current;
     }
     try {
-      return await tokenStore.refresh(connection, () => this.fetchToken(), rejected);
+      // Another process may be fetching the token: the wait for it can last the store's claim (two
+      // minutes for DbTokenStore), longer than an activity attempt.
+      return await this.waitInActivity(tokenStore.refresh(connection, () => this.fetchToken(), rejected));
     } catch (err) {
       // Another process was locked out while this one waited for its token.
       if (err instanceof TokenLockedOutError) throw this.lockoutError(err.until, this.now());
       throw err;
+    }
+  }
+
+  /**
+   * A create or cancel is not sent once the activity attempt's time is used up (checked after the
+   * token and limiter waits, right before the request): Temporal is about to time the attempt out
+   * and retry it, and a retried create looks the shipment up by reference before creating. An old
+   * attempt released from a long token wait together with its retry would otherwise create a second
+   * label. Checking and then sending still leaves a small window: a request sent just before the
+   * margin runs out that FedEx completes only after the retry has looked.
+   */
+  private refuseLateWrite(operation: string, write: Write | undefined): void {
+    if (!write || (this.opts.waitBudgetMs?.() ?? Infinity) > 0) return;
+    this.log.warn({ action: `fedex.${operation}` }, `activity attempt used up; ${write.what} not sent`);
+    throw new FedexUnavailableError(
+      `FedEx ${operation}: the activity attempt's start-to-close timeout is used up; not sending the ` +
+        `${write.what}: ${write.retry}`,
+    );
+  }
+
+  /**
+   * Inside an activity, a long wait heartbeats (an activity with a heartbeat timeout stays alive, and
+   * the heartbeat's answer is how a cancelled or timed-out attempt hears of it) and stops when the
+   * activity is cancelled. The wait itself goes on for the other callers that share it.
+   */
+  private async waitInActivity<T>(work: Promise<T>): Promise<T> {
+    const { heartbeat, signal } = this.opts;
+    if (!heartbeat && !signal) return work;
+    let beat: ReturnType<typeof setInterval> | undefined;
+    let stop: (() => void) | undefined;
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        work.then(resolve, reject);
+        if (heartbeat) beat = setInterval(() => this.beat(heartbeat), this.opts.waitHeartbeatMs ?? 5_000);
+        if (!signal) return;
+        stop = () => reject(signal.reason);
+        if (signal.aborted) stop();
+        else signal.addEventListener('abort', stop, { once: true });
+      });
+    } finally {
+      clearInterval(beat);
+      if (stop) signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  /** A heartbeat that fails must not end the wait, nor the process (it runs from a timer). */
+  private beat(heartbeat: () => void): void {
+    try {
+      heartbeat();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'heartbeat during a wait failed');
     }
   }
 

@@ -11,6 +11,7 @@ import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from
 import type { AuditRepo } from '../../lib/db/repos';
 import type { DetectOptions } from '../orders/ports';
 import type { Database } from '../../lib/db/types';
+import { attemptTimeLeft } from '../../lib/temporal/attempt';
 import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { PlexClient, plexRateLimit, type WriteBackResult } from './client';
 import { PlexError, PlexRateLimitError } from './errors';
@@ -49,29 +50,6 @@ export function plexApplicationFailure(err: unknown): unknown {
       : {}),
     cause: err,
   });
-}
-
-/** Margin kept between an inline wait and the end of the activity attempt. */
-const ATTEMPT_MARGIN_MS = 5_000;
-
-/**
- * The time the current activity attempt has left before Temporal times it out (start-to-close from
- * `startedAt`, when the activity began, or the heartbeat timeout when there is one: nothing
- * heartbeats during a wait). Temporal retries a timed-out attempt while the old one may still run;
- * an old attempt that slept through its timeout and then wrote would write twice. Outside an
- * activity (the CLI): no limit.
- */
-function attemptTimeLeft(startedAt: number): () => number {
-  return () => {
-    try {
-      const info = Context.current().info;
-      const end = startedAt + info.startToCloseTimeoutMs;
-      const left = Math.min(end - Date.now(), info.heartbeatTimeoutMs || Infinity);
-      return Math.max(0, left - ATTEMPT_MARGIN_MS);
-    } catch {
-      return Infinity;
-    }
-  };
 }
 
 function workflowId(): string | undefined {

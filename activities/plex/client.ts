@@ -101,8 +101,9 @@ export interface PlexClientOptions {
   /** A 429 asking for a longer wait than this surfaces at once (default 65 s). */
   maxInlineWaitMs?: number;
   /**
-   * Inside an activity: the time its attempt has left (start-to-close, heartbeat). A 429 wait that
-   * would outlast it surfaces at once instead, so a timed-out attempt never writes after its retry.
+   * Inside an activity: the time its attempt has left, less a margin (lib/temporal/attempt.ts). A
+   * 429 wait that would outlast it surfaces at once instead, and once it is used up no PUT or POST
+   * is sent (reads still are): Temporal is about to retry the attempt, and the retry writes.
    */
   waitBudgetMs?: () => number;
   now?: () => Date;
@@ -1074,8 +1075,9 @@ export class PlexClient {
     }
   }
 
-  private async send(method: Method, url: string, json: unknown): Promise<HttpResponse> {
+  private async send(operation: string, method: Method, url: string, json: unknown): Promise<HttpResponse> {
     await this.opts.limiter.acquire(plexLimitKey(this.opts.apiKey));
+    if (method !== 'GET') this.refuseLateWrite(operation, method);
     return httpRequest(
       {
         method,
@@ -1085,6 +1087,22 @@ export class PlexClient {
         timeoutMs: this.opts.timeoutMs,
       },
       { log: this.log, fetch: this.opts.fetch },
+    );
+  }
+
+  /**
+   * A write is not sent once the activity attempt's time is used up (checked after the limiter's
+   * wait, right before the request): Temporal is about to time the attempt out and retry it, and the
+   * retry reads what Plex holds before it writes, so a late write could land next to the retry's.
+   * Checking and then sending still leaves a small window: a write sent just before the margin runs
+   * out that Plex applies only after the retry has read.
+   */
+  private refuseLateWrite(operation: string, method: Method): void {
+    if ((this.opts.waitBudgetMs?.() ?? Infinity) > 0) return;
+    this.log.warn({ action: `plex.${operation}`, method }, 'activity attempt used up; write not sent');
+    throw new PlexUnavailableError(
+      `Plex ${operation}: the activity attempt's start-to-close timeout is used up; not sending the ` +
+        `${method}: the retry reads what Plex holds first`,
     );
   }
 
@@ -1115,7 +1133,7 @@ export class PlexClient {
     };
     for (let attempt = 0; ; attempt++) {
       try {
-        res = await this.send(method, url, options.json);
+        res = await this.send(operation, method, url, options.json);
       } catch (err) {
         if (
           err instanceof HttpTransportError &&

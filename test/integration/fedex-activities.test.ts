@@ -24,10 +24,16 @@ const ACCOUNT = DEMO_CLIENT.accounts[0]!;
 const LOCKED = { clientId: 'locked-client', clientSecret: 'locked-secret', accounts: [ACCOUNT] };
 const today = () => new Date().toISOString().slice(0, 10);
 
-/** Runs an activity as attempt `attempt` and returns its result or the failure it threw. */
+/**
+ * Runs an activity as attempt `attempt` with the order workflow's 60-s start-to-close (the mock's
+ * default is 1 s, which a create could not be sent in) and returns its result or the failure it threw.
+ */
 async function run<T>(attempt: number, fn: () => Promise<T>): Promise<T> {
   // Expected failures would otherwise be logged as warnings by the mock worker.
-  return new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(fn);
+  return new MockActivityEnvironment(
+    { attempt, startToCloseTimeoutMs: 60_000 },
+    { logger: new DefaultLogger('ERROR') },
+  ).run(fn);
 }
 async function failure(attempt: number, fn: () => Promise<unknown>): Promise<ApplicationFailure> {
   const err = await run(attempt, fn).then(

@@ -103,8 +103,9 @@ forEachDatabase('FedEx AIV webhook route with the simulator’s signed pushes', 
       serviceLevel: 'overnight',
       references: { orderNumber },
     });
+    // The order workflow's start-to-close (the mock's default of 1 s is too short to send a create in).
     const result: FedexShipmentResult = await new MockActivityEnvironment(
-      {},
+      { startToCloseTimeoutMs: 60_000 },
       { logger: new DefaultLogger('ERROR') },
     ).run(activities.fedexCreateShipment, {
       workflowId,
