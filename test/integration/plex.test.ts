@@ -330,7 +330,13 @@ describe('PlexClient against the Plex simulator', () => {
       const windows = await sql<{
         count: number;
       }>`SELECT sum(count)::int AS count FROM rate_limit_windows WHERE key LIKE 'plex:%'`.execute(db.db);
-      assert.equal(windows.rows[0]?.count, rows.length, 'every call took a slot in the shared limiter');
+      // At 10,000 a minute the process takes leases of 20 units: every call is covered, and at most
+      // one lease's remainder is left unused.
+      const units = windows.rows[0]?.count ?? 0;
+      assert.ok(
+        units >= rows.length && units < rows.length + 20,
+        `every call took a slot in the shared limiter (${units} units for ${rows.length} calls)`,
+      );
 
       sim.setFaults({ permissions: { releases: 'empty' } });
       await assert.rejects(
