@@ -239,6 +239,8 @@ export interface PlexClientFactoryOptions {
   /** Shared limiter; default a PostgresSlidingLimiter on `db`. */
   limiter?: RateLimiter;
   timeoutMs?: number;
+  /** Reads (GET) give up after this long, writes after `timeoutMs` (defaults 15 s and 30 s). */
+  readTimeoutMs?: number;
 }
 
 /**
@@ -257,6 +259,7 @@ export function createPlexClientFactory(opts: PlexClientFactoryOptions): (connec
       ...opts.settings(connection),
       limiter,
       timeoutMs: opts.timeoutMs ?? 30_000,
+      readTimeoutMs: opts.readTimeoutMs ?? 15_000,
       log: opts.log,
       ...(opts.audit
         ? {

@@ -94,6 +94,13 @@ export interface PlexClientOptions {
   customerId?: string;
   limiter: RateLimiter;
   timeoutMs: number;
+  /**
+   * Reads give up sooner (default `timeoutMs`): a read that gets no answer is sent again at once
+   * (see call), so a short wait costs less than a long one, and a write's answer is worth waiting for.
+   */
+  readTimeoutMs?: number;
+  /** Internal: the part cache a client shares with its withAudit copies (see getParts). */
+  partCache?: PartCache;
   log: Logger;
   audit?: PlexAuditSink;
   /** 429s answered by waiting and sending again before the error surfaces (default 2). */
@@ -170,8 +177,14 @@ export interface DetectQuery {
   onReady?: (ref: ReadyOrderRef) => Promise<void>;
 }
 
+type PartCache = Map<string, { part: PlexPart; at: number }>;
+
+/** How long a part's master data (number, piece weight) is reused without reading it again. */
+const PART_CACHE_MS = 5 * 60_000;
+const PART_CACHE_MAX = 10_000;
+
 /** Orders whose lines and releases a detection reads at the same time. */
-const DETECT_READ_CONCURRENCY = 4;
+const DETECT_READ_CONCURRENCY = 8;
 
 export interface WriteBackResult {
   shipperId: string;
@@ -222,7 +235,11 @@ export class PlexClient {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
 
+  /** Parts with a weight, by id, with when they were read (see getParts); shared with withAudit copies. */
+  private readonly partCache: PartCache;
+
   constructor(private readonly opts: PlexClientOptions) {
+    this.partCache = opts.partCache ?? new Map();
     this.log = opts.log.child({ component: 'plex-client', connection: opts.connection });
     this.now = opts.now ?? (() => new Date());
     this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -235,7 +252,7 @@ export class PlexClient {
 
   /** The same client with another audit sink (activities add workflow and order ids). */
   withAudit(audit: PlexAuditSink, extra: Pick<PlexClientOptions, 'waitBudgetMs'> = {}): PlexClient {
-    return new PlexClient({ ...this.opts, ...extra, audit });
+    return new PlexClient({ ...this.opts, ...extra, audit, partCache: this.partCache });
   }
 
   private get scope(): PlexScope {
@@ -319,18 +336,28 @@ export class PlexClient {
    * Parts by id with their piece weight. The part master has no weight field; the spec keeps it in
    * the part's shipping details (`partPieceWeight` + `weightUnit`), read once per part. A part
    * without shipping details (404) simply has no weight, which the validation reports.
+   *
+   * Part master data changes rarely and the same parts ship all day: a part with a weight is kept
+   * for PART_CACHE_MS, so a busy part costs no reads per order. A part without one is never kept,
+   * so the weight entered after a validation failure counts at the next retry.
    */
   async getParts(ids: string[]): Promise<PlexPart[]> {
     const wanted = unique(ids);
+    const now = this.now().getTime();
+    const found = new Map<string, PlexPart>();
+    for (const id of wanted) {
+      const hit = this.partCache.get(id);
+      if (hit && now - hit.at < PART_CACHE_MS) found.set(id, hit.part);
+    }
+    const missing = wanted.filter((id) => !found.has(id));
     const records: PlexPartRecord[] = [];
-    for (const batch of chunks(wanted, IDS_PER_REQUEST)) {
+    for (const batch of chunks(missing, IDS_PER_REQUEST)) {
       const query = batch.map((id): [string, string] => ['id', id]);
       records.push(
         ...(await this.list<PlexPartRecord>(PLEX_RECORD.part, 'getParts', '/mdm/v1/parts', query)),
       );
     }
-    const parts: PlexPart[] = [];
-    for (const record of records.filter((r) => wanted.includes(r.id))) {
+    for (const record of records.filter((r) => missing.includes(r.id))) {
       let details: PlexPartShippingDetails | undefined;
       try {
         details = await this.get<PlexPartShippingDetails>(
@@ -344,12 +371,26 @@ export class PlexClient {
       }
       const value = details?.partPieceWeight;
       const unit = details?.weightUnit;
-      parts.push({
+      const part: PlexPart = {
         ...record,
         ...(typeof value === 'number' && unit ? { pieceWeight: { value, unit } } : {}),
-      });
+      };
+      found.set(record.id, part);
+      if (part.pieceWeight) this.rememberPart(part, now);
     }
-    return parts;
+    return wanted.flatMap((id) => {
+      const part = found.get(id);
+      return part ? [part] : [];
+    });
+  }
+
+  private rememberPart(part: PlexPart, at: number): void {
+    if (this.partCache.size >= PART_CACHE_MAX) {
+      // Oldest first (insertion order): drop the first tenth rather than one per insert.
+      for (const id of [...this.partCache.keys()].slice(0, PART_CACHE_MAX / 10)) this.partCache.delete(id);
+    }
+    this.partCache.delete(part.id);
+    this.partCache.set(part.id, { part, at });
   }
 
   async listCustomerShippers(q: ListShippersQuery = {}): Promise<PlexCustomerShipper[]> {
@@ -1084,7 +1125,7 @@ export class PlexClient {
         url,
         headers: this.headers(),
         ...(json !== undefined ? { json } : {}),
-        timeoutMs: this.opts.timeoutMs,
+        timeoutMs: method === 'GET' ? (this.opts.readTimeoutMs ?? this.opts.timeoutMs) : this.opts.timeoutMs,
       },
       { log: this.log, fetch: this.opts.fetch },
     );

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { PlexNotFoundError } from '../../activities/plex/errors';
 import { parseReadyState } from '../../activities/plex/mapping';
@@ -156,6 +158,70 @@ describe('PlexClient detection and write-back details', () => {
     for (const o of orders.slice(0, 5)) assert.ok(handed.includes(o.id), `${o.orderNumber} handed over`);
     assert.ok(!handed.includes(failing));
     assert.equal(new Set(handed).size, handed.length);
+  });
+
+  it('keeps parts with a weight for five minutes across activity copies, and never one without', async () => {
+    let t = Date.parse('2026-11-21T10:00:00Z');
+    const { client } = testClient(server.url, { now: () => new Date(t) });
+    const partReads = () =>
+      server.requests.filter((r) => r.path === '/mdm/v1/parts' || r.path.endsWith('/shipping-details'))
+        .length;
+    const first = await client.getParts([IDS.part1, IDS.part2]);
+    assert.deepEqual(
+      first.map((p) => p.id),
+      [IDS.part1, IDS.part2],
+    );
+    const cold = partReads();
+    assert.equal(cold, 3, 'one list and two shipping details');
+    // An activity's copy of the client (withAudit) shares the cache.
+    const copy = client.withAudit(async () => {});
+    assert.deepEqual(await copy.getParts([IDS.part2, IDS.part1]), [first[1], first[0]]);
+    assert.equal(partReads(), cold, 'both parts came from the cache');
+    t += 5 * 60_000;
+    await copy.getParts([IDS.part1]);
+    assert.equal(partReads(), cold + 2, 'after five minutes the part is read again');
+
+    // A part without a weight is read every time, so a weight entered in Plex counts at once.
+    server.routes = override(
+      server.routes,
+      'GET',
+      `^\\/shipping\\/v1-beta1\\/inventory\\/parts\\/${'([0-9a-f-]{36})'}\\/shipping-details$`,
+      () => json({ code: 'RESOURCE_NOT_FOUND', message: 'Not found' }, 404),
+    );
+    const fresh = testClient(server.url, { now: () => new Date(t) }).client;
+    assert.equal((await fresh.getParts([IDS.part1]))[0]!.pieceWeight, undefined);
+    const before = partReads();
+    await fresh.getParts([IDS.part1]);
+    assert.equal(partReads(), before + 2);
+  });
+
+  it('gives up on an unanswered read after readTimeoutMs, on a write only after timeoutMs', async () => {
+    const silent = createServer(() => {}); // accepts and never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const { client } = testClient(url, { timeoutMs: 1_500, readTimeoutMs: 200, rateLimitRetries: 0 });
+      let t0 = Date.now();
+      await assert.rejects(client.getOrder(IDS.order), /no answer within 200 ms/);
+      assert.ok(Date.now() - t0 < 1_400, 'the read and its two re-sends each waited 200 ms');
+      t0 = Date.now();
+      await assert.rejects(
+        client.writeStatus(
+          { shipperId: IDS.shipper },
+          { status: 'in_transit', at: '2026-11-21T10:00:00Z', description: 'In transit' },
+        ),
+        /no answer within 200 ms/,
+        'the write first reads the shipper',
+      );
+      await assert.rejects(
+        client.updateCustomerShipper(IDS.shipper, { shipperNote: 'x' }),
+        /no answer within 1500 ms/,
+      );
+      assert.ok(Date.now() - t0 >= 1_500);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('sends a read again after a 5xx, but leaves a failed write to the retry policy', async () => {
