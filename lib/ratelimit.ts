@@ -121,7 +121,8 @@ export const unlimited: RateLimiter = { acquire: async () => undefined };
  * request is granted only while the last `buckets + 1` slices together stay within the limit. Any
  * span of one window length touches at most `buckets + 1` slices, so no carrier window, fixed or
  * sliding, ever sees more than the limit; in steady state it grants limit x buckets/(buckets + 1)
- * per window (91% with 10 slices), where the fixed-window limiter needs half the limit to be safe.
+ * per window (95% with the default 20 slices), where the fixed-window limiter needs half the limit
+ * to be safe.
  * Check and increment run in one transaction under an advisory lock per key, one at a time per key
  * in a process. With a `lease` above 1 (RateLimit) a transaction takes several units and the
  * process hands them out itself until the slice ends, so a busy process at a high limit pays one
@@ -137,7 +138,7 @@ export class PostgresSlidingLimiter implements RateLimiter {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Kysely whose database has the table
     private readonly db: Kysely<any>,
     private readonly limitFor: (key: string) => RateLimit,
-    private readonly buckets = 10,
+    private readonly buckets = 20,
     private readonly clock: LimiterClock = systemClock,
     private readonly random: () => number = Math.random,
   ) {}

@@ -27,16 +27,16 @@ function worstWindow(grants: number[], windowMs: number): number {
 }
 
 forEachDatabase('PostgresSlidingLimiter (shared by processes)', (getDb) => {
-  it('never lets any window-length span exceed the limit, and uses at least 90% of it', async () => {
+  it('never lets any window-length span exceed the limit, and uses at least 93% of it', async () => {
     const clock = jumpingClock(1_000_000_123);
     const limit = { limit: 50, windowMs: 10_000 };
-    // Two instances stand for two worker processes sharing the database.
+    // Two instances stand for two worker processes sharing the database (default 20 slices).
     const limiters = [0, 1].map(
       () =>
         new PostgresSlidingLimiter(
           getDb().db,
           () => limit,
-          10,
+          undefined,
           clock,
           () => 0,
         ),
@@ -54,7 +54,7 @@ forEachDatabase('PostgresSlidingLimiter (shared by processes)', (getDb) => {
       `worst window ${worstWindow(grants, limit.windowMs)}`,
     );
     const share = grants.length / windows / limit.limit;
-    assert.ok(share >= 0.9, `used ${(share * 100).toFixed(1)}% of the limit`);
+    assert.ok(share >= 0.93, `used ${(share * 100).toFixed(1)}% of the limit`);
   });
 
   it('counts concurrent callers atomically', async () => {
