@@ -1,15 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { ScheduleOverlapPolicy, type ScheduleHandle } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { ErpOrder } from '../domain/order';
 import type { FedexSimulator } from '../simulators/fedex';
 import type { PlexSimulator } from '../simulators/plex';
+import { createLogger } from '../lib/logger';
+import { createWorker } from '../workers/worker';
 import type { erpPoll, trackingSweep } from '../workflows/schedules';
 import { averageCost, historyCost, type HistoryCost } from './history';
 import type { Infra } from './infra';
 import { createNullActivities } from './null-activities';
 import type { Pipeline } from './pipeline';
 import { mapLimit, percentile, sleep, waitUntil } from './stats';
+
+const silent = createLogger({ level: 'silent' });
 
 // One function per measured phase. Each is bounded by its count and by `timeoutMs`; a phase that
 // runs out of time reports how far it got rather than failing the run.
@@ -115,11 +119,12 @@ export async function nullThroughput(
     Array.from({ length: workers }, async () => {
       // A connection per worker: the SDK admits one worker per task queue and connection.
       const connection = await NativeConnection.connect({ address: infra.server.address });
-      const worker = await Worker.create({
+      const worker = await createWorker({
         connection,
         namespace: infra.server.namespace,
         taskQueue,
-        workflowBundle: { codePath: infra.bundlePath },
+        workflowBundlePath: infra.bundlePath,
+        log: silent,
         activities,
       });
       return { worker, connection, done: worker.run() };

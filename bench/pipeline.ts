@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { buildConnectors, type Connectors } from '../clients/connectors';
 import { loadConfig, type Config } from '../lib/config';
 import { createRepos, type Repos } from '../lib/db/repos';
 import { createLogger } from '../lib/logger';
 import { Vault } from '../lib/vault';
+import { createWorker } from '../workers/worker';
 import { startFedexSimulator, type FedexSimulator } from '../simulators/fedex';
 import { startPlexSimulator, type PlexSimulator } from '../simulators/plex';
 import type { Infra } from './infra';
@@ -118,11 +119,13 @@ export async function startPipeline(infra: Infra, opts: PipelineOptions): Promis
       // A connection per worker: the SDK admits one worker per task queue and connection.
       const connection = await NativeConnection.connect({ address: infra.server.address });
       connections.push(connection);
-      const worker = await Worker.create({
+      // The app's own worker (createWorker): the same options, workflow cache included, as production.
+      const worker = await createWorker({
         connection,
         namespace: infra.server.namespace,
         taskQueue,
-        workflowBundle: { codePath: infra.bundlePath },
+        workflowBundlePath: infra.bundlePath,
+        log,
         activities,
       });
       running.push({ worker, done: worker.run() });
