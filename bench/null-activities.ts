@@ -70,7 +70,7 @@ export function createNullActivities(deps: NullActivityDeps): OrderActivities {
       }
       return { found: refs.length, started, changed: 0 };
     },
-    sweepTracking: async () => ({ shipments: 0, changed: 0, unknown: 0 }),
+    sweepTracking: async () => ({ shipments: 0, changed: 0, unknown: 0, failedPages: 0 }),
     // The benchmark measures the label path (Plex -> FedEx); the warehouse path is not part of it.
     fulfilmentSubmitOrder: notMeasured,
     fulfilmentCancelOrder: notMeasured,

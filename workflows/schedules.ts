@@ -20,7 +20,7 @@ export async function erpPoll(input: {
 /** Track every in-transit shipment of one carrier connection and signal the orders that moved. */
 export async function trackingSweep(input: {
   carrierConnection: string;
-}): Promise<{ shipments: number; changed: number; unknown: number }> {
+}): Promise<{ shipments: number; changed: number; unknown: number; failedPages: number }> {
   return await sweepTracking(input);
 }
 

@@ -147,6 +147,9 @@ interface CallOptions {
   write?: Write;
 }
 
+/** Re-sends of a Track call that met a 5xx or no answer (see readAgainAfterOutage). */
+const TRACK_RESENDS = 2;
+
 export class FedexClient {
   private readonly log: Logger;
   private readonly now: () => Date;
@@ -253,7 +256,9 @@ export class FedexClient {
     const updates: TrackingUpdate[] = [];
     const errors: TrackingError[] = [];
     for (const batch of toFedexTrackRequests(trackingNumbers)) {
-      const res = await this.call<FedexTrackResponse>('track', 'POST', '/track/v1/trackingnumbers', batch);
+      const res = await this.readAgainAfterOutage(() =>
+        this.call<FedexTrackResponse>('track', 'POST', '/track/v1/trackingnumbers', batch),
+      );
       checkTrackAnswer('track', res, { listRequired: false });
       const parsed = readAnswer('track', () => parseTrackResponse(res, { now: this.now() }));
       if (parsed.updates.some((u) => typeof u.trackingNumber !== 'string' || !u.trackingNumber)) {
@@ -263,6 +268,31 @@ export class FedexClient {
       errors.push(...parsed.errors);
     }
     return { updates, errors };
+  }
+
+  /**
+   * Track is a read sent as POST: one that met a 5xx or got no answer is sent again, twice, before
+   * the error surfaces. A sweep makes a Track call per 30 shipments, and one failed call must not
+   * cost the whole sweep. Creates and cancels are never sent again here (the activity's retry looks
+   * up first).
+   */
+  private async readAgainAfterOutage<T>(read: () => Promise<T>): Promise<T> {
+    for (let resent = 0; ; resent++) {
+      try {
+        return await read();
+      } catch (err) {
+        const outage =
+          err instanceof FedexUnavailableError && (err.transport !== undefined || (err.status ?? 0) >= 500);
+        if (!outage || resent >= TRACK_RESENDS) throw err;
+        this.log.warn(
+          { action: 'fedex.track', retry: resent + 1, why: err.message },
+          'FedEx read failed; sending it again',
+        );
+        await new Promise((resolve) =>
+          setTimeout(resolve, 150 * (resent + 1) + Math.floor((this.opts.random ?? Math.random)() * 100)),
+        );
+      }
+    }
   }
 
   async rateQuote(req: RateQuoteRequest): Promise<RateQuote[]> {

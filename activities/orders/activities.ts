@@ -39,11 +39,12 @@ export interface OrderActivityDeps {
   /** How far back the very first poll of a connection looks. */
   initialLookbackMs: number;
   log: Logger;
+  /** In-transit shipments per tracking-sweep page (default 300: ten Track calls of 30 numbers). */
+  trackPageSize?: number;
 }
 
 const READY_STREAM = 'ready-orders';
 const SHIPMENT_STREAM = 'shipments';
-const TRACK_PAGE = 300; // ten Track calls of 30 numbers per page
 
 export function createOrderActivities(deps: OrderActivityDeps) {
   const { repos } = deps;
@@ -331,35 +332,60 @@ export function createOrderActivities(deps: OrderActivityDeps) {
      */
     async sweepTracking(input: {
       carrierConnection: string;
-    }): Promise<{ shipments: number; changed: number; unknown: number }> {
+    }): Promise<{ shipments: number; changed: number; unknown: number; failedPages: number }> {
       const carrier = deps.carrier(input.carrierConnection);
-      let afterId: string | undefined;
+      const pageSize = deps.trackPageSize ?? 300;
+      // A retried sweep (the worker was killed, the server restarted) goes on after the last page
+      // its previous attempt finished: those pages have told their workflows already.
+      const ctx = Context.current();
+      const resumed = ctx.info.heartbeatDetails as { afterId?: unknown } | undefined;
+      let afterId = typeof resumed?.afterId === 'string' ? resumed.afterId : undefined;
       let shipments = 0;
       let changed = 0;
       let unknown = 0;
+      let pages = 0;
+      let failedPages = 0;
+      let lastFailure: unknown;
       for (;;) {
         const page = await repos.shipments.listInTransit(input.carrierConnection, {
-          limit: TRACK_PAGE,
+          limit: pageSize,
           afterId,
         });
         if (page.length === 0) break;
         afterId = page[page.length - 1]!.id;
         shipments += page.length;
+        pages++;
         const byNumber = new Map(
           page.filter((s) => s.master_tracking_number).map((s) => [s.master_tracking_number!, s]),
         );
-        const { updates, errors } = await carrier.track([...byNumber.keys()]);
-        unknown += errors.length;
-        for (const update of latestPerNumber(updates)) {
+        let tracked: Awaited<ReturnType<typeof carrier.track>>;
+        try {
+          tracked = await carrier.track([...byNumber.keys()]);
+        } catch (err) {
+          // One page the carrier could not answer waits for the next sweep; the other pages go on.
+          failedPages++;
+          lastFailure = err;
+          deps.log.warn(
+            { carrierConnection: input.carrierConnection, afterId, err: (err as Error).message },
+            'tracking sweep: a page could not be tracked; the next sweep tries it again',
+          );
+          ctx.heartbeat({ afterId });
+          if (page.length < pageSize) break;
+          continue;
+        }
+        unknown += tracked.errors.length;
+        for (const update of latestPerNumber(tracked.updates)) {
           const shipment = byNumber.get(update.trackingNumber);
           if (!shipment || !isNews(update, shipment.notified_status, shipment.notified_event_time)) continue;
           await notifyOrder(shipment.id, shipment.workflow_id, update);
           changed++;
         }
-        Context.current().heartbeat({ afterId });
-        if (page.length < TRACK_PAGE) break;
+        ctx.heartbeat({ afterId });
+        if (page.length < pageSize) break;
       }
-      return { shipments, changed, unknown };
+      // Nothing got through (the carrier down, credentials refused): the run fails and says why.
+      if (failedPages > 0 && failedPages === pages) throw lastFailure;
+      return { shipments, changed, unknown, failedPages };
     },
   };
 }

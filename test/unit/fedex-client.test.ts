@@ -304,6 +304,30 @@ describe('FedexClient against a scripted HTTP server', () => {
     );
   });
 
+  it('sends a Track call again after a 5xx, twice, but never a create', async () => {
+    let failures = 2;
+    handler = (req, res) => {
+      if (req.path === '/oauth/token') return tokenOk(res);
+      if (failures-- > 0) return fedexError(res, 503, 'SERVICE.UNAVAILABLE.ERROR');
+      json(res, 200, { output: { completeTrackResults: [] } });
+    };
+    await client().track(['1']);
+    assert.equal(apiCalls().length, 3, 'two 503s ridden out');
+
+    seen = [];
+    failures = 3;
+    await assert.rejects(client().track(['1']), (e) => e instanceof FedexUnavailableError);
+    assert.equal(apiCalls().length, 3, 'the third 503 surfaces');
+
+    seen = [];
+    failures = 1;
+    await assert.rejects(
+      client().createShipment(shipmentRequest()),
+      (e) => e instanceof FedexUnavailableError,
+    );
+    assert.equal(apiCalls().length, 1, 'a create goes back to the activity, which looks up first');
+  });
+
   it('reports a timeout as retryable unavailability', async () => {
     handler = (req, res) => {
       if (req.path === '/oauth/token') return tokenOk(res);
