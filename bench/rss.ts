@@ -12,7 +12,12 @@ export interface RssResult {
   open: number;
   parked: number;
   idleRssMb: number;
+  /** Median of the samples taken once a second for SETTLED_SAMPLES seconds after the last order parked. */
   rssMb: number;
+  /** Highest of those samples. */
+  settledMaxMb: number;
+  /** Highest RSS seen (once a second) while the orders were arriving and parking. */
+  peakWhileParkingMb: number;
   heapUsedMb: number;
   startSeconds: number;
   /** The worker's sticky cache size (the SDK's default, derived from the heap limit). */
@@ -20,6 +25,8 @@ export interface RssResult {
 }
 
 const MB = 1024 * 1024;
+/** Seconds of once-a-second RSS readings after the last order parked. */
+const SETTLED_SAMPLES = 20;
 
 /**
  * Start `open` orderShipment workflows on a worker in a child process (null activities, no tracking),
@@ -76,23 +83,34 @@ export async function openOrdersRss(
         }),
     );
     let parked = 0;
+    let peak = idle.rss;
     await waitUntil(
       async () => {
-        parked = (await stats(child)).written;
+        const s = await stats(child);
+        parked = s.written;
+        peak = Math.max(peak, s.rss);
         return parked >= open;
       },
       timeoutMs,
       1000,
     );
     const startSeconds = (Date.now() - t0) / 1000;
-    await sleep(3000); // let the last tasks settle before reading the figure
-    const s = await stats(child);
+    // One reading swings by tens of MB with when V8 last collected: take the median of a series.
+    const settled: Array<{ rss: number; heapUsed: number; written: number }> = [];
+    for (let i = 0; i < SETTLED_SAMPLES; i++) {
+      await sleep(1000);
+      settled.push(await stats(child));
+    }
+    const byRss = [...settled].sort((a, b) => a.rss - b.rss);
+    const median = byRss[Math.floor(byRss.length / 2)]!;
     return {
       open,
-      parked: s.written,
+      parked: settled[settled.length - 1]!.written,
       idleRssMb: idle.rss / MB,
-      rssMb: s.rss / MB,
-      heapUsedMb: s.heapUsed / MB,
+      rssMb: median.rss / MB,
+      settledMaxMb: byRss[byRss.length - 1]!.rss / MB,
+      peakWhileParkingMb: peak / MB,
+      heapUsedMb: median.heapUsed / MB,
       startSeconds,
       maxCachedWorkflows: ready.maxCachedWorkflows,
     };

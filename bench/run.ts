@@ -168,8 +168,10 @@ async function main(): Promise<void> {
     const rss = await openOrdersRss(infra, route, order, opts.open, timeoutMs);
     line(
       'RSS',
-      `${Math.round(rss.rssMb)} MB with ${rss.parked}/${rss.open} parked (idle ${Math.round(rss.idleRssMb)} MB, heap used ${Math.round(rss.heapUsedMb)} MB, workflow cache ${rss.maxCachedWorkflows}; target <= 300)`,
+      `${Math.round(rss.rssMb)} MB with ${rss.parked}/${rss.open} parked (median of 20 readings over 20 s; ` +
+        `max ${Math.round(rss.settledMaxMb)} MB; idle ${Math.round(rss.idleRssMb)} MB, heap used ${Math.round(rss.heapUsedMb)} MB, workflow cache ${rss.maxCachedWorkflows}; target <= 300)`,
     );
+    line('peak while they arrived', `${Math.round(rss.peakWhileParkingMb)} MB`);
     line('time to park them', `${round(rss.startSeconds, 1)} s`);
 
     console.log('');
