@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import { forEachConcurrently } from '../../lib/concurrency';
+import { ExpiringCache } from '../../lib/expiring-cache';
 import { httpRequest, HttpTransportError, parseJson, type HttpResponse } from '../../lib/http';
 import { registerSecret } from '../../lib/logger';
 import type { RateLimit, RateLimiter } from '../../lib/ratelimit';
@@ -99,8 +100,8 @@ export interface PlexClientOptions {
    * (see call), so a short wait costs less than a long one, and a write's answer is worth waiting for.
    */
   readTimeoutMs?: number;
-  /** Internal: the part cache a client shares with its withAudit copies (see getParts). */
-  partCache?: PartCache;
+  /** Internal: the master-data cache a client shares with its withAudit copies (see getParts). */
+  masterData?: MasterDataCache;
   log: Logger;
   audit?: PlexAuditSink;
   /** 429s answered by waiting and sending again before the error surfaces (default 2). */
@@ -177,11 +178,15 @@ export interface DetectQuery {
   onReady?: (ref: ReadyOrderRef) => Promise<void>;
 }
 
-type PartCache = Map<string, { part: PlexPart; at: number }>;
+/** Parts with a weight and customers, reused for MASTER_DATA_MS (see getParts, getCustomer). */
+interface MasterDataCache {
+  parts: ExpiringCache<PlexPart>;
+  customers: ExpiringCache<PlexCustomer>;
+}
 
-/** How long a part's master data (number, piece weight) is reused without reading it again. */
-const PART_CACHE_MS = 5 * 60_000;
-const PART_CACHE_MAX = 10_000;
+/** How long a part's or customer's master data (number, piece weight) is reused without reading it again. */
+const MASTER_DATA_MS = 5 * 60_000;
+const MASTER_DATA_MAX = 10_000;
 
 /** Orders whose lines and releases a detection reads at the same time. */
 const DETECT_READ_CONCURRENCY = 8;
@@ -235,11 +240,14 @@ export class PlexClient {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  /** Parts with a weight, by id, with when they were read (see getParts); shared with withAudit copies. */
-  private readonly partCache: PartCache;
+  /** Parts and customers recently read (see getParts); shared with withAudit copies. */
+  private readonly masterData: MasterDataCache;
 
   constructor(private readonly opts: PlexClientOptions) {
-    this.partCache = opts.partCache ?? new Map();
+    this.masterData = opts.masterData ?? {
+      parts: new ExpiringCache(MASTER_DATA_MS, MASTER_DATA_MAX),
+      customers: new ExpiringCache(MASTER_DATA_MS, MASTER_DATA_MAX),
+    };
     this.log = opts.log.child({ component: 'plex-client', connection: opts.connection });
     this.now = opts.now ?? (() => new Date());
     this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -252,7 +260,7 @@ export class PlexClient {
 
   /** The same client with another audit sink (activities add workflow and order ids). */
   withAudit(audit: PlexAuditSink, extra: Pick<PlexClientOptions, 'waitBudgetMs'> = {}): PlexClient {
-    return new PlexClient({ ...this.opts, ...extra, audit, partCache: this.partCache });
+    return new PlexClient({ ...this.opts, ...extra, audit, masterData: this.masterData });
   }
 
   private get scope(): PlexScope {
@@ -314,13 +322,19 @@ export class PlexClient {
     return list.find((r) => r.id === id);
   }
 
+  /** A customer record; reused for MASTER_DATA_MS (the same customers order all day). */
   async getCustomer(id: string): Promise<PlexCustomer> {
-    return this.get<PlexCustomer>(
+    const now = this.now().getTime();
+    const hit = this.masterData.customers.get(id, now);
+    if (hit) return hit;
+    const customer = await this.get<PlexCustomer>(
       PLEX_RECORD.customer,
       'getCustomer',
       `/mdm/v1/customers/${enc(id)}`,
       `customer ${id}`,
     );
+    this.masterData.customers.set(id, customer, now);
+    return customer;
   }
 
   async getCustomerAddress(customerId: string, addressId: string): Promise<PlexCustomerAddress> {
@@ -338,7 +352,7 @@ export class PlexClient {
    * without shipping details (404) simply has no weight, which the validation reports.
    *
    * Part master data changes rarely and the same parts ship all day: a part with a weight is kept
-   * for PART_CACHE_MS, so a busy part costs no reads per order. A part without one is never kept,
+   * for MASTER_DATA_MS, so a busy part costs no reads per order. A part without one is never kept,
    * so the weight entered after a validation failure counts at the next retry.
    */
   async getParts(ids: string[]): Promise<PlexPart[]> {
@@ -346,8 +360,8 @@ export class PlexClient {
     const now = this.now().getTime();
     const found = new Map<string, PlexPart>();
     for (const id of wanted) {
-      const hit = this.partCache.get(id);
-      if (hit && now - hit.at < PART_CACHE_MS) found.set(id, hit.part);
+      const hit = this.masterData.parts.get(id, now);
+      if (hit) found.set(id, hit);
     }
     const missing = wanted.filter((id) => !found.has(id));
     const records: PlexPartRecord[] = [];
@@ -376,21 +390,12 @@ export class PlexClient {
         ...(typeof value === 'number' && unit ? { pieceWeight: { value, unit } } : {}),
       };
       found.set(record.id, part);
-      if (part.pieceWeight) this.rememberPart(part, now);
+      if (part.pieceWeight) this.masterData.parts.set(part.id, part, now);
     }
     return wanted.flatMap((id) => {
       const part = found.get(id);
       return part ? [part] : [];
     });
-  }
-
-  private rememberPart(part: PlexPart, at: number): void {
-    if (this.partCache.size >= PART_CACHE_MAX) {
-      // Oldest first (insertion order): drop the first tenth rather than one per insert.
-      for (const id of [...this.partCache.keys()].slice(0, PART_CACHE_MAX / 10)) this.partCache.delete(id);
-    }
-    this.partCache.delete(part.id);
-    this.partCache.set(part.id, { part, at });
   }
 
   async listCustomerShippers(q: ListShippersQuery = {}): Promise<PlexCustomerShipper[]> {

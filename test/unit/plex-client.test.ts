@@ -160,7 +160,7 @@ describe('PlexClient detection and write-back details', () => {
     assert.equal(new Set(handed).size, handed.length);
   });
 
-  it('keeps parts with a weight for five minutes across activity copies, and never one without', async () => {
+  it('keeps parts with a weight and customers for five minutes across activity copies, never a part without', async () => {
     let t = Date.parse('2026-11-21T10:00:00Z');
     const { client } = testClient(server.url, { now: () => new Date(t) });
     const partReads = () =>
@@ -180,6 +180,15 @@ describe('PlexClient detection and write-back details', () => {
     t += 5 * 60_000;
     await copy.getParts([IDS.part1]);
     assert.equal(partReads(), cold + 2, 'after five minutes the part is read again');
+
+    // Customers the same way.
+    const customerReads = () => server.requests.filter((r) => r.path.startsWith('/mdm/v1/customers/')).length;
+    const customer = await client.getCustomer(IDS.customer);
+    assert.deepEqual(await client.withAudit(async () => {}).getCustomer(IDS.customer), customer);
+    assert.equal(customerReads(), 1);
+    t += 5 * 60_000;
+    await client.getCustomer(IDS.customer);
+    assert.equal(customerReads(), 2);
 
     // A part without a weight is read every time, so a weight entered in Plex counts at once.
     server.routes = override(
