@@ -68,17 +68,16 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       trackingNumber?: string;
       reason?: string;
     }): Promise<void> {
-      await repos.orders.upsertDetected({
-        connection: input.erpConnection,
-        orderKey: input.orderKey,
-        erpOrderNumber: input.orderNumber,
-        workflowId: input.workflowId,
-      });
-      await repos.orders.setStatus(input.erpConnection, input.orderKey, input.status, {
-        reason: input.reason,
-        carrier: input.carrier,
-        trackingNumber: input.trackingNumber,
-      });
+      await repos.orders.recordStatus(
+        {
+          connection: input.erpConnection,
+          orderKey: input.orderKey,
+          erpOrderNumber: input.orderNumber,
+          workflowId: input.workflowId,
+        },
+        input.status,
+        { reason: input.reason, carrier: input.carrier, trackingNumber: input.trackingNumber },
+      );
       await repos.audit.append({
         actor: 'workflow',
         action: `order.${input.status}`,

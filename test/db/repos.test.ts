@@ -166,6 +166,29 @@ forEachDatabase('repositories', (getDb) => {
   describe('OrderRepo', () => {
     const repo = () => createRepos(getDb().db).orders;
 
+    it('records a lifecycle change in one statement, creating the row or moving it', async () => {
+      const connection = uniqueName('plex');
+      const order = { connection, orderKey: 'O-1', erpOrderNumber: '100', workflowId: 'order/x/O-1' };
+      const created = await repo().recordStatus(order, 'loading');
+      assert.equal(created.status, 'loading');
+      await repo().setErpVersion(connection, 'O-1', 'v1'); // the poll, after the workflow
+      const labelled = await repo().recordStatus(
+        { ...order, erpOrderNumber: 'other', workflowId: 'other' },
+        'in_transit',
+        { carrier: 'fedex', trackingNumber: '7946' },
+      );
+      assert.equal(labelled.status, 'in_transit');
+      assert.equal(labelled.erp_order_number, '100', 'a known row keeps its order number');
+      assert.equal(labelled.workflow_id, 'order/x/O-1');
+      assert.equal(labelled.erp_version, 'v1');
+      const parked = await repo().recordStatus(order, 'needs_attention', { reason: 'carrier down' });
+      assert.equal(parked.reason, 'carrier down');
+      assert.equal(parked.tracking_number, '7946', 'kept when none is given');
+      const moved = await repo().recordStatus(order, 'delivered');
+      assert.equal(moved.reason, null, 'the reason belonged to the earlier status');
+      assert.equal(moved.carrier, 'fedex');
+    });
+
     it('records a detected order once and keeps its status on later detections', async () => {
       const connection = uniqueName('exact');
       const order = {
@@ -289,6 +312,42 @@ forEachDatabase('repositories', (getDb) => {
         (await audit.listForWorkflow(workflowId)).map((e) => e.action),
         ['fedex.ship', 'retry'],
       );
+    });
+
+    it('group-commits concurrent appends: each gets its own row and id; a bad row fails alone', async () => {
+      const { audit } = createRepos(getDb().db);
+      const workflowId = uniqueName('order/batch');
+      const actions = Array.from({ length: 60 }, (_, i) => `call.${i}`);
+      const appends = actions.map((action, i) =>
+        audit.append({
+          actor: 'worker',
+          action,
+          outcome: 'ok',
+          workflowId,
+          ...(i % 3 === 0 ? { at: new Date(Date.UTC(2026, 10, 21, 12, 0, i)) } : {}),
+          details: { i },
+        }),
+      );
+      // A row the table refuses (actor is NOT NULL), in the middle of the pile.
+      const bad = audit.append({
+        actor: null as unknown as string,
+        action: 'bad',
+        outcome: 'ok',
+        workflowId,
+      });
+      const more = audit.append({ actor: 'worker', action: 'after-bad', outcome: 'ok', workflowId });
+      const ids = await Promise.all(appends);
+      await assert.rejects(bad);
+      await more;
+      assert.equal(new Set(ids).size, ids.length);
+      const rows = await audit.listForWorkflow(workflowId);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      ids.forEach((id, i) => {
+        assert.equal(byId.get(id)?.action, actions[i], `append ${i} resolved with its own row's id`);
+        assert.deepEqual(byId.get(id)?.details, { i });
+      });
+      assert.ok(rows.some((r) => r.action === 'after-bad'));
+      assert.ok(!rows.some((r) => r.action === 'bad'));
     });
 
     it('refuses UPDATE and DELETE in the database itself', async () => {

@@ -40,6 +40,42 @@ export class OrderRepo {
   }
 
   /**
+   * Records an order's lifecycle change in one statement: the row is created when the order is not
+   * known yet (its workflow may run ahead of the poll that started it), else moved to `status`. As
+   * with setStatus, the reason belongs to the new status and carrier and tracking number are kept
+   * unless new ones are given; the order number, workflow id and ERP version of a known row stay.
+   */
+  async recordStatus(
+    order: Omit<DetectedOrder, 'erpVersion'>,
+    status: OrderStatus,
+    extra: { reason?: string; carrier?: string; trackingNumber?: string } = {},
+  ): Promise<Order> {
+    return this.db
+      .insertInto('orders')
+      .values({
+        connection: order.connection,
+        order_key: order.orderKey,
+        erp_order_number: order.erpOrderNumber,
+        workflow_id: order.workflowId,
+        status,
+        reason: extra.reason ?? null,
+        carrier: extra.carrier ?? null,
+        tracking_number: extra.trackingNumber ?? null,
+      })
+      .onConflict((oc) =>
+        oc.columns(['connection', 'order_key']).doUpdateSet({
+          status,
+          reason: extra.reason ?? null,
+          ...(extra.carrier !== undefined ? { carrier: extra.carrier } : {}),
+          ...(extra.trackingNumber !== undefined ? { tracking_number: extra.trackingNumber } : {}),
+          updated_at: sql`now()`,
+        }),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /**
    * Moves an order to `status`. The reason belongs to the new status (it is cleared when none is
    * given); carrier and tracking number are kept unless new ones are given.
    */
