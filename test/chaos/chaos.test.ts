@@ -7,10 +7,11 @@ import { runChaos } from '../../chaos/chaos';
 // restarted once on its db file, 429 bursts, latency spikes, one FedEx auth lockout and 2% bad
 // orders. It asserts the invariants, never timings.
 //
-// 10% of requests answer 5xx, as the issue says; but only 0.25% are never answered, not its 5%: each
-// unanswered request costs its caller a 30-s timeout, and at 5% a 60-order run takes well over ten
-// minutes (chaos/README.md), too long for `npm test`. `npm run chaos` runs the issue's rates.
-const RATES = { errorRate: 0.1, timeoutRate: 0.0025 };
+// At the issue's rates: 10% of requests answer 5xx and 5% are never answered (each costs its caller
+// a 15-s read or 30-s write timeout). Until the ERP poll handed orders over as it read them and the
+// tracking sweep stopped starting over at every failed Track call, 5% made a 60-order run take well
+// over ten minutes and the test ran at 0.25%; it now settles in about five (chaos/README.md).
+const RATES = { errorRate: 0.1, timeoutRate: 0.05 };
 
 describe('chaos (bounded)', () => {
   it('every invariant holds under kills, a server restart and faults', { timeout: 15 * 60_000 }, async () => {
