@@ -131,6 +131,8 @@ export const unlimited: RateLimiter = { acquire: async () => undefined };
 export class PostgresSlidingLimiter implements RateLimiter {
   /** Units this process took from the current slice and has not handed out yet, per key. */
   private readonly leases = new Map<string, { slice: number; left: number }>();
+  /** The slice in which this process last found the window without room for a request, per key. */
+  private readonly full = new Map<string, { slice: number; room: number }>();
   /** One database round at a time per key in this process (the advisory lock serialises them anyway). */
   private readonly rounds = new Map<string, Promise<unknown>>();
 
@@ -154,6 +156,12 @@ export class PostgresSlidingLimiter implements RateLimiter {
       const granted = await this.oneRoundAtATime(key, async () => {
         // Another caller of this process may have refilled the lease while this one waited.
         if (this.fromLease(key, cost, sliceMs)) return true;
+        // Or found the window full in this very slice: then asking again before the slice ends
+        // cannot succeed, and a crowd of waiters asking one by one would take longer than the
+        // slice itself (each a transaction under the key's lock), delaying the grants that fit.
+        const now = this.clock.now();
+        const full = this.full.get(key);
+        if (full && full.slice === now - (now % sliceMs) && full.room < cost) return false;
         return this.take(key, cost, Math.max(cost, Math.min(lease, limit)), limit, sliceMs);
       });
       if (granted) return;
@@ -191,7 +199,10 @@ export class PostgresSlidingLimiter implements RateLimiter {
         SELECT sum(count) AS used FROM rate_limit_windows
         WHERE key = ${key} AND window_start > ${new Date(slice - (this.buckets + 1) * sliceMs)}`.execute(tx);
       const room = limit - Number(rows[0]?.used ?? 0);
-      if (room < cost) return 0;
+      if (room < cost) {
+        this.full.set(key, { slice, room });
+        return 0;
+      }
       const units = Math.min(want, room);
       await sql`
         INSERT INTO rate_limit_windows (key, window_start, count) VALUES (${key}, ${new Date(slice)}, ${units})

@@ -133,4 +133,46 @@ forEachDatabase('PostgresSlidingLimiter (shared by processes)', (getDb) => {
     await limiter.acquire(key);
     assert.deepEqual(await counted(), [10, 5]);
   });
+
+  it('waiters of a process do not each ask the database again while the window is full', async () => {
+    const clock = jumpingClock(5_000_000_000);
+    const limit = { limit: 2, windowMs: 1_000 };
+    const { db } = getDb();
+    let transactions = 0;
+    const counted = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop === 'transaction') transactions++;
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    // A clock whose sleeps do not move time: every waiter stays in the full slice until the test moves it.
+    const stuck = { now: () => clock.t, sleep: async () => new Promise<void>((r) => setImmediate(r)) };
+    const limiter = new PostgresSlidingLimiter(
+      counted,
+      () => limit,
+      10,
+      stuck,
+      () => 0,
+    );
+    const key = uniqueName('fedex:herd');
+    let granted = 0;
+    const waiters = Array.from({ length: 10 }, () => limiter.acquire(key).then(() => granted++));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(granted, 2, 'the window holds two');
+    assert.equal(
+      transactions,
+      3,
+      'two grants and one round that found it full; the other waiters skip the database',
+    );
+    clock.t += 1_100; // both grants leave the window
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(granted, 4);
+    for (let i = 0; i < 6 && granted < 10; i++) {
+      clock.t += 1_100;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await Promise.all(waiters);
+    assert.equal(granted, 10);
+  });
 });

@@ -169,8 +169,8 @@ forEachDatabase('repositories', (getDb) => {
     it('records a lifecycle change in one statement, creating the row or moving it', async () => {
       const connection = uniqueName('plex');
       const order = { connection, orderKey: 'O-1', erpOrderNumber: '100', workflowId: 'order/x/O-1' };
-      const created = await repo().recordStatus(order, 'loading');
-      assert.equal(created.status, 'loading');
+      const created = await repo().recordStatus(order, 'creating_shipment');
+      assert.equal(created.status, 'creating_shipment');
       await repo().setErpVersion(connection, 'O-1', 'v1'); // the poll, after the workflow
       const labelled = await repo().recordStatus(
         { ...order, erpOrderNumber: 'other', workflowId: 'other' },
