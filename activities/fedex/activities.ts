@@ -16,7 +16,7 @@ import type {
 } from '../../domain/model';
 import type { Repos } from '../../lib/db/repos';
 import type { Database, Shipment } from '../../lib/db/types';
-import { PostgresSlidingLimiter, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
+import { defaultLease, PostgresSlidingLimiter, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
 import { activityAttempt } from '../../lib/temporal/attempt';
 import type { Vault } from '../../lib/vault';
 import { FedexClient } from './client';
@@ -426,7 +426,11 @@ export function fedexRateLimits(limits: Pick<FedexLimits, 'transactionsPer10s' |
   return (key: string): RateLimit | undefined => {
     if (key.startsWith('fedex:oauth:')) return { limit: limits.tokenRequestsPerMinute, windowMs: 60_000 };
     if (key.startsWith('fedex:api:')) {
-      return { limit: limits.transactionsPer10s, windowMs: 10_000 };
+      return {
+        limit: limits.transactionsPer10s,
+        windowMs: 10_000,
+        lease: defaultLease(limits.transactionsPer10s),
+      };
     }
     return undefined;
   };

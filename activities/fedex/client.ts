@@ -14,7 +14,7 @@ import type {
 } from '../../domain/model';
 import { httpRequest, HttpTransportError, parseJson, type HttpResponse } from '../../lib/http';
 import { registerSecret } from '../../lib/logger';
-import type { RateLimit, RateLimiter } from '../../lib/ratelimit';
+import { defaultLease, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
 import {
   FedexAuthError,
   FedexBusinessError,
@@ -130,7 +130,7 @@ export function fedexOAuthLimitKey(clientId: string): string {
  */
 export function fedexRateLimit(key: string): RateLimit {
   if (key.startsWith('fedex:oauth:')) return { limit: 1, windowMs: 5_000 };
-  return { limit: 1400, windowMs: 10_000 };
+  return { limit: 1400, windowMs: 10_000, lease: defaultLease(1400) };
 }
 
 /** A request that changes something at FedEx, and what happens when it is not sent late. */

@@ -9,7 +9,7 @@ import { forEachConcurrently } from '../../lib/concurrency';
 import { ExpiringCache } from '../../lib/expiring-cache';
 import { httpRequest, HttpTransportError, parseJson, type HttpResponse } from '../../lib/http';
 import { registerSecret } from '../../lib/logger';
-import type { RateLimit, RateLimiter } from '../../lib/ratelimit';
+import { defaultLease, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
 import {
   PlexAuthError,
   PlexError,
@@ -201,8 +201,7 @@ export interface WriteBackResult {
 export function plexRateLimit(callsPerMinute = 200): RateLimit {
   // At Plex's documented 200 a minute every call asks the shared limiter (a database transaction is
   // nothing next to 3 calls a second); at the simulators' thousands a process takes a few at once.
-  const lease = Math.min(20, Math.max(1, Math.floor(callsPerMinute / 200)));
-  return { limit: callsPerMinute, windowMs: 60_000, lease };
+  return { limit: callsPerMinute, windowMs: 60_000, lease: defaultLease(callsPerMinute) };
 }
 
 /** Limiter key: per API key (hashed), so connections sharing a key share its limit. */

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fedexRateLimit } from '../../activities/fedex/client';
+import { fedexRateLimits } from '../../activities/fedex/activities';
 import { sql } from 'kysely';
-import { PostgresWindowLimiter, SlidingWindowLimiter, type LimiterClock } from '../../lib/ratelimit';
+import {
+  defaultLease,
+  PostgresWindowLimiter,
+  SlidingWindowLimiter,
+  type LimiterClock,
+} from '../../lib/ratelimit';
 import { forEachDatabase } from '../helpers/db';
 
 /** A clock that only moves when a sleeper asks it to, recording every grant time. */
@@ -74,9 +80,18 @@ describe('SlidingWindowLimiter', () => {
     assert.ok(Date.now() - started >= 190, 'the third caller waited for the window');
   });
 
-  it('uses FedEx limits: 1,400 per 10 s for API calls, slow token requests', () => {
-    assert.deepEqual(fedexRateLimit('fedex:api:abc'), { limit: 1400, windowMs: 10_000 });
+  it('uses FedEx limits: 1,400 per 10 s for API calls (leases of 7), slow token requests', () => {
+    assert.deepEqual(fedexRateLimit('fedex:api:abc'), { limit: 1400, windowMs: 10_000, lease: 7 });
     assert.deepEqual(fedexRateLimit('fedex:oauth:abc'), { limit: 1, windowMs: 5_000 });
+    const configured = fedexRateLimits({ transactionsPer10s: 100, tokenRequestsPerMinute: 1 });
+    assert.deepEqual(configured('fedex:api:abc'), { limit: 100, windowMs: 10_000, lease: 1 });
+  });
+
+  it('asks for a lease of about a 200th of the limit, 1 to 20', () => {
+    assert.deepEqual(
+      [40, 100, 200, 399, 400, 1400, 6000, 100_000].map(defaultLease),
+      [1, 1, 1, 1, 2, 7, 20, 20],
+    );
   });
 });
 
