@@ -345,42 +345,55 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       let pages = 0;
       let failedPages = 0;
       let lastFailure: unknown;
-      for (;;) {
-        const page = await repos.shipments.listInTransit(input.carrierConnection, {
-          limit: pageSize,
-          afterId,
-        });
-        if (page.length === 0) break;
-        afterId = page[page.length - 1]!.id;
-        shipments += page.length;
-        pages++;
-        const byNumber = new Map(
-          page.filter((s) => s.master_tracking_number).map((s) => [s.master_tracking_number!, s]),
-        );
-        let tracked: Awaited<ReturnType<typeof carrier.track>>;
-        try {
-          tracked = await carrier.track([...byNumber.keys()]);
-        } catch (err) {
-          // One page the carrier could not answer waits for the next sweep; the other pages go on.
-          failedPages++;
-          lastFailure = err;
-          deps.log.warn(
-            { carrierConnection: input.carrierConnection, afterId, err: (err as Error).message },
-            'tracking sweep: a page could not be tracked; the next sweep tries it again',
+      // Heartbeats carry the last page finished, also while a slow page is on its way (a Track call
+      // re-sent after timeouts can outlast the heartbeat timeout).
+      let finished = afterId;
+      const done = (id: string) => {
+        finished = id;
+        ctx.heartbeat({ afterId: finished });
+      };
+      const beat = setInterval(() => ctx.heartbeat({ afterId: finished }), 10_000);
+      try {
+        for (;;) {
+          const page = await repos.shipments.listInTransit(input.carrierConnection, {
+            limit: pageSize,
+            afterId,
+          });
+          if (page.length === 0) break;
+          afterId = page[page.length - 1]!.id;
+          shipments += page.length;
+          pages++;
+          const byNumber = new Map(
+            page.filter((s) => s.master_tracking_number).map((s) => [s.master_tracking_number!, s]),
           );
-          ctx.heartbeat({ afterId });
+          let tracked: Awaited<ReturnType<typeof carrier.track>>;
+          try {
+            tracked = await carrier.track([...byNumber.keys()]);
+          } catch (err) {
+            // One page the carrier could not answer waits for the next sweep; the other pages go on.
+            failedPages++;
+            lastFailure = err;
+            deps.log.warn(
+              { carrierConnection: input.carrierConnection, afterId, err: (err as Error).message },
+              'tracking sweep: a page could not be tracked; the next sweep tries it again',
+            );
+            done(afterId);
+            if (page.length < pageSize) break;
+            continue;
+          }
+          unknown += tracked.errors.length;
+          for (const update of latestPerNumber(tracked.updates)) {
+            const shipment = byNumber.get(update.trackingNumber);
+            if (!shipment || !isNews(update, shipment.notified_status, shipment.notified_event_time))
+              continue;
+            await notifyOrder(shipment.id, shipment.workflow_id, update);
+            changed++;
+          }
+          done(afterId);
           if (page.length < pageSize) break;
-          continue;
         }
-        unknown += tracked.errors.length;
-        for (const update of latestPerNumber(tracked.updates)) {
-          const shipment = byNumber.get(update.trackingNumber);
-          if (!shipment || !isNews(update, shipment.notified_status, shipment.notified_event_time)) continue;
-          await notifyOrder(shipment.id, shipment.workflow_id, update);
-          changed++;
-        }
-        ctx.heartbeat({ afterId });
-        if (page.length < pageSize) break;
+      } finally {
+        clearInterval(beat);
       }
       // Nothing got through (the carrier down, credentials refused): the run fails and says why.
       if (failedPages > 0 && failedPages === pages) throw lastFailure;
