@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { activeConnections, buildConnectors } from '../clients/connectors';
+import { workerOrderDeps } from '../clients/app';
 import { desiredSchedules, ensureSchedules } from '../clients/schedules';
 import { loadConfig } from '../lib/config';
 import { openDatabase } from '../lib/db';
@@ -60,18 +61,7 @@ async function main(): Promise<void> {
     taskQueue: temporal.taskQueue,
     deps: {
       db: database.db,
-      orders: {
-        repos,
-        erp: connectors.erp,
-        carrier: connectors.carrier,
-        route: connectors.route,
-        client: temporal.client,
-        taskQueue: temporal.taskQueue,
-        // As clients/app.ts sets them for the worker role.
-        pollOverlapMs: 2 * 60_000,
-        initialLookbackMs: 7 * 24 * 3600_000,
-        log,
-      },
+      orders: workerOrderDeps({ repos, connectors, temporal, log }),
     },
     log,
     payloadCodec: codec,

@@ -1,6 +1,6 @@
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { notifyOrderWorkflow } from '../activities/orders/activities';
+import { notifyOrderWorkflow, type OrderActivityDeps } from '../activities/orders/activities';
 import type { Config } from '../lib/config';
 import { openDatabase, type DatabaseHandle } from '../lib/db';
 import { migrateToLatest } from '../lib/db/migrate';
@@ -44,6 +44,31 @@ export interface App {
  * (the dev server when no address is configured), simulators, worker, HTTP server. Everything started
  * is stopped by `shutdown()` in reverse order, also when start-up fails half-way.
  */
+/**
+ * What the worker role's order activities need, as the app builds it: the connectors' ports, the
+ * Temporal client, and how far the ERP poll looks back (a 2-minute overlap; 7 days on a first poll).
+ */
+export function workerOrderDeps(parts: {
+  repos: Repos;
+  connectors: Pick<Connectors, 'erp' | 'carrier' | 'fulfilment' | 'route'>;
+  temporal: Pick<TemporalHandle, 'client' | 'taskQueue'>;
+  log: Logger;
+}): OrderActivityDeps {
+  const { repos, connectors, temporal, log } = parts;
+  return {
+    repos,
+    erp: connectors.erp,
+    carrier: connectors.carrier,
+    fulfilment: connectors.fulfilment,
+    route: connectors.route,
+    client: temporal.client,
+    taskQueue: temporal.taskQueue,
+    pollOverlapMs: 2 * 60_000,
+    initialLookbackMs: 7 * 24 * 3600_000,
+    log,
+  };
+}
+
 export async function startApp(config: Config, log: Logger, role: Role): Promise<App> {
   const stack: Array<() => Promise<void>> = [];
   const shutdown = async () => {
@@ -128,18 +153,7 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
         taskQueue: temporal.taskQueue,
         deps: {
           db: database.db,
-          orders: {
-            repos,
-            erp: connectors.erp,
-            carrier: connectors.carrier,
-            fulfilment: connectors.fulfilment,
-            route: connectors.route,
-            client: temporal.client,
-            taskQueue: temporal.taskQueue,
-            pollOverlapMs: 2 * 60_000,
-            initialLookbackMs: 7 * 24 * 3600_000,
-            log,
-          },
+          orders: workerOrderDeps({ repos, connectors, temporal, log }),
         },
         log,
         payloadCodec: codec,
