@@ -521,12 +521,14 @@ export class FedexClient {
   private async token(rejected?: string): Promise<AccessToken> {
     const { tokenStore, connection } = this.opts;
     const now = this.now();
-    const locked = await tokenStore.lockedUntil(connection);
-    if (locked && locked.getTime() > now.getTime()) throw this.lockoutError(locked, now);
     if (!rejected) {
       const current = await tokenStore.getValid(connection);
       if (current && current.expiresAt.getTime() - now.getTime() > TOKEN_MARGIN_MS) return current;
     }
+    // A lockout closes the token endpoint only (API calls with a valid token still go through), so it
+    // is looked up only when a new token is needed.
+    const locked = await tokenStore.lockedUntil(connection);
+    if (locked && locked.getTime() > now.getTime()) throw this.lockoutError(locked, now);
     try {
       // Another process may be fetching the token: the wait for it can last the store's claim (two
       // minutes for DbTokenStore), longer than an activity attempt.

@@ -58,6 +58,12 @@ export class DbTokenStore implements TokenStore {
   private readonly now: () => Date;
   /** Callers in this process share one refresh per connection instead of polling the database. */
   private readonly inflight = new Map<string, Promise<AccessToken>>();
+  /**
+   * The last token this process read or stored per connection, served without a query (and without
+   * decrypting) while it is fresh. A token another process renewed after a 401 reaches this process
+   * through `refresh(…, rejected)` when FedEx refuses the copy here: one refused call, no token request.
+   */
+  private readonly known = new Map<string, AccessToken>();
 
   constructor(private readonly opts: DbTokenStoreOptions) {
     this.db = opts.db;
@@ -70,8 +76,12 @@ export class DbTokenStore implements TokenStore {
   }
 
   async getValid(connection: string): Promise<AccessToken | null> {
+    const known = this.known.get(connection);
+    if (known && this.fresh(known)) return known;
     const token = this.open(connection, await this.tokens.get(connection, this.kind));
-    return token && this.fresh(token) ? token : null;
+    if (!token || !this.fresh(token)) return null;
+    this.known.set(connection, token);
+    return token;
   }
 
   refresh(
@@ -81,9 +91,14 @@ export class DbTokenStore implements TokenStore {
   ): Promise<AccessToken> {
     const running = this.inflight.get(connection);
     if (running) return running;
-    const run = this.refreshShared(connection, fetchToken, rejected).finally(() =>
-      this.inflight.delete(connection),
-    );
+    if (rejected !== undefined && this.known.get(connection)?.value === rejected)
+      this.known.delete(connection);
+    const run = this.refreshShared(connection, fetchToken, rejected)
+      .then((token) => {
+        this.known.set(connection, token);
+        return token;
+      })
+      .finally(() => this.inflight.delete(connection));
     this.inflight.set(connection, run);
     return run;
   }

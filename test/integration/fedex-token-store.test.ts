@@ -92,6 +92,46 @@ forEachDatabase('FedEx tokens in the database', (getDb) => {
     assert.equal(tokenRequests() - before, 1);
   });
 
+  it('a process keeps its copy of the token: later calls read neither the database nor the token endpoint', async () => {
+    const conn = uniqueName('fx');
+    const w = worker(getDb(), conn);
+    await w.client.track([UNKNOWN_NUMBER]);
+    const before = tokenRequests();
+    // With the stored row gone, only the process's own copy can serve the next calls.
+    await sql`delete from oauth_tokens where connection = ${conn}`.execute(getDb().db);
+    await w.client.track([UNKNOWN_NUMBER]);
+    assert.equal(tokenRequests() - before, 0);
+    // A new process has no copy and must fetch (the row is gone).
+    await worker(getDb(), conn).client.track([UNKNOWN_NUMBER]);
+    assert.equal(tokenRequests() - before, 1);
+  });
+
+  it('a copy FedEx refuses is replaced by the token another process stored, without a token request', async () => {
+    const conn = uniqueName('fx');
+    const a = worker(getDb(), conn);
+    const b = worker(getDb(), conn);
+    await a.client.track([UNKNOWN_NUMBER]);
+    await b.client.track([UNKNOWN_NUMBER]);
+    const before = tokenRequests();
+    sim.expireTokens();
+    await a.client.track([UNKNOWN_NUMBER]); // a renews after the 401
+    assert.equal(tokenRequests() - before, 1);
+    const renewed = await a.store.getValid(conn);
+    const r = await b.client.track([UNKNOWN_NUMBER]); // b's copy is refused; it takes a's token
+    assert.equal(r.errors[0]?.code, 'TRACKING.TRACKINGNUMBER.NOTFOUND');
+    assert.equal(tokenRequests() - before, 1);
+    assert.equal((await b.store.getValid(conn))?.value, renewed?.value);
+  });
+
+  it('a lockout of the token endpoint does not stop calls with a token that is still valid', async () => {
+    const conn = uniqueName('fx');
+    const w = worker(getDb(), conn);
+    await w.client.track([UNKNOWN_NUMBER]);
+    await w.store.lockUntil(conn, new Date(Date.now() + 600_000));
+    const r = await worker(getDb(), conn).client.track([UNKNOWN_NUMBER]);
+    assert.equal(r.errors[0]?.code, 'TRACKING.TRACKINGNUMBER.NOTFOUND');
+  });
+
   it('a 403 lockout is stored and honoured by every worker without another token request', async () => {
     const conn = uniqueName('fx');
     const lockedSim = await startFedexSimulator({});
