@@ -133,8 +133,8 @@ export const unlimited: RateLimiter = { acquire: async () => undefined };
  * sliding, ever sees more than the limit; in steady state it grants limit x buckets/(buckets + 1)
  * per window (95% with the default 20 slices), where the fixed-window limiter needs half the limit
  * to be safe.
- * Check and increment run in one transaction under an advisory lock per key, one at a time per key
- * in a process. With a `lease` above 1 (RateLimit) a transaction takes several units and the
+ * Check and increment run in one statement (the function rate_limit_take) under an advisory lock
+ * per key, one at a time per key in a process. With a `lease` above 1 (RateLimit) a transaction takes several units and the
  * process hands them out itself until the slice ends, so a busy process at a high limit pays one
  * transaction per lease instead of one per request.
  */
@@ -203,25 +203,16 @@ export class PostgresSlidingLimiter implements RateLimiter {
   ): Promise<boolean> {
     const now = this.clock.now();
     const slice = now - (now % sliceMs);
-    const taken = await this.db.transaction().execute(async (tx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtext('rate_limit'), hashtext(${key}))`.execute(tx);
-      const { rows } = await sql<{ used: string | null }>`
-        SELECT sum(count) AS used FROM rate_limit_windows
-        WHERE key = ${key} AND window_start > ${new Date(slice - (this.buckets + 1) * sliceMs)}`.execute(tx);
-      const room = limit - Number(rows[0]?.used ?? 0);
-      if (room < cost) {
-        this.full.set(key, { slice, room });
-        return 0;
-      }
-      const units = Math.min(want, room);
-      await sql`
-        INSERT INTO rate_limit_windows (key, window_start, count) VALUES (${key}, ${new Date(slice)}, ${units})
-        ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_windows.count + ${units}`.execute(
-        tx,
-      );
-      return units;
-    });
-    if (taken === 0) return false;
+    // One round trip: the lock, the sum and the upsert run in rate_limit_take (migration
+    // 2026-11-26T00-00_rate_limit_take), in one implicit transaction.
+    const { rows } = await sql<{ taken: number; room: number }>`
+      SELECT taken, room FROM rate_limit_take(${key}, ${new Date(slice)},
+        ${new Date(slice - (this.buckets + 1) * sliceMs)}, ${cost}, ${want}, ${limit})`.execute(this.db);
+    const taken = Number(rows[0]?.taken ?? 0);
+    if (taken === 0) {
+      this.full.set(key, { slice, room: Number(rows[0]?.room ?? 0) });
+      return false;
+    }
     if (taken > cost) this.leases.set(key, { slice, left: taken - cost });
     if (this.random() < 0.01) {
       await sql`DELETE FROM rate_limit_windows WHERE window_start < ${new Date(now - 10 * this.buckets * sliceMs)}`.execute(
