@@ -208,15 +208,12 @@ export function createFedexActivities(deps: FedexActivityDeps) {
     const { label } = shipment;
     if ('url' in label) return label;
     const docs = label.documents.map((d) => Buffer.from(d.base64, 'base64'));
-    if (label.format === 'ZPL' || docs.length === 1) {
-      // ZPL documents concatenate into one printable job; one PDF is stored as it is.
-      const ref = await repos.labels.save({ shipmentId, format: label.format, content: Buffer.concat(docs) });
-      return { format: label.format, ref };
-    }
-    // One PDF per package: each is stored against the shipment; the first is the shipment's label.
-    const refs: string[] = [];
-    for (const content of docs)
-      refs.push(await repos.labels.save({ shipmentId, format: label.format, content }));
+    // ZPL documents concatenate into one printable job; PDFs are one per package, stored against the
+    // shipment in one insert, the first being the shipment's label.
+    const contents = label.format === 'ZPL' ? [Buffer.concat(docs)] : docs;
+    const refs = await repos.labels.saveAll(
+      contents.map((content) => ({ shipmentId, format: label.format, content })),
+    );
     return { format: label.format, ref: refs[0]! };
   }
 
@@ -279,18 +276,15 @@ export function createFedexActivities(deps: FedexActivityDeps) {
       const key = request.idempotencyKey;
       const serviceType = fedexServiceType(request);
       const ctx = { ...input, key };
-      const before = await repos.shipments.findByKey(key);
-      const intent =
-        before ??
-        (await repos.shipments.recordIntent({
-          idempotencyKey: key,
-          workflowId: input.workflowId,
-          erpConnection: input.erpConnection,
-          orderKey: input.orderKey,
-          carrier: CARRIER,
-          carrierConnection: input.carrierConnection,
-          serviceType,
-        }));
+      const { shipment: intent, existed } = await repos.shipments.claimIntent({
+        idempotencyKey: key,
+        workflowId: input.workflowId,
+        erpConnection: input.erpConnection,
+        orderKey: input.orderKey,
+        carrier: CARRIER,
+        carrierConnection: input.carrierConnection,
+        serviceType,
+      });
       if (intent.status === 'created') {
         await audit('fedex.createShipment', 'replayed', ctx, {
           trackingNumber: intent.master_tracking_number,
@@ -309,7 +303,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
       try {
         // A row that existed before this attempt (or a retried attempt) may stand for a shipment
         // FedEx created although we never heard back: find it before buying another label.
-        const uncertain = before !== undefined || Context.current().info.attempt > 1;
+        const uncertain = existed || Context.current().info.attempt > 1;
         if (uncertain) {
           const reference = fedexOrderReference(request.references.orderNumber, serviceType);
           const found = await fedex.findShipmentByReference(reference, request.shipDate);

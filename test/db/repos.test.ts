@@ -36,6 +36,15 @@ forEachDatabase('repositories', (getDb) => {
   describe('ShipmentRepo', () => {
     const repo = () => createRepos(getDb().db).shipments;
 
+    it('claimIntent tells a new intent from one recorded before', async () => {
+      const i = intent();
+      const first = await repo().claimIntent(i);
+      assert.equal(first.existed, false);
+      const again = await repo().claimIntent(i);
+      assert.equal(again.existed, true);
+      assert.equal(again.shipment.id, first.shipment.id);
+    });
+
     it('records an intent once per idempotency key', async () => {
       const i = intent();
       const first = await repo().recordIntent(i);
@@ -161,6 +170,26 @@ forEachDatabase('repositories', (getDb) => {
       assert.equal((await labels.get(id2))?.shipment_id, null);
       assert.equal(await labels.get('missing'), undefined);
     });
+
+    it("saves a shipment's package labels in one insert and lists them in package order", async () => {
+      const { labels, shipments } = createRepos(getDb().db);
+      const ship = await shipments.recordIntent(intent());
+      const docs = Array.from({ length: 6 }, (_, i) => Buffer.from(`%PDF package ${i}`));
+      const ids = await labels.saveAll(
+        docs.map((content) => ({ shipmentId: ship.id, format: 'PDF', content })),
+      );
+      assert.equal(new Set(ids).size, 6);
+      const listed = await labels.listForShipment(ship.id);
+      assert.deepEqual(
+        listed.map((l) => l.id),
+        ids,
+      );
+      assert.deepEqual(
+        listed.map((l) => l.content.toString()),
+        docs.map((d) => d.toString()),
+      );
+      assert.deepEqual(await labels.saveAll([]), []);
+    });
   });
 
   describe('OrderRepo', () => {
@@ -187,6 +216,33 @@ forEachDatabase('repositories', (getDb) => {
       const moved = await repo().recordStatus(order, 'delivered');
       assert.equal(moved.reason, null, 'the reason belonged to the earlier status');
       assert.equal(moved.carrier, 'fedex');
+    });
+
+    it('concurrent status changes share upserts; changes of one order land in the order made', async () => {
+      const connection = uniqueName('plex');
+      const orders = Array.from({ length: 20 }, (_, i) => ({
+        connection,
+        orderKey: `C-${i}`,
+        erpOrderNumber: `${i}`,
+        workflowId: `order/x/C-${i}`,
+      }));
+      const same = orders[0]!;
+      // One repo, as a worker process has: its batches keep one order's changes in order (separate
+      // repo instances batch separately, like separate processes).
+      const shared = repo();
+      const results = await Promise.all([
+        ...orders.map((o) => shared.recordStatus(o, 'creating_shipment')),
+        shared.recordStatus(same, 'in_transit', { carrier: 'fedex', trackingNumber: '7946' }),
+        shared.recordStatus(same, 'delivered'),
+      ]);
+      assert.deepEqual(
+        results.slice(0, 20).map((r) => r.order_key),
+        orders.map((o) => o.orderKey),
+      );
+      const last = await repo().get(connection, same.orderKey);
+      assert.equal(last?.status, 'delivered');
+      assert.equal(last?.tracking_number, '7946', 'kept when the later change gives none');
+      assert.equal((await repo().get(connection, 'C-7'))?.status, 'creating_shipment');
     });
 
     it('records a detected order once and keeps its status on later detections', async () => {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { GroupCommit } from '../group-commit';
 import type { AuditEntry, Database } from '../types';
 
 export interface AuditInput {
@@ -24,67 +25,29 @@ const MAX_BATCH = 200;
 
 type AuditRow = ReturnType<typeof toRow>;
 
-interface Pending {
-  row: AuditRow;
-  resolve: (id: string) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * Append-only audit log. The table's trigger refuses UPDATE and DELETE; this repo only inserts.
  *
- * Appends are group-committed: while one insert is on its way, the appends that arrive wait and
- * then go together in one multi-row insert. Each append still resolves only once its own row is
- * committed, so nothing is acknowledged that could be lost; a busy worker (an audit row for every
- * API call) pays one round trip per batch instead of one per row.
+ * Appends are group-committed (lib/db/group-commit.ts): appends of the same event-loop turn, and
+ * those that arrive while an insert is on its way, go together in one multi-row insert. Each
+ * append still resolves only once its own row is committed, so nothing is acknowledged that could
+ * be lost; a busy worker (an audit row for every API call) pays one round trip per batch.
  */
 export class AuditRepo {
-  private queue: Pending[] = [];
-  private flushing = false;
+  private readonly rows = new GroupCommit<AuditRow, string>({
+    write: (rows) => this.insert(rows),
+    maxBatch: MAX_BATCH,
+  });
 
   constructor(private readonly db: Kysely<Database>) {}
 
   append(entry: AuditInput): Promise<string> {
-    return new Promise<string>((resolve, reject) => {
-      this.queue.push({ row: toRow(entry), resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        try {
-          const ids = await this.insert(batch.map((p) => p.row));
-          batch.forEach((p, i) => p.resolve(ids[i]!));
-        } catch (err) {
-          if (batch.length === 1) {
-            batch[0]!.reject(err);
-            continue;
-          }
-          // One bad row must not fail its neighbours: each goes alone and fails alone.
-          for (const p of batch) {
-            try {
-              p.resolve((await this.insert([p.row]))[0]!);
-            } catch (e) {
-              p.reject(e);
-            }
-          }
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+    return this.rows.add(toRow(entry));
   }
 
   /** The new ids in the rows' order (a multi-row insert draws its ids from the sequence row by row). */
   private async insert(rows: AuditRow[]): Promise<string[]> {
     const out = await this.db.insertInto('audit_log').values(rows).returning('id').execute();
-    if (out.length !== rows.length) {
-      throw new Error(`audit insert returned ${out.length} ids for ${rows.length} rows`);
-    }
     return out
       .map((r) => BigInt(r.id))
       .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, LabelsTable } from '../types';
 
 export type Label = Selectable<LabelsTable>;
+export type NewLabel = { shipmentId?: string | null; format: string; content: Buffer };
 
 /**
  * Label bytes, stored here so workflow payloads carry only the id. Ids are random and URL-safe
@@ -11,13 +12,28 @@ export type Label = Selectable<LabelsTable>;
 export class LabelRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async save(label: { shipmentId?: string | null; format: string; content: Buffer }): Promise<string> {
-    const id = randomBytes(18).toString('base64url');
+  async save(label: NewLabel): Promise<string> {
+    return (await this.saveAll([label]))[0]!;
+  }
+
+  /** Several labels in one insert (one PDF per package); their ids, in the same order. */
+  async saveAll(labels: NewLabel[]): Promise<string[]> {
+    if (labels.length === 0) return [];
+    const ids = labels.map(() => randomBytes(18).toString('base64url'));
+    // created_at a microsecond apart keeps the packages in order for listForShipment.
     await this.db
       .insertInto('labels')
-      .values({ id, shipment_id: label.shipmentId ?? null, format: label.format, content: label.content })
+      .values(
+        labels.map((label, i) => ({
+          id: ids[i]!,
+          shipment_id: label.shipmentId ?? null,
+          format: label.format,
+          content: label.content,
+          created_at: sql<Date>`now() + ${i} * interval '1 microsecond'`,
+        })),
+      )
       .execute();
-    return id;
+    return ids;
   }
 
   /** Every label of a shipment (one per package for PDF), oldest first. */

@@ -1,5 +1,18 @@
 import { sql, type Kysely } from 'kysely';
+import { GroupCommit } from '../group-commit';
 import type { Database, Order, OrderStatus } from '../types';
+
+/** One order status change as the orders table takes it (OrderRepo.recordStatus). */
+interface StatusRow {
+  connection: string;
+  order_key: string;
+  erp_order_number: string;
+  workflow_id: string;
+  status: OrderStatus;
+  reason: string | null;
+  carrier: string | null;
+  tracking_number: string | null;
+}
 
 export interface DetectedOrder {
   connection: string;
@@ -45,34 +58,52 @@ export class OrderRepo {
    * with setStatus, the reason belongs to the new status and carrier and tracking number are kept
    * unless new ones are given; the order number, workflow id and ERP version of a known row stay.
    */
-  async recordStatus(
+  recordStatus(
     order: Omit<DetectedOrder, 'erpVersion'>,
     status: OrderStatus,
     extra: { reason?: string; carrier?: string; trackingNumber?: string } = {},
   ): Promise<Order> {
-    return this.db
+    return this.statusChanges.add({
+      connection: order.connection,
+      order_key: order.orderKey,
+      erp_order_number: order.erpOrderNumber,
+      workflow_id: order.workflowId,
+      status,
+      reason: extra.reason ?? null,
+      carrier: extra.carrier ?? null,
+      tracking_number: extra.trackingNumber ?? null,
+    });
+  }
+
+  /** Status changes are group-committed: concurrent activities' changes go in one upsert. */
+  private readonly statusChanges = new GroupCommit<StatusRow, Order>({
+    write: (rows) => this.upsertStatuses(rows),
+    maxBatch: 100,
+    keyOf: (r) => `${r.connection}\u001f${r.order_key}`,
+  });
+
+  private async upsertStatuses(rows: StatusRow[]): Promise<Order[]> {
+    const out = await this.db
       .insertInto('orders')
-      .values({
-        connection: order.connection,
-        order_key: order.orderKey,
-        erp_order_number: order.erpOrderNumber,
-        workflow_id: order.workflowId,
-        status,
-        reason: extra.reason ?? null,
-        carrier: extra.carrier ?? null,
-        tracking_number: extra.trackingNumber ?? null,
-      })
+      .values(rows)
       .onConflict((oc) =>
-        oc.columns(['connection', 'order_key']).doUpdateSet({
-          status,
-          reason: extra.reason ?? null,
-          ...(extra.carrier !== undefined ? { carrier: extra.carrier } : {}),
-          ...(extra.trackingNumber !== undefined ? { tracking_number: extra.trackingNumber } : {}),
+        oc.columns(['connection', 'order_key']).doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          reason: eb.ref('excluded.reason'),
+          // Given values replace, missing ones (null) keep what the row holds.
+          carrier: sql<string | null>`coalesce(excluded.carrier, orders.carrier)`,
+          tracking_number: sql<string | null>`coalesce(excluded.tracking_number, orders.tracking_number)`,
           updated_at: sql`now()`,
-        }),
+        })),
       )
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .execute();
+    const byKey = new Map(out.map((o) => [`${o.connection}\u001f${o.order_key}`, o]));
+    return rows.map((r) => {
+      const o = byKey.get(`${r.connection}\u001f${r.order_key}`);
+      if (!o) throw new Error(`order ${r.connection}/${r.order_key} missing from the status upsert's answer`);
+      return o;
+    });
   }
 
   /**

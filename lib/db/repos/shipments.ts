@@ -38,6 +38,15 @@ export class ShipmentRepo {
 
   /** Inserts a `pending` row, or returns the row already recorded for this key (idempotent). */
   async recordIntent(intent: ShipmentIntent): Promise<Shipment> {
+    return (await this.claimIntent(intent)).shipment;
+  }
+
+  /**
+   * recordIntent, telling whether the row was there before (`existed`): a create that finds its
+   * intent already recorded may follow an attempt whose shipment FedEx made without our hearing.
+   * One round trip when the row is new.
+   */
+  async claimIntent(intent: ShipmentIntent): Promise<{ shipment: Shipment; existed: boolean }> {
     const inserted = await this.db
       .insertInto('shipments')
       .values({
@@ -55,7 +64,8 @@ export class ShipmentRepo {
       .onConflict((oc) => oc.column('idempotency_key').doNothing())
       .returningAll()
       .executeTakeFirst();
-    return inserted ?? this.mustFind(intent.idempotencyKey);
+    if (inserted) return { shipment: inserted, existed: false };
+    return { shipment: await this.mustFind(intent.idempotencyKey), existed: true };
   }
 
   async markCreated(idempotencyKey: string, result: ShipmentCreated): Promise<Shipment> {
