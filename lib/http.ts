@@ -176,12 +176,18 @@ export class AnswerTooLarge extends Error {
  * throws AnswerTooLarge as soon as the declared length or the bytes read pass it.
  */
 export async function readText(res: Response, limit: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length'));
+  const header = res.headers.get('content-length');
+  const declared = header === null || header.trim() === '' ? NaN : Number(header);
   if (res.body && Number.isFinite(declared) && declared > limit) {
     await res.body.cancel();
     throw new AnswerTooLarge(limit);
   }
-  if (!res.body) return res.text();
+  // A declared length within the cap frames the body (HTTP/1.1 reads no further than it), so it is
+  // read in one go; only an answer of unknown length, or a compressed one (its declared length is
+  // before decompression), is counted chunk by chunk.
+  const encoding = (res.headers.get('content-encoding') ?? '').trim().toLowerCase();
+  const plain = encoding === '' || encoding === 'identity';
+  if (!res.body || (Number.isFinite(declared) && plain)) return res.text();
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
 import { PlexUnavailableError } from '../../activities/plex/errors';
@@ -58,6 +59,17 @@ describe('lib/http: an answer larger than the cap', () => {
       res.on('close', () => closed.push({ path, finished: res.writableFinished }));
       const [, mode, size] = path.split('/');
       if (mode === 'hang') return;
+      if (mode === 'gzip') {
+        // A small compressed body with its (compressed) length declared, that inflates past the cap.
+        const body = gzipSync(Buffer.alloc(Number(size), 'x'));
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'content-length': String(body.length),
+        });
+        res.end(body);
+        return;
+      }
       if (mode === 'declared' || mode === 'chunked') flood(res, Number(size), mode === 'declared');
       else flood(res, 80 * 1024 * 1024, true);
     });
@@ -119,6 +131,13 @@ describe('lib/http: an answer larger than the cap', () => {
       const err = await transportError(get(`/${mode}/1025`, 1024));
       assert.equal(err.kind, 'too_large', mode);
     }
+  });
+
+  it('counts a compressed answer after decompression: a small declared length does not pass the cap', async () => {
+    const err = await transportError(get(`/gzip/${4 * 1024 * 1024}`, 64 * 1024));
+    assert.equal(err.kind, 'too_large');
+    const res = await get('/gzip/1024', 64 * 1024);
+    assert.equal(res.text, 'x'.repeat(1024));
   });
 
   it('uses a 64 MiB cap by default and logs the failure as too large', async () => {
