@@ -78,6 +78,8 @@ function planFor(serviceType: string, createdAt: number, exception: boolean): Pl
 export class ShipmentStore {
   private readonly byMaster = new Map<string, StoredShipment>();
   private readonly byPiece = new Map<string, StoredShipment>();
+  /** Cancellations ever made (`clear` keeps counting): when unchanged, no `cancelledAt` has changed. */
+  private cancelCount = 0;
 
   constructor(private readonly random: SeededRandom) {}
 
@@ -116,8 +118,19 @@ export class ShipmentStore {
     return [...this.byMaster.values()];
   }
 
+  /** The shipments in creation order, without copying the list (do not add or clear while iterating). */
+  values(): IterableIterator<StoredShipment> {
+    return this.byMaster.values();
+  }
+
   cancel(shipment: StoredShipment, at: number): void {
-    shipment.cancelledAt ??= at;
+    if (shipment.cancelledAt !== undefined) return;
+    shipment.cancelledAt = at;
+    this.cancelCount++;
+  }
+
+  get cancellations(): number {
+    return this.cancelCount;
   }
 
   clear(): void {
@@ -135,6 +148,21 @@ export function eventsAt(shipment: StoredShipment, now: number): PlannedEvent[] 
   if (cancelledAt !== undefined && cancelledAt <= now)
     happened.push({ code: 'CA', at: cancelledAt, where: 'origin' });
   return happened;
+}
+
+/**
+ * The first simulated time after `now` at which `eventsAt(shipment, ·)` gains an event, or
+ * Infinity when none is planned. Until then (and while `cancelledAt` stays as it is) the events
+ * are those at `now`, or fewer for an earlier time.
+ */
+export function nextEventAfter(shipment: StoredShipment, now: number): number {
+  const cancelledAt = shipment.cancelledAt;
+  let next = Infinity;
+  for (const e of shipment.plan) {
+    if (e.at > now && e.at < next && (cancelledAt === undefined || e.at < cancelledAt)) next = e.at;
+  }
+  if (cancelledAt !== undefined && cancelledAt > now && cancelledAt < next) next = cancelledAt;
+  return next;
 }
 
 /** FedEx lets a shipment be cancelled until it has been picked up. */

@@ -97,7 +97,7 @@ export async function startFedexSimulator(options: FedexSimOptions = {}): Promis
   const store = new ShipmentStore(random);
   const documents = new Map<string, StoredDocument>();
   const webhook = new WebhookPusher(store, () => clock.now(), delays);
-  webhook.config = opts.webhook;
+  webhook.configure(opts.webhook);
   let exceptionShare = opts.exceptionShare;
   let baseUrl = '';
 
@@ -186,6 +186,8 @@ export async function startFedexSimulator(options: FedexSimOptions = {}): Promis
     }
     // Timeouts are processed first: the carrier did the work, the caller just never hears about it.
     const [status, body] = answer(route, req, raw);
+    // In the same synchronous step as the answer: the pusher counts on every change to a shipment
+    // being followed by a tick (see WebhookPusher.configure).
     webhook.tick();
     if (decision.kind === 'hang') return;
     if (!(await delays.wait(decision.delayMs))) return;
@@ -247,7 +249,7 @@ export async function startFedexSimulator(options: FedexSimOptions = {}): Promis
       if (config && (!/^https?:\/\//.test(config.url) || config.securityToken.length === 0)) {
         throw new RangeError('webhook needs an http(s) url and a securityToken');
       }
-      webhook.config = config ?? undefined;
+      webhook.configure(config ?? undefined);
       if (o.outOfOrder !== undefined) webhook.outOfOrder = o.outOfOrder;
     },
     flushWebhooks: () => webhook.flush(),
@@ -290,7 +292,7 @@ export async function startFedexSimulator(options: FedexSimOptions = {}): Promis
       store.clear();
       documents.clear();
       webhook.reset();
-      webhook.config = opts.webhook;
+      webhook.configure(opts.webhook);
       webhook.outOfOrder = false;
       exceptionShare = opts.exceptionShare;
       clock.reset(opts.clockSpeed);

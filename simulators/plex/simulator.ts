@@ -73,6 +73,12 @@ export interface PlexSimulator {
   updateOrder(orderKey: string, patch: OrderPatch): SeededOrder;
   /** A customer shipper by its id, or the shipper of a seeded order (by order key or number). */
   getShipper(shipperIdOrOrderKey: string): Shipper | undefined;
+  /**
+   * The tracking number stored on a customer shipper (by shipper id only), or undefined when it
+   * has none or there is no such shipper. Unlike `getShipper` it copies nothing, so a harness can
+   * poll thousands of shippers without charging the copies to what it measures.
+   */
+  trackingNumberOf(shipperId: string): string | undefined;
   counters(): PlexCounters;
   setFaults(patch: PlexFaultPatch): PlexFaultState;
   setLimits(patch: PlexLimits): void;
@@ -365,6 +371,13 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
         if (direct) return copy(direct);
         const seeded = data.findSeeded(idOrKey);
         if (seeded) return copy(data.shippers.get(seeded.shipperId));
+      }
+      return undefined;
+    },
+    trackingNumberOf(shipperId) {
+      for (const data of tenants.values()) {
+        const shipper = data.shippers.get(shipperId);
+        if (shipper) return shipper.trackingNumber;
       }
       return undefined;
     },

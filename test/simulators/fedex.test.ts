@@ -542,6 +542,122 @@ describe('FedEx simulator: AIV webhook pushes', () => {
   });
 });
 
+/** An HTTP receiver that answers 200 and keeps each push's tracking number and latest status. */
+async function pushReceiver() {
+  const pushes: { trackingNumber: string; code: string }[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const result = JSON.parse(Buffer.concat(chunks).toString('utf8')).output.completeTrackResults[0];
+      pushes.push({
+        trackingNumber: result.trackingNumber,
+        code: result.trackResults[0].latestStatusDetail.code,
+      });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    pushes,
+    webhook: {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/fedex/aiv`,
+      securityToken: 'Abcdefghijklmnopqrstuvwxyz0123',
+    },
+    /** The codes pushed for one tracking number since the last `take`, in arrival order. */
+    take(trackingNumber: string): string[] {
+      const mine = pushes.filter((p) => p.trackingNumber === trackingNumber).map((p) => p.code);
+      pushes.splice(0, pushes.length, ...pushes.filter((p) => p.trackingNumber !== trackingNumber));
+      return mine;
+    },
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+describe('FedEx simulator: AIV pushes switched on and off', () => {
+  it('a destination set later gets only the changes after it; switched off and on, none of those in between', async () => {
+    const receiver = await pushReceiver();
+    try {
+      await withSim({}, async (sim) => {
+        const t = await token(sim);
+        const early = await ship(sim, t); // PRIORITY_OVERNIGHT: PU +2 h, IT +8 h, OD +20 h, DL +24 h
+        sim.advanceClock(10 * HOUR); // OC, PU and IT happen while nothing is configured
+        sim.setWebhook(receiver.webhook);
+        await sim.flushWebhooks();
+        assert.deepEqual(receiver.take(early.masterTrackingNumber), []);
+
+        sim.advanceClock(11 * HOUR);
+        await sim.flushWebhooks();
+        assert.deepEqual(receiver.take(early.masterTrackingNumber), ['OD']);
+        sim.advanceClock(4 * HOUR);
+        await sim.flushWebhooks();
+        assert.deepEqual(receiver.take(early.masterTrackingNumber), ['DL']);
+
+        // Off: a whole shipment's life passes unseen; on again, nothing of it is pushed late.
+        sim.setWebhook(null);
+        const unseen = await ship(sim, t);
+        sim.advanceClock(30 * HOUR);
+        sim.setWebhook(receiver.webhook);
+        sim.advanceClock(30 * HOUR);
+        await sim.flushWebhooks();
+        assert.deepEqual(receiver.pushes, []);
+        assert.deepEqual(
+          sim.shipments().find((s) => s.masterTrackingNumber === unseen.masterTrackingNumber)?.status,
+          'DL',
+        );
+
+        // Still pushing: a new label's whole life arrives, one change per clock step.
+        const late = await ship(sim, t);
+        for (const hours of [1, 2, 6, 12, 4]) {
+          await sim.flushWebhooks();
+          sim.advanceClock(hours * HOUR);
+        }
+        await sim.flushWebhooks();
+        assert.deepEqual(receiver.take(late.masterTrackingNumber), ['OC', 'PU', 'IT', 'OD', 'DL']);
+
+        // A cancel before pickup is pushed at once, though no planned event is due for hours.
+        const cancelled = await ship(sim, t);
+        sim.advanceClock(HOUR);
+        const answer = await call(
+          sim,
+          t,
+          '/ship/v1/shipments/cancel',
+          { accountNumber: { value: ACCOUNT }, trackingNumber: cancelled.masterTrackingNumber },
+          { method: 'PUT' },
+        );
+        assert.equal(answer.body.output.cancelledShipment, true);
+        await sim.flushWebhooks();
+        assert.deepEqual(receiver.take(cancelled.masterTrackingNumber), ['OC', 'CA']);
+        sim.advanceClock(30 * HOUR);
+        await sim.flushWebhooks();
+        assert.deepEqual(receiver.pushes, [], 'a cancelled shipment goes no further');
+      });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('pushes from the background tick as the clock runs, without any request or advance', async () => {
+    const receiver = await pushReceiver();
+    try {
+      await withSim({ webhook: receiver.webhook }, async (sim) => {
+        const shipment = await ship(sim, await token(sim));
+        await sim.flushWebhooks();
+        assert.deepEqual(receiver.take(shipment.masterTrackingNumber), ['OC']);
+        sim.setClockSpeed(1000 * HOUR); // 1,000 simulated hours per real second
+        const until = Date.now() + 5000;
+        while (receiver.pushes.length < 4 && Date.now() < until) {
+          await sleep(50);
+          await sim.flushWebhooks();
+        }
+        assert.deepEqual(receiver.take(shipment.masterTrackingNumber), ['PU', 'IT', 'OD', 'DL']);
+      });
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
 describe('FedEx simulator: admin knobs', () => {
   it('5xx share, latency, timeouts that still create the shipment, storms, lockout, clock, counters and reset', () =>
     withSim({}, async (sim) => {

@@ -368,6 +368,28 @@ describe('Plex simulator: write-back', () => {
       assert.equal(sim.counters().writesByShipper[order!.shipperId], 2);
     }));
 
+  it('trackingNumberOf reads a shipper’s stored tracking number by shipper id, in any tenant', () =>
+    withSim({ orders: 1, tenants: [DEMO_TENANT, OTHER_TENANT] }, async (sim) => {
+      const [order] = sim.orders();
+      const [other] = sim.seedOrders(1, { tenantId: OTHER_TENANT.id });
+      assert.equal(sim.trackingNumberOf(order!.shipperId), undefined, 'none before the write-back');
+      ok(
+        await call(sim, `/shipping/v1-beta1/customer-shippers/${order!.shipperId}`, {
+          method: 'PUT',
+          body: { trackingNumber: '794612345678' },
+        }),
+      );
+      assert.equal(sim.trackingNumberOf(order!.shipperId), '794612345678');
+      assert.equal(sim.trackingNumberOf(order!.shipperId), sim.getShipper(order!.shipperId)?.trackingNumber);
+      sim.updateOrder(other!.orderKey, { shipper: { trackingNumber: '794600000002' } });
+      assert.equal(sim.trackingNumberOf(other!.shipperId), '794600000002');
+      sim.updateOrder(order!.orderKey, { shipper: { trackingNumber: null } });
+      assert.equal(sim.trackingNumberOf(order!.shipperId), undefined, 'cleared');
+      // Shipper ids only: an order key or an unknown id finds nothing.
+      assert.equal(sim.trackingNumberOf(other!.orderKey), undefined);
+      assert.equal(sim.trackingNumberOf('no-such-shipper'), undefined);
+    }));
+
   it('refuses wrong types, unknown statuses and carriers with 400 {code, message, errors[]}; ignores unknown fields', () =>
     withSim({ orders: 1 }, async (sim) => {
       const [order] = sim.orders();
