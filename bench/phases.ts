@@ -39,7 +39,7 @@ async function watchTracking(plex: PlexSimulator, shipperIds: string[], timeoutM
     () => {
       const now = Date.now();
       for (const id of pending) {
-        if (plex.getShipper(id)?.trackingNumber) {
+        if (plex.trackingNumberOf(id)) {
           seen.set(id, now);
           pending.delete(id);
         }
@@ -241,7 +241,7 @@ export async function latency(
       () => {
         const now = Date.now();
         for (const id of readyAt.keys()) {
-          if (!seen.has(id) && p.plex.getShipper(id)?.trackingNumber) seen.set(id, now);
+          if (!seen.has(id) && p.plex.trackingNumberOf(id)) seen.set(id, now);
         }
         return seen.size >= n;
       },

@@ -12,10 +12,17 @@ export interface RssResult {
   open: number;
   parked: number;
   idleRssMb: number;
-  /** Median of the samples taken once a second for SETTLED_SAMPLES seconds after the last order parked. */
+  /**
+   * The settled figure: the median of the once-a-second readings over the last SETTLED_SECONDS of
+   * QUIET_SECONDS after the last order parked, when V8 has handed back the garbage of the burst.
+   */
   rssMb: number;
-  /** Highest of those samples. */
+  /** Highest reading of the settled span. */
   settledMaxMb: number;
+  /** Median of the readings over the first JUST_PARKED_SECONDS after the last order parked. */
+  justParkedMb: number;
+  /** Seconds into the quiet time at which RSS first came within 5% of the settled figure. */
+  settledAfterSeconds: number;
   /** Highest RSS seen (once a second) while the orders were arriving and parking. */
   peakWhileParkingMb: number;
   heapUsedMb: number;
@@ -25,8 +32,16 @@ export interface RssResult {
 }
 
 const MB = 1024 * 1024;
-/** Seconds of once-a-second RSS readings after the last order parked. */
-const SETTLED_SAMPLES = 20;
+/**
+ * Seconds of once-a-second RSS readings after the last order parked. Right after a burst of starts
+ * the heaps still hold its garbage (tens of MB per V8 isolate); V8's memory reducer collects it and
+ * returns the pages after about 40-60 s without work (seen 360 -> 261 MB with 10,000 open). The
+ * settled figure is taken over the last SETTLED_SECONDS, the just-parked one over the first
+ * JUST_PARKED_SECONDS; both are printed.
+ */
+const QUIET_SECONDS = 120;
+const SETTLED_SECONDS = 60;
+const JUST_PARKED_SECONDS = 20;
 
 /**
  * Start `open` orderShipment workflows on a worker in a child process (null activities, no tracking),
@@ -95,22 +110,26 @@ export async function openOrdersRss(
       1000,
     );
     const startSeconds = (Date.now() - t0) / 1000;
-    // One reading swings by tens of MB with when V8 last collected: take the median of a series.
-    const settled: Array<{ rss: number; heapUsed: number; written: number }> = [];
-    for (let i = 0; i < SETTLED_SAMPLES; i++) {
+    // One reading swings by tens of MB with when V8 last collected: take medians of series.
+    const readings: Array<{ rss: number; heapUsed: number; written: number }> = [];
+    for (let i = 0; i < QUIET_SECONDS; i++) {
       await sleep(1000);
-      settled.push(await stats(child));
+      readings.push(await stats(child));
     }
-    const byRss = [...settled].sort((a, b) => a.rss - b.rss);
-    const median = byRss[Math.floor(byRss.length / 2)]!;
+    const median = (xs: typeof readings) => [...xs].sort((a, b) => a.rss - b.rss)[Math.floor(xs.length / 2)]!;
+    const settled = readings.slice(-SETTLED_SECONDS);
+    const settledMedian = median(settled);
+    const settledAfter = readings.findIndex((r) => r.rss <= settledMedian.rss * 1.05);
     return {
       open,
-      parked: settled[settled.length - 1]!.written,
+      parked: readings[readings.length - 1]!.written,
       idleRssMb: idle.rss / MB,
-      rssMb: median.rss / MB,
-      settledMaxMb: byRss[byRss.length - 1]!.rss / MB,
+      rssMb: settledMedian.rss / MB,
+      settledMaxMb: Math.max(...settled.map((r) => r.rss)) / MB,
+      justParkedMb: median(readings.slice(0, JUST_PARKED_SECONDS)).rss / MB,
+      settledAfterSeconds: settledAfter + 1,
       peakWhileParkingMb: peak / MB,
-      heapUsedMb: median.heapUsed / MB,
+      heapUsedMb: settledMedian.heapUsed / MB,
       startSeconds,
       maxCachedWorkflows: ready.maxCachedWorkflows,
     };

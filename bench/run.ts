@@ -167,9 +167,14 @@ async function main(): Promise<void> {
     console.log(`\nworker RSS (${opts.open} open orders in a child worker process, null activities)`);
     const rss = await openOrdersRss(infra, route, order, opts.open, timeoutMs);
     line(
-      'RSS',
-      `${Math.round(rss.rssMb)} MB with ${rss.parked}/${rss.open} parked (median of 20 readings over 20 s; ` +
-        `max ${Math.round(rss.settledMaxMb)} MB; idle ${Math.round(rss.idleRssMb)} MB, heap used ${Math.round(rss.heapUsedMb)} MB, workflow cache ${rss.maxCachedWorkflows}; target <= 300)`,
+      'RSS settled',
+      `${Math.round(rss.rssMb)} MB with ${rss.parked}/${rss.open} parked (median of the readings 60-120 s after the last ` +
+        `one parked, max ${Math.round(rss.settledMaxMb)} MB; within 5% from ${rss.settledAfterSeconds} s; idle ${Math.round(rss.idleRssMb)} MB, ` +
+        `heap used ${Math.round(rss.heapUsedMb)} MB, workflow cache ${rss.maxCachedWorkflows}; target <= 300)`,
+    );
+    line(
+      'RSS just parked',
+      `${Math.round(rss.justParkedMb)} MB (median of the first 20 s, before V8 returned the burst's garbage)`,
     );
     line('peak while they arrived', `${Math.round(rss.peakWhileParkingMb)} MB`);
     line('time to park them', `${round(rss.startSeconds, 1)} s`);

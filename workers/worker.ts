@@ -11,10 +11,12 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 export const WORKFLOW_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 
 /**
- * Workflows kept in a worker's cache by default (config `worker.maxCachedWorkflows`; see createWorker). Each cached order costs ~0.55 MB (measured
- * by the benchmark: 483 MB with 500 cached against 210 MB idle), so 150 keeps a worker near 300 MB
- * however many orders are open; an evicted order replays its short history (~56 events) when it
- * next wakes, which is cheap next to the API calls it then makes.
+ * Workflows kept in a worker's cache by default (config `worker.maxCachedWorkflows`; see createWorker).
+ * With 150 the benchmark's worker settles at about 250 MB however many orders are open (248 MB with
+ * 10,000, 210 MB idle; up to ~360 MB for the first 40 s after a burst of starts, until V8 returns
+ * the garbage). An evicted order replays its short history (~56 events) when it next wakes, which
+ * is cheap next to the API calls it then makes; a smaller cache costs throughput (50 cut the
+ * benchmark's real pipeline from 13.2 to 10.0 orders/s).
  */
 export const MAX_CACHED_WORKFLOWS = 150;
 
