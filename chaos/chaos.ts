@@ -14,6 +14,7 @@ import { startPlexSimulator } from '../simulators/plex';
 import { SeededRandom } from '../simulators/shared/random';
 import { checkInvariants, type ChaosResult } from './checks';
 import { FaultSchedule, TOKEN_TTL_SECONDS } from './faults';
+import { describeState, describeWorkflow } from './pending';
 import { createChaosDatabase, RestartableDevServer, workflowBundle } from './infra';
 import type { ChaosOptions } from './options';
 import { startRecordingProxy } from './proxy';
@@ -196,13 +197,23 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
 
     let lastAction = Date.now();
     let lastReport = 0;
-    let progress = { tracked: 0, delivered: 0, parked: 0, validTotal: opts.orders - badTotal, done: false };
+    let progress = {
+      tracked: 0,
+      delivered: 0,
+      parked: 0,
+      validTotal: opts.orders - badTotal,
+      done: false,
+      unsettled: [] as string[],
+    };
     // A stalled pipeline must still meet its chaos: an action is forced after this long.
     const maxGapMs = Math.max(45_000, Math.min(180_000, arrivalMs));
-    // Once all the chaos has happened, this long without any order moving means it never will.
+    // Once all the chaos has happened, this long without any order moving means it never will,
+    // unless an unsettled order's activity is still being retried: at the retry policy's maximum
+    // interval (2 minutes) two failed attempts in a row keep an order still for over 4 minutes.
     const stallMs = (opts.stallSeconds ?? 300) * 1000;
     let lastMove = Date.now();
     let stalled = false;
+    let lastRetryCheck = 0;
     let seen = '';
     while (Date.now() < deadline && !opts.signal?.aborted) {
       const now = Date.now();
@@ -226,9 +237,20 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
       if (moved !== seen) {
         seen = moved;
         lastMove = now;
-      } else if (!next && lockoutOver && now - lastMove > stallMs) {
-        stalled = true;
-        break;
+      } else if (!next && lockoutOver && now - lastMove > stallMs && now - lastRetryCheck > 15_000) {
+        lastRetryCheck = now;
+        const states = await Promise.all(
+          progress.unsettled.map((key) => describeWorkflow(client, orderWorkflowId(ERP, key))),
+        );
+        const retrying = states.filter((s) => s.status === 'RUNNING' && s.pending.length > 0);
+        if (retrying.length === 0) {
+          stalled = true;
+          break;
+        }
+        say(
+          `chaos: ${Math.round((now - started) / 1000)} s: no order moved for ${Math.round((now - lastMove) / 1000)} s, ` +
+            `but ${retrying.length} still retrying; first: ${retrying[0]!.workflowId}: ${describeState(retrying[0]!, now)}`,
+        );
       }
       if (now - lastReport > 15_000) {
         lastReport = now;
@@ -335,21 +357,28 @@ async function measure(
   let delivered = 0;
   const seeded = plex.orders();
   const bad = new Set(seeded.filter((o) => o.invalid).map((o) => o.orderKey));
-  for (const o of seeded) {
-    if (o.invalid) continue;
-    const s = plex.getShipper(o.shipperId);
-    if (s?.trackingNumber) tracked++;
-    if (s?.deliveryDateTime) delivered++;
-  }
   const rows = await database.handle.db
     .selectFrom('orders')
     .select(['order_key', 'status'])
     .where('status', 'in', ['needs_attention', 'delivered'])
     .execute();
+  const settledRows = new Map(rows.map((r) => [r.order_key, r.status]));
+  /** Orders not yet where the run expects them to end (valid: delivered in Plex and the table). */
+  const unsettled: string[] = [];
+  for (const o of seeded) {
+    if (o.invalid) {
+      if (settledRows.get(o.orderKey) !== 'needs_attention') unsettled.push(o.orderKey);
+      continue;
+    }
+    const s = plex.getShipper(o.shipperId);
+    if (s?.trackingNumber) tracked++;
+    if (s?.deliveryDateTime) delivered++;
+    if (!s?.deliveryDateTime || settledRows.get(o.orderKey) !== 'delivered') unsettled.push(o.orderKey);
+  }
   const parked = rows.filter((r) => r.status === 'needs_attention' && bad.has(r.order_key)).length;
   const dbDelivered = rows.filter((r) => r.status === 'delivered').length;
   const done = allSeeded && delivered === validTotal && dbDelivered === validTotal && parked === bad.size;
-  return { tracked, delivered, parked, validTotal, done };
+  return { tracked, delivered, parked, validTotal, done, unsettled };
 }
 
 /** Logs, the request log, the audit log and the orders table as files, for reading after the run. */

@@ -6,6 +6,7 @@ import type { FaultSchedule } from './faults';
 import { scanHistories } from './history';
 import type { ChaosDatabase } from './infra';
 import type { ChaosOptions } from './options';
+import { describeState, describeWorkflow } from './pending';
 import { clientErrorsPerHour, type RequestRecord } from './proxy';
 import type { SecretScanner } from './secrets';
 
@@ -100,7 +101,7 @@ export async function checkInvariants(input: CheckInput): Promise<ChaosResult> {
   let duplicates = 0;
   let duplicateWrites = 0;
   let lostUpdates = 0;
-  const notDelivered: string[] = [];
+  const notDelivered: Array<{ orderKey: string; text: string }> = [];
   const writeProblems: string[] = [];
   const lost: string[] = [];
   for (const o of valid) {
@@ -112,11 +113,13 @@ export async function checkInvariants(input: CheckInput): Promise<ChaosResult> {
     const inPlex = !!shipper?.deliveryDateTime && shipper.status === 'Delivered';
     if (inPlex && row?.status === 'delivered') delivered++;
     else {
-      notDelivered.push(
-        `order ${o.orderNumber}: orders table ${row ? `${row.status}${row.reason ? ` (${row.reason})` : ''}` : 'no row'}, ` +
+      notDelivered.push({
+        orderKey: o.orderKey,
+        text:
+          `order ${o.orderNumber}: orders table ${row ? `${row.status}${row.reason ? ` (${row.reason})` : ''}` : 'no row'}, ` +
           `Plex shipper ${shipper?.status ?? '?'}${shipper?.deliveryDateTime ? ' with delivery date' : ''}, ` +
           `FedEx ${live.map((s) => s.status).join(',') || 'no shipment'}`,
-      );
+      });
     }
     if (live.length === 1 && shipper?.trackingNumber === live[0]!.masterTrackingNumber) writtenBack++;
     // One Plex write per write-back the workflow completed; a write-back it never completed (still
@@ -184,7 +187,11 @@ export async function checkInvariants(input: CheckInput): Promise<ChaosResult> {
   if (!input.complete) violations.push('the run did not settle (timeout, or no order moved any more)');
   if (delivered < valid.length) {
     violations.push(`${valid.length - delivered} of ${valid.length} valid orders not delivered`);
-    details.push(...notDelivered.slice(0, SHOW));
+    // What Temporal says each one's workflow was doing when the run stopped waiting.
+    for (const o of notDelivered.slice(0, SHOW)) {
+      const state = await describeWorkflow(input.client, input.workflowIdOf(o.orderKey));
+      details.push(`${o.text}; workflow ${describeState(state)}`);
+    }
   }
   if (writtenBack < valid.length)
     violations.push(`${valid.length - writtenBack} valid orders without their one tracking number in Plex`);
