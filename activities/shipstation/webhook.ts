@@ -167,7 +167,12 @@ export class ShipStationV2WebhookVerifier {
       }
       key = this.keys.get(keyId);
     }
-    if (!key) return { ok: false, status: 401, reason: 'unknown key id' };
+    if (!key) {
+      // The JWKS could not be read when last asked: the id may be one it now lists. 503 lets
+      // ShipStation send the post again later instead of it being refused for good.
+      if (this.lastFetchFailed) return { ok: false, status: 503, reason: 'the JWKS could not be read' };
+      return { ok: false, status: 401, reason: 'unknown key id' };
+    }
 
     const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
     const signed = Buffer.concat([Buffer.from(`${timestamp}.`, 'utf8'), body]);
@@ -179,6 +184,8 @@ export class ShipStationV2WebhookVerifier {
     await this.refetchIfAllowed();
     const fresh = this.keys.get(keyId);
     if (fresh && fresh !== key && signatureValid(signed, fresh, signature)) return { ok: true, keyId };
+    // Unable to read the JWKS, we cannot tell a replaced key from a forged signature: not final.
+    if (this.lastFetchFailed) return { ok: false, status: 503, reason: 'the JWKS could not be read' };
     return { ok: false, status: 401, reason: 'signature does not match' };
   }
 

@@ -276,6 +276,29 @@ describe('ShipStation V2 webhook signatures', () => {
     assert.equal(fetches(), 3);
   });
 
+  it('answers 503, not 401, while a refetch of the JWKS fails: a replaced key cannot be told from a forgery', async () => {
+    const v = verifier();
+    assert.equal((await v.verify(signed(first, body, nowIso()), body)).ok, true);
+    const unreadable = { ok: false, status: 503, reason: 'the JWKS could not be read' };
+    // ShipStation replaces key-1 and adds key-2, but the JWKS host fails when we look.
+    published = [rotated.jwk, second.jwk];
+    jwksStatus = 500;
+    clock += 61_000;
+    assert.deepEqual(await v.verify(signed(rotated, body, nowIso()), body), unreadable, 'replaced key');
+    assert.deepEqual(await v.verify(signed(second, body, nowIso()), body), unreadable, 'new key id');
+    assert.equal(fetches(), 2, 'one failed refetch, none more within the minute');
+    // The JWKS is back: a minute later the same posts verify, and a forgery is refused for good.
+    jwksStatus = 200;
+    clock += 61_000;
+    assert.deepEqual(await v.verify(signed(rotated, body, nowIso()), body), { ok: true, keyId: 'key-1' });
+    assert.deepEqual(await v.verify(signed(second, body, nowIso()), body), { ok: true, keyId: 'key-2' });
+    assert.deepEqual(await v.verify(signed(stranger, body, nowIso()), body), {
+      ok: false,
+      status: 401,
+      reason: 'signature does not match',
+    });
+  });
+
   it('fails the JWKS fetch on an answer over the size cap (503), and reads one under it', async () => {
     let logged = '';
     const log = pino(
