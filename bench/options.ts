@@ -19,10 +19,13 @@ export interface BenchOptions {
   sample: number;
   /** Seconds any single wait may take before the bench gives up on it and reports what it has. */
   phaseTimeoutSeconds: number;
+  /** Orders through the Plex -> ShipStation (warehouse) pipeline. */
+  ssOrders: number;
 }
 
 const USAGE = `usage: npm run bench -- [--orders N] [--open N] [--latency-orders N] [--latency-seconds S]
-                        [--limit-orders N] [--fedex-limit N] [--workers N] [--sample N] [--phase-timeout S]`;
+                        [--limit-orders N] [--fedex-limit N] [--workers N] [--sample N] [--phase-timeout S]
+                        [--ss-orders N]`;
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
@@ -51,6 +54,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     'workers',
     'sample',
     'phase-timeout',
+    'ss-orders',
   ];
   for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
 
@@ -66,5 +70,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     workers: given.get('workers') ?? 2,
     sample: given.get('sample') ?? 50,
     phaseTimeoutSeconds: given.get('phase-timeout') ?? 900,
+    ssOrders: given.get('ss-orders') ?? 200,
   };
 }

@@ -14,6 +14,7 @@ import {
 } from './phases';
 import { startPipeline } from './pipeline';
 import { openOrdersRss } from './rss';
+import { printShipStation, shipStationPhase } from './shipstation';
 import { round } from './stats';
 
 // `npm run bench`: the order pipeline's figures against the issue's targets, measured in one run
@@ -122,6 +123,10 @@ async function main(): Promise<void> {
       `${lat.polls.runs} runs: ${round(lat.polls.meanSeconds, 1)} s and ${round(lat.polls.meanFound, 1)} orders found per run on average`,
     );
 
+    console.log(`\nShipStation (${opts.ssOrders} orders, Plex -> ShipStation warehouse -> tracking in Plex)`);
+    const ss = await shipStationPhase(infra, { orders: opts.ssOrders, workers: opts.workers, timeoutMs });
+    printShipStation(ss, line);
+
     console.log(
       `\nlimits (FedEx lowered to ${opts.fedexLimitPer10s} per 10 s in the simulator and the config; ${opts.limitOrders} orders)`,
     );
@@ -145,11 +150,12 @@ async function main(): Promise<void> {
       fedexLowered: lim.http429,
       fedexMain: main.fedex.counters().tooManyRequestsSent,
       plex: main.plex.counters().tooManyRequests + lowered.plex.counters().tooManyRequests,
+      shipStation: ss.http429,
     };
-    const total429 = http429.fedexLowered + http429.fedexMain + http429.plex;
+    const total429 = http429.fedexLowered + http429.fedexMain + http429.plex + http429.shipStation;
     line(
       'HTTP 429 answers',
-      `${total429} (FedEx lowered ${http429.fedexLowered}, FedEx main ${http429.fedexMain}, Plex ${http429.plex}; target 0)`,
+      `${total429} (FedEx lowered ${http429.fedexLowered}, FedEx main ${http429.fedexMain}, Plex ${http429.plex}, ShipStation ${http429.shipStation}; target 0)`,
     );
     const tokens = {
       ...tokenRequests(main.fedex, mainStarted),
