@@ -4,8 +4,17 @@
 import { sql, type Kysely } from 'kysely';
 
 export interface RateLimiter {
-  /** Resolve when `cost` requests may be sent under `key`'s limit. */
-  acquire(key: string, cost?: number): Promise<void>;
+  /**
+   * Resolve when `cost` requests may be sent under `key`'s limit. When `signal` aborts first, reject
+   * with its reason; a shared limiter then takes nothing for this caller (the in-process one has
+   * already reserved the slot, which goes unused).
+   */
+  acquire(key: string, cost?: number, opts?: AcquireOptions): Promise<void>;
+}
+
+export interface AcquireOptions {
+  /** Stop waiting (an activity attempt cancelled or out of time). */
+  signal?: AbortSignal;
 }
 
 export interface RateLimit {
@@ -41,6 +50,24 @@ export const systemClock: LimiterClock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** The clock's sleep, ended early (rejecting with the signal's reason) when `signal` aborts. */
+async function sleepUnless(clock: LimiterClock, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return clock.sleep(ms);
+  signal.throwIfAborted();
+  let stop: (() => void) | undefined;
+  try {
+    await Promise.race([
+      clock.sleep(ms),
+      new Promise<never>((_, reject) => {
+        stop = () => reject(signal.reason);
+        signal.addEventListener('abort', stop, { once: true });
+      }),
+    ]);
+  } finally {
+    if (stop) signal.removeEventListener('abort', stop);
+  }
+}
+
 /**
  * In-process sliding-window limiter: at most `limit` grants in any `windowMs` span. A token bucket
  * of the same size would allow a full burst plus a full refill inside one window, i.e. up to twice
@@ -57,11 +84,12 @@ export class SlidingWindowLimiter implements RateLimiter {
     private readonly clock: LimiterClock = systemClock,
   ) {}
 
-  async acquire(key: string, cost = 1): Promise<void> {
+  async acquire(key: string, cost = 1, opts: AcquireOptions = {}): Promise<void> {
     const { limit, windowMs } = this.limitFor(key);
     if (!Number.isInteger(cost) || cost < 1 || cost > limit) {
       throw new RangeError(`cost ${cost} is outside 1..${limit} for rate limit key ${key}`);
     }
+    opts.signal?.throwIfAborted();
     const now = this.clock.now();
     const times = (this.grants.get(key) ?? []).filter((t) => t > now - windowMs);
     // The grant must leave room for `cost` in the window ending at it: the (limit - cost + 1)-th
@@ -70,7 +98,7 @@ export class SlidingWindowLimiter implements RateLimiter {
     const at = blocker === undefined ? now : Math.max(now, blocker + windowMs);
     for (let i = 0; i < cost; i++) times.push(at);
     this.grants.set(key, times);
-    if (at > now) await this.clock.sleep(at - now);
+    if (at > now) await sleepUnless(this.clock, at - now, opts.signal);
   }
 }
 
@@ -92,12 +120,13 @@ export class PostgresWindowLimiter implements RateLimiter {
     private readonly random: () => number = Math.random,
   ) {}
 
-  async acquire(key: string, cost = 1): Promise<void> {
+  async acquire(key: string, cost = 1, opts: AcquireOptions = {}): Promise<void> {
     const { limit, windowMs } = this.limitFor(key);
     if (!Number.isInteger(cost) || cost < 1 || cost > limit) {
       throw new RangeError(`cost ${cost} is outside 1..${limit} for rate limit key ${key}`);
     }
     for (;;) {
+      opts.signal?.throwIfAborted();
       const now = this.clock.now();
       const windowStart = now - (now % windowMs);
       const taken = await sql<{ count: number }>`
@@ -113,7 +142,7 @@ export class PostgresWindowLimiter implements RateLimiter {
       }
       // Spread the waiters over the first tenth of the next window instead of all at its start.
       const jitter = Math.floor(this.random() * (windowMs / 10));
-      await this.clock.sleep(windowStart + windowMs - now + jitter);
+      await sleepUnless(this.clock, windowStart + windowMs - now + jitter, opts.signal);
     }
   }
 
@@ -134,8 +163,8 @@ export const unlimited: RateLimiter = { acquire: async () => undefined };
  * per window (95% with the default 20 slices), where the fixed-window limiter needs half the limit
  * to be safe.
  * Check and increment run in one statement (the function rate_limit_take) under an advisory lock
- * per key, one at a time per key in a process. With a `lease` above 1 (RateLimit) a transaction takes several units and the
- * process hands them out itself until the slice ends, so a busy process at a high limit pays one
+ * per key, one at a time per key in a process. With a `lease` above 1 (RateLimit) a transaction
+ * takes several units and the process hands them out itself until the slice ends, so a busy process at a high limit pays one
  * transaction per lease instead of one per request.
  */
 export class PostgresSlidingLimiter implements RateLimiter {
@@ -155,15 +184,19 @@ export class PostgresSlidingLimiter implements RateLimiter {
     private readonly random: () => number = Math.random,
   ) {}
 
-  async acquire(key: string, cost = 1): Promise<void> {
+  async acquire(key: string, cost = 1, opts: AcquireOptions = {}): Promise<void> {
     const { limit, windowMs, lease = 1 } = this.limitFor(key);
     if (!Number.isInteger(cost) || cost < 1 || cost > limit) {
       throw new RangeError(`cost ${cost} is outside 1..${limit} for rate limit key ${key}`);
     }
     const sliceMs = Math.max(1, Math.floor(windowMs / this.buckets));
+    const { signal } = opts;
     for (;;) {
+      signal?.throwIfAborted();
       if (this.fromLease(key, cost, sliceMs)) return;
       const granted = await this.oneRoundAtATime(key, async () => {
+        // A caller that gave up while queued behind this process's other rounds takes nothing.
+        if (signal?.aborted) return false;
         // Another caller of this process may have refilled the lease while this one waited.
         if (this.fromLease(key, cost, sliceMs)) return true;
         // Or found the window full in this very slice: then asking again before the slice ends
@@ -177,7 +210,11 @@ export class PostgresSlidingLimiter implements RateLimiter {
       if (granted) return;
       // The oldest slice leaves at the next slice boundary; spread waiters over its first tenth.
       const now = this.clock.now();
-      await this.clock.sleep(sliceMs - (now % sliceMs) + Math.floor(this.random() * (sliceMs / 10)));
+      await sleepUnless(
+        this.clock,
+        sliceMs - (now % sliceMs) + Math.floor(this.random() * (sliceMs / 10)),
+        signal,
+      );
     }
   }
 

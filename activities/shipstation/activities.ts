@@ -11,6 +11,7 @@ import type { ErpOrder } from '../../domain/order';
 import type { AuditRepo, FulfilmentRepo } from '../../lib/db/repos';
 import type { Database } from '../../lib/db/types';
 import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
+import { currentAttempt } from '../../lib/temporal/attempt';
 import type { FulfilmentPort, IncomingShipment, InventorySyncResult } from '../orders/ports';
 import { ShipStationClient, shipStationLimitFor, type ShipStationLimits } from './client';
 import { ShipStationError, ShipStationImmutableOrderError, ShipStationRateLimitError } from './errors';
@@ -123,7 +124,9 @@ export interface ShipStationPortDeps {
 /** The FulfilmentPort of one ShipStation connection. */
 export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection: string): FulfilmentPort {
   const settings = () => deps.settings(connection);
-  const client = () => deps.client(connection);
+  // Inside an activity the client knows its attempt: a rate-limit wait ends with the attempt's time
+  // and heartbeats, and no write goes out after Temporal gave up on the attempt.
+  const client = () => deps.client(connection).withAttempt(currentAttempt());
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();

@@ -88,7 +88,20 @@ export interface ShipStationClientOptions {
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
+  /**
+   * Inside an activity (lib/temporal/attempt.ts): the time its attempt has left. The wait for a
+   * request slot under the rate limit ends there (a retryable rate-limit error, nothing sent), and a
+   * write is not sent once it is 0: Temporal is about to retry the attempt, and the retry sends it.
+   */
+  waitBudgetMs?: () => number;
+  /** Inside an activity: called every few seconds while waiting for a request slot. */
+  heartbeat?: () => void;
+  /** Inside an activity: its cancellation; the wait for a request slot stops when it fires. */
+  signal?: AbortSignal;
 }
+
+/** How long a request that found no slot within its activity attempt asks Temporal to wait (plus jitter). */
+const NO_SLOT_RETRY_MS = 5_000;
 
 /** Documented defaults: 40 requests/minute per V1 key pair, 200/minute for V2. */
 export interface ShipStationLimits {
@@ -231,6 +244,13 @@ export class ShipStationClient {
   /** The same client with another audit sink (activities add workflow and order ids). */
   withAudit(audit: ShipStationAuditSink): ShipStationClient {
     return new ShipStationClient({ ...this.opts, audit });
+  }
+
+  /** The same client inside one activity attempt: its time budget, heartbeat and cancellation. */
+  withAttempt(
+    attempt: Pick<ShipStationClientOptions, 'waitBudgetMs' | 'heartbeat' | 'signal'>,
+  ): ShipStationClient {
+    return new ShipStationClient({ ...this.opts, ...attempt });
   }
 
   // ------------------------------------------------------------ V1 orders
@@ -672,8 +692,21 @@ export class ShipStationClient {
     }
   }
 
-  private async send(api: ShipStationApi, method: Method, url: string, json: unknown): Promise<HttpResponse> {
-    await this.opts.limiter.acquire(this.limitKey(api));
+  private async send(
+    api: ShipStationApi,
+    operation: string,
+    method: Method,
+    url: string,
+    json: unknown,
+  ): Promise<HttpResponse> {
+    await this.slot(api, operation);
+    if (method !== 'GET' && (this.opts.waitBudgetMs?.() ?? Infinity) <= 0) {
+      this.log.warn({ action: `shipstation.${operation}` }, 'activity attempt used up; write not sent');
+      throw new ShipStationUnavailableError(
+        `ShipStation ${operation}: the activity attempt's time is used up; not sent (the retry sends it)`,
+        { api },
+      );
+    }
     return httpRequest(
       {
         method,
@@ -684,6 +717,50 @@ export class ShipStationClient {
       },
       { log: this.log, fetch: this.opts.fetch },
     );
+  }
+
+  /**
+   * A request slot under the API's limit, waited for no longer than the activity attempt has left
+   * (heartbeating meanwhile). Under a backlog (orders arriving faster than 40 a minute) an attempt
+   * that waited past its timeout would otherwise still send its request next to its own retry, and
+   * hold a worker slot while it waits.
+   */
+  private async slot(api: ShipStationApi, operation: string): Promise<void> {
+    const budget = this.opts.waitBudgetMs?.() ?? Infinity;
+    const outOfTime = Number.isFinite(budget) ? AbortSignal.timeout(Math.max(1, budget)) : undefined;
+    const signals = [this.opts.signal, outOfTime].filter((x): x is AbortSignal => x !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const { heartbeat } = this.opts;
+    // A sign of life per request too (the SDK throttles what it sends): a paging read of many
+    // requests at 40 a minute outlasts a 1-minute heartbeat timeout without ever waiting 5 s.
+    if (heartbeat) this.beat(heartbeat);
+    const beat = heartbeat ? setInterval(() => this.beat(heartbeat), 5_000) : undefined;
+    try {
+      await this.opts.limiter.acquire(this.limitKey(api), 1, signal ? { signal } : {});
+    } catch (err) {
+      if (outOfTime?.aborted && !this.opts.signal?.aborted) {
+        const retryInMs =
+          NO_SLOT_RETRY_MS + Math.floor((this.opts.random ?? Math.random)() * NO_SLOT_RETRY_MS);
+        throw new ShipStationRateLimitError(
+          `ShipStation ${operation}: no request slot under the ${api.toUpperCase()} rate limit within the ` +
+            `activity attempt's time; not sent, retry in ${Math.ceil(retryInMs / 1000)} s`,
+          retryInMs,
+          { api },
+        );
+      }
+      throw err;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  /** A heartbeat that fails must not fail the request, nor the process (it runs from a timer). */
+  private beat(heartbeat: () => void): void {
+    try {
+      heartbeat();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'heartbeat failed');
+    }
   }
 
   private async call<T>(
@@ -708,7 +785,7 @@ export class ShipStationClient {
     let error: ShipStationError | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        res = await this.send(api, method, url, options.json);
+        res = await this.send(api, operation, method, url, options.json);
       } catch (err) {
         const e =
           err instanceof HttpTransportError
@@ -740,7 +817,12 @@ export class ShipStationClient {
               random: this.opts.random,
               subject: options.subject,
             });
-      if (!(error instanceof ShipStationRateLimitError) || attempt >= retries || error.retryAfterMs > maxWait)
+      const budget = this.opts.waitBudgetMs?.() ?? Infinity;
+      if (
+        !(error instanceof ShipStationRateLimitError) ||
+        attempt >= retries ||
+        error.retryAfterMs > Math.min(maxWait, budget)
+      )
         break;
       // The limit was reached anyway (another tool on the same key, or a window offset): wait it out.
       await this.audit({

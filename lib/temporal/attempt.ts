@@ -61,3 +61,35 @@ export function activityAttempt(startedAt: number): ActivityAttempt {
     signal: ctx.cancellationSignal,
   };
 }
+
+const attemptStarts = new WeakMap<Context, { startedAt: number; lastBeat: number }>();
+
+/**
+ * The current activity attempt, timed from the first time the attempt asked (one Context per
+ * attempt), for code that is handed a client per call rather than at the activity's start. Its
+ * heartbeats count: with a heartbeat timeout, the budget runs from the last heartbeat sent through
+ * it, so a long paging read that heartbeats while it waits for its rate limit is not cut short.
+ */
+export function currentAttempt(): ActivityAttempt {
+  const ctx = currentContext();
+  if (!ctx) return { waitBudgetMs: () => Infinity };
+  let times = attemptStarts.get(ctx);
+  if (!times) {
+    times = { startedAt: Date.now(), lastBeat: Date.now() };
+    attemptStarts.set(ctx, times);
+  }
+  const { info } = ctx;
+  const t = times;
+  return {
+    waitBudgetMs: () => {
+      const end = info.startToCloseTimeoutMs ? t.startedAt + info.startToCloseTimeoutMs : Infinity;
+      const beatEnd = info.heartbeatTimeoutMs ? t.lastBeat + info.heartbeatTimeoutMs : Infinity;
+      return Math.max(0, Math.min(end, beatEnd) - Date.now() - ATTEMPT_MARGIN_MS);
+    },
+    heartbeat: () => {
+      ctx.heartbeat();
+      t.lastBeat = Date.now();
+    },
+    signal: ctx.cancellationSignal,
+  };
+}

@@ -189,3 +189,34 @@ forEachDatabase('PostgresSlidingLimiter (shared by processes)', (getDb) => {
     assert.equal(granted, 10);
   });
 });
+
+forEachDatabase('PostgresSlidingLimiter: a caller that stops waiting', (getDb) => {
+  it('rejects with the signal’s reason and takes nothing from the shared window', async () => {
+    // Real time: the window stays full for the whole test, so the waiter sleeps until it gives up.
+    const limit = { limit: 2, windowMs: 60_000 };
+    const limiter = new PostgresSlidingLimiter(getDb().db, () => limit);
+    const key = uniqueName('shipstation:v1');
+    await limiter.acquire(key);
+    await limiter.acquire(key);
+    const used = async () =>
+      Number(
+        (
+          await sql<{
+            n: string | null;
+          }>`SELECT sum(count) AS n FROM rate_limit_windows WHERE key = ${key}`.execute(getDb().db)
+        ).rows[0]?.n ?? 0,
+      );
+    assert.equal(await used(), 2);
+
+    const started = Date.now();
+    await assert.rejects(
+      limiter.acquire(key, 1, { signal: AbortSignal.timeout(200) }),
+      (err: Error) => err.name === 'TimeoutError',
+    );
+    assert.ok(Date.now() - started < 5_000, 'gave up when the signal fired, not at the next window');
+    const aborted = new AbortController();
+    aborted.abort(new Error('cancelled'));
+    await assert.rejects(limiter.acquire(key, 1, { signal: aborted.signal }), /cancelled/);
+    assert.equal(await used(), 2, 'nothing taken for the callers that gave up');
+  });
+});

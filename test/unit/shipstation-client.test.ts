@@ -7,6 +7,7 @@ import {
   ShipStationForeignUrlError,
   ShipStationImmutableOrderError,
   ShipStationRateLimitError,
+  ShipStationUnavailableError,
   ShipStationValidationError,
 } from '../../activities/shipstation/errors';
 import type { SsOrderInput } from '../../activities/shipstation/wire';
@@ -290,6 +291,63 @@ describe('ShipStationClient', () => {
     const saved = await testClient(server.url).client.createOrUpdateOrder(ORDER);
     assert.equal(saved.orderId, 55);
     assert.deepEqual(server.requests[0]!.body, ORDER);
+  });
+
+  it('waits for a rate-limit slot no longer than the activity attempt has left, and sends nothing then', async () => {
+    server.routes = [
+      ['POST', /^\/orders\/createorder$/, (req) => json({ ...(req.body as object), orderId: 55 })],
+    ];
+    // A limiter with no room: it grants nothing until the caller gives up.
+    let gaveUp = 0;
+    const full: RateLimiter = {
+      acquire: (_key, _cost, opts) =>
+        new Promise<void>((_, reject) => {
+          opts?.signal?.addEventListener('abort', () => {
+            gaveUp++;
+            reject(opts.signal!.reason);
+          });
+        }),
+    };
+    const started = Date.now();
+    const { client } = testClient(server.url, { limiter: full, waitBudgetMs: () => 150 });
+    await assert.rejects(client.createOrUpdateOrder(ORDER), (err: unknown) => {
+      assert.ok(err instanceof ShipStationRateLimitError);
+      assert.match(err.message, /no request slot under the V1 rate limit within the activity attempt's time/);
+      assert.ok(err.retryAfterMs >= 5_000, 'Temporal is asked to come back later');
+      return true;
+    });
+    assert.ok(Date.now() - started < 2_000, 'gave up at the budget, not after the limiter');
+    assert.equal(gaveUp, 1, 'the limiter heard the caller give up (a shared limiter then takes nothing)');
+    assert.equal(server.requests.length, 0);
+
+    // Cancelled while waiting: the cancellation's reason, not a rate-limit error.
+    const cancel = new AbortController();
+    const cancelled = testClient(server.url, { limiter: full, signal: cancel.signal }).client;
+    const pending = cancelled.createOrUpdateOrder(ORDER);
+    cancel.abort(new Error('activity cancelled'));
+    await assert.rejects(pending, /activity cancelled/);
+    assert.equal(server.requests.length, 0);
+  });
+
+  it('does not send a write once the attempt is used up, but still reads', async () => {
+    server.routes = [
+      ['POST', /^\/orders\/createorder$/, (req) => json({ ...(req.body as object), orderId: 55 })],
+      ['GET', /^\/orders$/, (req) => pageOf('orders', [], req)],
+    ];
+    let beats = 0;
+    const { client } = testClient(server.url, { waitBudgetMs: () => 0, heartbeat: () => void beats++ });
+    await assert.rejects(client.createOrUpdateOrder(ORDER), (err: unknown) => {
+      assert.ok(err instanceof ShipStationUnavailableError);
+      assert.match(err.message, /attempt's time is used up; not sent/);
+      return true;
+    });
+    assert.equal(server.requests.length, 0);
+    await client.listOrders();
+    assert.equal(beats, 2, 'one heartbeat per request, also without a wait');
+    assert.deepEqual(
+      server.requests.map((r) => r.method),
+      ['GET'],
+    );
   });
 
   it('never sends an update for a shipped or cancelled order it knows of', async () => {
