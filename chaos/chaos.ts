@@ -10,10 +10,15 @@ import { createLogger } from '../lib/logger';
 import { deriveCodecKey, EncryptionCodec } from '../lib/temporal/codec';
 import { parseMasterKey } from '../lib/vault';
 import { startFedexSimulator } from '../simulators/fedex';
+import { shipStationOrderKey } from '../activities/shipstation/mapping';
+import { shipStationWebhookPath } from '../clients/connectors';
+import { freePort } from '../lib/process';
 import { startPlexSimulator } from '../simulators/plex';
 import { SeededRandom } from '../simulators/shared/random';
+import { startShipStationSimulator, type ShipStationSimulator } from '../simulators/shipstation';
 import { checkInvariants, type ChaosResult } from './checks';
-import { FaultSchedule, TOKEN_TTL_SECONDS } from './faults';
+import { checkShipStationInvariants } from './checks-shipstation';
+import { fedexFaults, FaultSchedule, shipStationFaults, TOKEN_TTL_SECONDS } from './faults';
 import { describeState, describeWorkflow } from './pending';
 import { createChaosDatabase, RestartableDevServer, workflowBundle } from './infra';
 import type { ChaosOptions } from './options';
@@ -29,6 +34,8 @@ import { WorkerSupervisor } from './worker-supervisor';
 
 export const ERP = 'plex-chaos';
 export const CARRIER = 'fedex-chaos';
+/** The warehouse connection of the ShipStation mode. */
+export const WAREHOUSE = 'shipstation-chaos';
 const ACCOUNT = '740561073';
 /** Share of orders seeded with bad data (bad postal code, unknown country, missing weight). */
 export const BAD_SHARE = 0.02;
@@ -37,6 +44,13 @@ const PLEX_PER_MINUTE = 6000;
 /** Simulated seconds per real second at FedEx: a ground shipment is delivered in about 40 s. */
 const FEDEX_CLOCK_SPEED = 7200;
 const TICK_MS = 500;
+/**
+ * ShipStation V1 calls per minute in the simulator and the config (the real 40 would make a
+ * 1,000-order run take hours, as Plex's 200 would).
+ */
+const SHIPSTATION_PER_MINUTE = 3000;
+/** Real seconds from an order reaching ShipStation to the simulated warehouse shipping it. */
+const SHIPSTATION_SHIP_AFTER_SECONDS = 10;
 
 export interface ChaosRunOptions extends ChaosOptions {
   /** Restart the dev server once (default true). */
@@ -84,16 +98,33 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
     });
 
     // Credentials of this run only, and the scanner that looks for them everywhere afterwards.
+    const shipstation = opts.carrier === 'shipstation';
     const secrets = {
       plexKey: randomBytes(24).toString('hex'),
       fedexId: `chaos${randomBytes(12).toString('hex')}`,
       fedexSecret: randomBytes(24).toString('hex'),
       masterKey: randomBytes(32).toString('base64'),
     };
+    const ssSecrets = {
+      apiKey: `chaos${randomBytes(12).toString('hex')}`,
+      apiSecret: randomBytes(24).toString('hex'),
+      webhookToken: randomBytes(24).toString('base64url'),
+    };
     const scanner = new SecretScanner();
     scanner.add('Plex API key', secrets.plexKey);
-    scanner.add('FedEx client id', secrets.fedexId);
-    scanner.add('FedEx client secret', secrets.fedexSecret);
+    if (shipstation) {
+      scanner.add('ShipStation API key', ssSecrets.apiKey);
+      scanner.add('ShipStation API secret', ssSecrets.apiSecret);
+      // V1 sends them as Basic credentials: the header value is a secret of its own.
+      scanner.add(
+        'ShipStation Basic credentials',
+        Buffer.from(`${ssSecrets.apiKey}:${ssSecrets.apiSecret}`).toString('base64'),
+      );
+      scanner.add('ShipStation webhook token', ssSecrets.webhookToken);
+    } else {
+      scanner.add('FedEx client id', secrets.fedexId);
+      scanner.add('FedEx client secret', secrets.fedexSecret);
+    }
     scanner.add('master key', secrets.masterKey);
     scanner.add('master key (hex)', Buffer.from(secrets.masterKey, 'base64').toString('hex'));
 
@@ -106,17 +137,35 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
       seed: opts.seed,
     });
     stack.push(() => plex.stop());
-    const fedex = await startFedexSimulator({
-      clients: [{ clientId: secrets.fedexId, clientSecret: secrets.fedexSecret, accounts: [ACCOUNT] }],
-      clockSpeed: FEDEX_CLOCK_SPEED,
-      tokenTtlSeconds: TOKEN_TTL_SECONDS,
-      seed: opts.seed,
-    });
-    stack.push(() => fedex.stop());
+    // The carrier side: FedEx, or (ShipStation mode) the warehouse. Only one of them runs.
+    const fedex = shipstation
+      ? undefined
+      : await startFedexSimulator({
+          clients: [{ clientId: secrets.fedexId, clientSecret: secrets.fedexSecret, accounts: [ACCOUNT] }],
+          clockSpeed: FEDEX_CLOCK_SPEED,
+          tokenTtlSeconds: TOKEN_TTL_SECONDS,
+          seed: opts.seed,
+        });
+    if (fedex) stack.push(() => fedex.stop());
+    const ss = shipstation
+      ? await startShipStationSimulator({
+          v1Keys: [{ apiKey: ssSecrets.apiKey, apiSecret: ssSecrets.apiSecret }],
+          v1RateLimitPerMinute: SHIPSTATION_PER_MINUTE,
+          // Real time: the shipment poll's window and the warehouse's V1 timestamps agree.
+          clockSpeed: 1,
+          shipAfterSeconds: SHIPSTATION_SHIP_AFTER_SECONDS,
+          seed: opts.seed,
+        })
+      : undefined;
+    if (ss) stack.push(() => ss.stop());
     const plexProxy = await startRecordingProxy(plex.url);
     stack.push(() => plexProxy.close());
-    const fedexProxy = await startRecordingProxy(fedex.url);
-    stack.push(() => fedexProxy.close());
+    const carrierProxy = await startRecordingProxy((fedex ?? ss)!.url);
+    stack.push(() => carrierProxy.close());
+    const fedexProxy = carrierProxy;
+    // The webhooks' resource_url must point where the connector reaches ShipStation (the proxy):
+    // the connector follows it only to its configured ShipStation origin.
+    ss?.setResourceBaseUrl(carrierProxy.url);
 
     const server = await RestartableDevServer.start(path.join(tmp, 'temporal.db'), appLog);
     stack.push(() => server.stop());
@@ -133,23 +182,27 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
     const bundlePath = await workflowBundle(tmp, opts.workflowBundlePath);
     const taskQueue = `chaos-${randomBytes(3).toString('hex')}`;
     const configFile = path.join(tmp, 'config.yaml');
+    const common = { database: database.url, temporal: server.address, taskQueue, tmp, plex: plexProxy.url };
     fs.writeFileSync(
       configFile,
       YAML.stringify(
-        chaosConfig({
-          database: database.url,
-          temporal: server.address,
-          taskQueue,
-          tmp,
-          plex: plexProxy.url,
-          fedex: fedexProxy.url,
-        }),
+        ss
+          ? shipStationChaosConfig({ ...common, shipstation: carrierProxy.url })
+          : chaosConfig({ ...common, fedex: fedexProxy.url }),
       ),
     );
+    // ShipStation mode: the worker process serves the webhook routes on a port fixed for the run,
+    // and the warehouse is subscribed to them (SHIP_NOTIFY, ORDER_NOTIFY) as `start` subscribes its
+    // simulator. The shipment poll (every 10 s) is the safety net for what a kill makes it miss.
+    const httpPort = ss ? await freePort('127.0.0.1') : undefined;
+    if (ss) {
+      const target = `http://127.0.0.1:${httpPort}${shipStationWebhookPath(WAREHOUSE, ssSecrets.webhookToken)}`;
+      await subscribeWebhooks(ss, ssSecrets, target);
+    }
     const supervisor = new WorkerSupervisor({
-      setup: { configFile, bundlePath },
+      setup: { configFile, bundlePath, ...(httpPort !== undefined ? { httpPort } : {}) },
       setupFile: path.join(tmp, 'worker-setup.json'),
-      env: workerEnv(secrets),
+      env: workerEnv(secrets, ss ? ssSecrets : undefined),
       logFile: workerLogFile,
       note: say,
     });
@@ -168,9 +221,16 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
       ...(opts.restartServer === false
         ? []
         : [{ kind: 'restart-server' as const, at: 0.3 + 0.4 * random.next(), done: false }]),
-      { kind: 'lockout' as const, at: 0.15 + 0.45 * random.next(), done: false },
+      // FedEx only: ShipStation has no token endpoint to lock a client out of (V1 Basic auth).
+      ...(ss ? [] : [{ kind: 'lockout' as const, at: 0.15 + 0.45 * random.next(), done: false }]),
     ].sort((a, b) => a.at - b.at);
-    const faults = new FaultSchedule(random, plex, fedex, PLEX_PER_MINUTE, started);
+    const faults = new FaultSchedule(
+      random,
+      plex,
+      ss ? shipStationFaults(ss) : fedexFaults(fedex!),
+      PLEX_PER_MINUTE,
+      started,
+    );
     faults.applyBase({ errorRate: opts.errorRate, timeoutRate: opts.timeoutRate });
     stack.push(async () => faults.stop());
 
@@ -188,8 +248,10 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
         const upTo = Math.round((goodTotal * (seededBatches + 1)) / batches);
         const good = upTo - Math.round((goodTotal * seededBatches) / batches);
         if (good > 0) plex.seedOrders(good, { seed: opts.seed + seededBatches, invalidShare: 0 });
-        if (seededBatches === badBatch)
-          plex.seedOrders(badTotal, { seed: opts.seed + 7919, invalidShare: 1 });
+        if (seededBatches === badBatch) {
+          if (!ss) plex.seedOrders(badTotal, { seed: opts.seed + 7919, invalidShare: 1 });
+          else seedBadForWarehouse(plex, badTotal, opts.seed + 7919);
+        }
         seededCount += good + (seededBatches === badBatch ? badTotal : 0);
         seededBatches++;
       }
@@ -219,11 +281,11 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
       const now = Date.now();
       seedDue(now);
       faults.tick(now);
-      progress = await measure(plex, database, seededCount === opts.orders, opts.orders - badTotal);
+      progress = await measure(plex, database, seededCount === opts.orders, opts.orders - badTotal, !!ss);
       const refusals = fedexProxy.records.filter(
         (r) => r.endpoint === 'POST /oauth/token' && r.status === 403,
       ).length;
-      const lockoutOver = faults.lockoutSettled(refusals, now);
+      const lockoutOver = ss ? true : faults.lockoutSettled(refusals, now);
       const p = (progress.tracked + progress.delivered) / (2 * progress.validTotal);
       const next = actions.find((a) => !a.done);
       if (next && (p >= next.at || now - lastAction > maxGapMs || progress.done)) {
@@ -256,13 +318,13 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
         lastReport = now;
         say(
           `chaos: ${Math.round((now - started) / 1000)} s: seeded ${seededCount}/${opts.orders}, tracking written ${progress.tracked}, ` +
-            `delivered ${progress.delivered}/${progress.validTotal}, bad parked ${progress.parked}/${badTotal}, ` +
+            `${ss ? 'shipped and written back' : 'delivered'} ${progress.delivered}/${progress.validTotal}, bad parked ${progress.parked}/${badTotal}, ` +
             `worker starts ${supervisor.starts}, kills ${supervisor.kills}, server restarts ${server.restarts}`,
         );
       }
       await new Promise((r) => setTimeout(r, TICK_MS));
     }
-    const complete = progress.done && actions.every((a) => a.done) && faults.lockoutSettled(0);
+    const complete = progress.done && actions.every((a) => a.done) && (!!ss || faults.lockoutSettled(0));
     say(
       complete
         ? 'chaos: every order settled; stopping the worker and checking'
@@ -273,37 +335,57 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
 
     faults.stop();
     await supervisor.stop();
-    const result = await checkInvariants({
-      opts,
-      complete,
-      started,
-      plex,
-      fedex,
-      plexRecords: plexProxy.records,
-      fedexRecords: fedexProxy.records,
-      issuedTokens: fedexProxy.issuedTokens,
-      database,
-      client,
-      codec,
-      scanner,
-      logs: [
-        { file: workerLogFile, name: 'worker.log' },
-        { file: appLogFile, name: 'app.log' },
-      ],
-      workflowIdOf: (orderKey) => orderWorkflowId(ERP, orderKey),
-      chaos: {
-        kills: supervisor.kills,
-        starts: supervisor.starts,
-        crashes: supervisor.crashes,
-        serverRestarts: server.restarts,
-        wantServerRestart: opts.restartServer !== false,
-        faults,
-      },
-    });
+    const chaosDone = {
+      kills: supervisor.kills,
+      starts: supervisor.starts,
+      crashes: supervisor.crashes,
+      serverRestarts: server.restarts,
+      wantServerRestart: opts.restartServer !== false,
+      faults,
+    };
+    const logs = [
+      { file: workerLogFile, name: 'worker.log' },
+      { file: appLogFile, name: 'app.log' },
+    ];
+    const result = ss
+      ? await checkShipStationInvariants({
+          opts,
+          complete,
+          started,
+          plex,
+          ss,
+          plexRecords: plexProxy.records,
+          ssRecords: carrierProxy.records,
+          database,
+          client,
+          codec,
+          scanner,
+          logs,
+          workflowIdOf: (orderKey) => orderWorkflowId(ERP, orderKey),
+          ssOrderKeyOf: (orderKey) => shipStationOrderKey(ERP, orderKey),
+          chaos: chaosDone,
+        })
+      : await checkInvariants({
+          opts,
+          complete,
+          started,
+          plex,
+          fedex: fedex!,
+          plexRecords: plexProxy.records,
+          fedexRecords: fedexProxy.records,
+          issuedTokens: fedexProxy.issuedTokens,
+          database,
+          client,
+          codec,
+          scanner,
+          logs,
+          workflowIdOf: (orderKey) => orderWorkflowId(ERP, orderKey),
+          chaos: chaosDone,
+        });
     if (opts.keepDir) {
       await keepEvidence(opts.keepDir, {
         files: [workerLogFile, appLogFile],
-        requests: { plex: plexProxy.records, fedex: fedexProxy.records },
+        requests: { plex: plexProxy.records, [ss ? 'shipstation' : 'fedex']: carrierProxy.records },
         database,
         result,
       });
@@ -346,13 +428,19 @@ async function act(
   }
 }
 
-/** Where the orders are, from the Plex simulator (ground truth) and the orders table. */
+/**
+ * Where the orders are, from the Plex simulator (ground truth) and the orders table. ShipStation
+ * mode (`warehouse`): an order ends shipped and written back (its tracking number on the Plex
+ * shipper, the orders table `shipped`); that is what `delivered` counts there.
+ */
 async function measure(
   plex: Awaited<ReturnType<typeof startPlexSimulator>>,
   database: Awaited<ReturnType<typeof createChaosDatabase>>,
   allSeeded: boolean,
   validTotal: number,
+  warehouse = false,
 ) {
+  const finalStatus = warehouse ? 'shipped' : 'delivered';
   let tracked = 0;
   let delivered = 0;
   const seeded = plex.orders();
@@ -360,7 +448,7 @@ async function measure(
   const rows = await database.handle.db
     .selectFrom('orders')
     .select(['order_key', 'status'])
-    .where('status', 'in', ['needs_attention', 'delivered'])
+    .where('status', 'in', ['needs_attention', finalStatus])
     .execute();
   const settledRows = new Map(rows.map((r) => [r.order_key, r.status]));
   /** Orders not yet where the run expects them to end (valid: delivered in Plex and the table). */
@@ -370,13 +458,21 @@ async function measure(
       if (settledRows.get(o.orderKey) !== 'needs_attention') unsettled.push(o.orderKey);
       continue;
     }
+    if (warehouse) {
+      const tn = plex.trackingNumberOf(o.shipperId);
+      const settled = !!tn && settledRows.get(o.orderKey) === 'shipped';
+      if (tn) tracked++;
+      if (settled) delivered++;
+      else unsettled.push(o.orderKey);
+      continue;
+    }
     const s = plex.getShipper(o.shipperId);
     if (s?.trackingNumber) tracked++;
     if (s?.deliveryDateTime) delivered++;
     if (!s?.deliveryDateTime || settledRows.get(o.orderKey) !== 'delivered') unsettled.push(o.orderKey);
   }
   const parked = rows.filter((r) => r.status === 'needs_attention' && bad.has(r.order_key)).length;
-  const dbDelivered = rows.filter((r) => r.status === 'delivered').length;
+  const dbDelivered = warehouse ? delivered : rows.filter((r) => r.status === 'delivered').length;
   const done = allSeeded && delivered === validTotal && dbDelivered === validTotal && parked === bad.size;
   return { tracked, delivered, parked, validTotal, done, unsettled };
 }
@@ -413,13 +509,62 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Bad orders for the warehouse: a bad postal code or an unknown country, which ShipStation mode
+ * refuses before anything reaches ShipStation. Not a missing weight: a warehouse weighs what it
+ * packs, ShipStation takes orders without a weight, and the connector sends none then
+ * (validateForShipStation). The Plex seeder gives defects in turn (postal code, country, weight),
+ * so batches of at most two get only the first two.
+ */
+function seedBadForWarehouse(
+  plex: Awaited<ReturnType<typeof startPlexSimulator>>,
+  count: number,
+  seed: number,
+): void {
+  for (let done = 0, batch = 0; done < count; batch++) {
+    const n = Math.min(2, count - done);
+    plex.seedOrders(n, { seed: seed + batch, invalidShare: 1 });
+    done += n;
+  }
+}
+
+/** SHIP_NOTIFY and ORDER_NOTIFY to the worker's webhook route, as `start` subscribes its simulator. */
+async function subscribeWebhooks(
+  ss: ShipStationSimulator,
+  creds: { apiKey: string; apiSecret: string },
+  targetUrl: string,
+): Promise<void> {
+  const auth = Buffer.from(`${creds.apiKey}:${creds.apiSecret}`).toString('base64');
+  for (const event of ['SHIP_NOTIFY', 'ORDER_NOTIFY']) {
+    const res = await fetch(`${ss.url}/webhooks/subscribe`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ target_url: targetUrl, event, friendly_name: `chaos ${event}` }),
+    });
+    if (!res.ok) throw new Error(`ShipStation webhook subscription (${event}) answered ${res.status}`);
+  }
+}
+
 /** The worker's environment: credentials and the master key, and nothing that could override the config. */
-function workerEnv(secrets: { plexKey: string; fedexId: string; fedexSecret: string; masterKey: string }) {
+function workerEnv(
+  secrets: { plexKey: string; fedexId: string; fedexSecret: string; masterKey: string },
+  ss?: { apiKey: string; apiSecret: string; webhookToken: string },
+) {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(MLC_|FEDEX_|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|TEMPORAL_API_KEY|DATABASE_URL|LOG_LEVEL)/.test(k))
       continue;
     env[k] = v;
+  }
+  if (ss) {
+    return {
+      ...env,
+      MLC_MASTER_KEY: secrets.masterKey,
+      CHAOS_PLEX_KEY: secrets.plexKey,
+      CHAOS_SS_KEY: ss.apiKey,
+      CHAOS_SS_SECRET: ss.apiSecret,
+      CHAOS_SS_WEBHOOK_TOKEN: ss.webhookToken,
+    };
   }
   return {
     ...env,
@@ -492,5 +637,48 @@ function chaosConfig(c: {
         defaultService: 'FEDEX_GROUND',
       },
     ],
+  };
+}
+
+/**
+ * ShipStation mode: the same Plex connection, mapped to a ShipStation connection (V1, warehouse
+ * mode). The shipment poll runs every 10 s as the webhooks' safety net; the inventory sync is off
+ * (it moves stock figures, not orders, and needs a V2 key this run does not configure).
+ */
+function shipStationChaosConfig(c: {
+  database: string;
+  temporal: string;
+  taskQueue: string;
+  tmp: string;
+  plex: string;
+  shipstation: string;
+}) {
+  const base = chaosConfig({ ...c, fedex: 'http://127.0.0.1:9' });
+  return {
+    ...base,
+    connections: {
+      [ERP]: base.connections[ERP],
+      [WAREHOUSE]: {
+        system: 'shipstation',
+        baseUrl: c.shipstation,
+        simulator: 'never',
+        credentials: {
+          apiKey: 'env:CHAOS_SS_KEY',
+          apiSecret: 'env:CHAOS_SS_SECRET',
+          webhookSecret: 'env:CHAOS_SS_WEBHOOK_TOKEN',
+        },
+        settings: { apiVersion: 'v1' },
+      },
+    },
+    schedules: {
+      erpPoll: { every: '5s' },
+      shipmentPoll: { every: '10s' },
+      inventorySync: { enabled: false },
+    },
+    limits: {
+      plex: { callsPerMinute: PLEX_PER_MINUTE },
+      shipstation: { v1PerMinute: SHIPSTATION_PER_MINUTE },
+    },
+    mappings: [{ erp: ERP, carrier: WAREHOUSE }],
   };
 }

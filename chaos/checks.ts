@@ -64,8 +64,8 @@ export interface CheckInput {
   };
 }
 
-const CLIENT_ERROR_LIMIT = 10;
-const SHOW = 5;
+export const CLIENT_ERROR_LIMIT = 10;
+export const SHOW = 5;
 
 export async function checkInvariants(input: CheckInput): Promise<ChaosResult> {
   const { plex, fedex, database, scanner } = input;
@@ -253,7 +253,7 @@ export async function checkInvariants(input: CheckInput): Promise<ChaosResult> {
 }
 
 /** The audit log and the orders' reasons are logs too. */
-async function scanDatabase(database: ChaosDatabase, scanner: SecretScanner): Promise<void> {
+export async function scanDatabase(database: ChaosDatabase, scanner: SecretScanner): Promise<void> {
   let after = '0';
   for (;;) {
     const page = await database.handle.db

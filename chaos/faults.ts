@@ -1,6 +1,7 @@
 import type { FedexSimulator } from '../simulators/fedex';
 import type { PlexSimulator } from '../simulators/plex';
 import type { SeededRandom } from '../simulators/shared/random';
+import type { ShipStationSimulator } from '../simulators/shipstation';
 
 // The faults the simulators inject for the whole run, and the bursts on top of them: every
 // request has a 10% chance of a 5xx and a 5% chance of never being answered (the caller's timeout
@@ -28,6 +29,39 @@ export const LOCKOUT_MAX_SECONDS = 300;
  */
 export const TOKEN_TTL_SECONDS = 90;
 
+/** The carrier side of the faults: FedEx, or the ShipStation warehouse (which has no auth lockout). */
+export interface CarrierFaults {
+  label: string;
+  setFaults(patch: {
+    errorRate?: number;
+    timeoutRate?: number;
+    latencyMs?: number;
+    jitterMs?: number;
+    timeoutDelayMs?: number;
+  }): unknown;
+  /** 429 to everything for a while. */
+  storm(seconds: number): void;
+  lockout?(opts: { seconds: number }): void;
+}
+
+export function fedexFaults(fedex: FedexSimulator): CarrierFaults {
+  return {
+    label: 'FedEx',
+    setFaults: (p) => fedex.setFaults(p),
+    storm: (seconds) => fedex.storm(seconds),
+    lockout: (o) => fedex.lockout(o),
+  };
+}
+
+/** ShipStation: its V1 API (the one the connector calls) answers 429 to everything in a storm. */
+export function shipStationFaults(ss: ShipStationSimulator): CarrierFaults {
+  return {
+    label: 'ShipStation',
+    setFaults: (p) => ss.setFaults(p),
+    storm: (seconds) => ss.burst(seconds, 'v1'),
+  };
+}
+
 export interface FaultEvent {
   at: number;
   what: string;
@@ -48,7 +82,7 @@ export class FaultSchedule {
   constructor(
     private readonly random: SeededRandom,
     private readonly plex: PlexSimulator,
-    private readonly fedex: FedexSimulator,
+    private readonly fedex: CarrierFaults,
     private readonly plexPerMinute: number,
     private readonly started = Date.now(),
   ) {
@@ -69,7 +103,7 @@ export class FaultSchedule {
         const seconds = this.random.int(3, 6);
         this.fedex.storm(seconds);
         this.stormsFedex++;
-        this.note(now, `FedEx answers 429 to everything for ${seconds} s`);
+        this.note(now, `${this.fedex.label} answers 429 to everything for ${seconds} s`);
       } else {
         const ms = this.random.int(3_000, 6_000);
         // Below what the connector sends, so calls are refused until the limit is back.
@@ -88,7 +122,7 @@ export class FaultSchedule {
       this.spikes++;
       this.note(
         now,
-        `${sim === this.plex ? 'Plex' : 'FedEx'} latency spike: +${latencyMs} ms for ${ms / 1000} s`,
+        `${sim === this.plex ? 'Plex' : this.fedex.label} latency spike: +${latencyMs} ms for ${ms / 1000} s`,
       );
       this.later(ms, () =>
         sim.setFaults({ latencyMs: BASE_FAULTS.latencyMs, jitterMs: BASE_FAULTS.jitterMs }),
@@ -98,7 +132,7 @@ export class FaultSchedule {
 
   /** The one FedEx auth lockout: /oauth/token answers 403 until a token request has met it. */
   lockout(now = Date.now()): void {
-    this.fedex.lockout({ seconds: LOCKOUT_MAX_SECONDS });
+    this.fedex.lockout?.({ seconds: LOCKOUT_MAX_SECONDS });
     this.lockouts++;
     this.lockoutStarted = now;
     this.note(now, 'FedEx locks the client out of /oauth/token');
@@ -112,7 +146,7 @@ export class FaultSchedule {
     if (this.lockoutStarted === undefined) return false;
     if (this.lockoutEnds === undefined) {
       if (refusals > 0) {
-        this.fedex.lockout({ seconds: LOCKOUT_AFTER_FIRST_REFUSAL_SECONDS });
+        this.fedex.lockout?.({ seconds: LOCKOUT_AFTER_FIRST_REFUSAL_SECONDS });
         this.lockoutEnds = now + LOCKOUT_AFTER_FIRST_REFUSAL_SECONDS * 1000;
         this.note(
           now,
@@ -133,7 +167,7 @@ export class FaultSchedule {
     this.plex.setFaults({ errorRate: 0, timeoutRate: 0, latencyMs: 0, jitterMs: 0 });
     this.fedex.setFaults({ errorRate: 0, timeoutRate: 0, latencyMs: 0, jitterMs: 0 });
     this.plex.setLimits({ rateLimitPerMinute: this.plexPerMinute });
-    if (this.lockoutStarted !== undefined) this.fedex.lockout({ seconds: 0 });
+    if (this.lockoutStarted !== undefined) this.fedex.lockout?.({ seconds: 0 });
   }
 
   private later(ms: number, fn: () => void): void {

@@ -13,10 +13,16 @@ export interface ChaosOptions {
   errorRate: number;
   /** Share of requests never answered, so the caller's timeout ends them (default 0.05). */
   timeoutRate: number;
+  /** Where the orders go: FedEx labels (default) or a ShipStation warehouse (`--carrier shipstation`). */
+  carrier?: ChaosCarrier;
 }
 
-export const USAGE = `usage: npm run chaos -- [--orders N] [--kills N] [--seed S] [--timeout SECONDS]
-  --orders   demo orders Plex -> FedEx, 2% of them with bad data (default 1000)
+export type ChaosCarrier = 'fedex' | 'shipstation';
+export const CARRIERS: readonly ChaosCarrier[] = ['fedex', 'shipstation'];
+
+export const USAGE = `usage: npm run chaos -- [--carrier fedex|shipstation] [--orders N] [--kills N] [--seed S] [--timeout SECONDS]
+  --carrier  fedex: labels at FedEx (default); shipstation: a ShipStation warehouse ships them
+  --orders   demo orders from Plex, 2% of them with bad data (default 1000)
   --kills    times the worker process is killed with SIGKILL and restarted (default 3, at least 3)
   --seed     seed of the simulators and of every chaos decision (default: time based)
   --timeout  seconds the run may take before it stops and reports (default 3600)
@@ -26,9 +32,11 @@ export const USAGE = `usage: npm run chaos -- [--orders N] [--kills N] [--seed S
 
 const RATES = ['error-rate', 'timeout-rate'];
 const NAMES = ['orders', 'kills', 'seed', 'timeout', ...RATES];
+const WORDS = ['carrier'];
 
 export function parseOptions(argv: string[]): ChaosOptions {
   const given = new Map<string, number>();
+  let carrier: ChaosCarrier = 'fedex';
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') {
@@ -36,8 +44,19 @@ export function parseOptions(argv: string[]): ChaosOptions {
       process.exit(0);
     }
     const name = flag.replace(/^--/, '');
-    if (!flag.startsWith('--') || !NAMES.includes(name)) throw new Error(`unknown option ${flag}\n${USAGE}`);
+    if (!flag.startsWith('--') || ![...NAMES, ...WORDS].includes(name))
+      throw new Error(`unknown option ${flag}\n${USAGE}`);
     const raw = argv[i + 1];
+    if (name === 'carrier') {
+      if (!CARRIERS.includes(raw as ChaosCarrier)) {
+        throw new Error(
+          `bad value for ${flag}: ${raw ?? '(missing)'} (expected ${CARRIERS.join(' or ')})\n${USAGE}`,
+        );
+      }
+      carrier = raw as ChaosCarrier;
+      i++;
+      continue;
+    }
     const value = Number(raw);
     if (RATES.includes(name)) {
       if (raw === undefined || !(value >= 0 && value <= 1)) {
@@ -67,5 +86,7 @@ export function parseOptions(argv: string[]): ChaosOptions {
     timeoutSeconds: given.get('timeout') ?? 3600,
     errorRate: given.get('error-rate') ?? 0.1,
     timeoutRate: given.get('timeout-rate') ?? 0.05,
+    // Only when not the default, so a FedEx run prints its options as before.
+    ...(carrier === 'fedex' ? {} : { carrier }),
   };
 }

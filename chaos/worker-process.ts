@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { notifyOrderWorkflow } from '../activities/orders/activities';
 import { activeConnections, buildConnectors } from '../clients/connectors';
 import { workerOrderDeps } from '../clients/app';
+import { startHttpServer, type RunningHttpServer } from '../clients/http/server';
 import { desiredSchedules, ensureSchedules } from '../clients/schedules';
 import { loadConfig } from '../lib/config';
 import { openDatabase } from '../lib/db';
 import { createRepos } from '../lib/db/repos';
 import { createLogger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
 import { deriveCodecKey, EncryptionCodec } from '../lib/temporal/codec';
 import { connectTemporal } from '../lib/temporal/connect';
 import { installTemporalRuntime } from '../lib/temporal/runtime';
@@ -16,9 +19,11 @@ import { READY_MARKER, type ChaosWorkerSetup } from './worker-supervisor';
 
 // The worker the chaos run kills: the app's `worker` role (clients/app.ts) built from the same
 // parts: database, vault, payload codec, Temporal connection, connectors, createWorker, schedules.
-// What differs: no HTTP server, and the workflow bundle the run built once (a restart skips
-// webpack, as a production worker with dist/ does). Logs go to stdout as JSON lines; the run keeps
-// them and scans them for secrets.
+// What differs: the HTTP server carries only the webhook routes, and only when the run gives it a
+// port (ShipStation mode: the warehouse's SHIP_NOTIFY and ORDER_NOTIFY land here, as in `start`,
+// where worker and HTTP server share a process; a kill takes both down); and the workflow bundle the
+// run built once (a restart skips webpack, as a production worker with dist/ does). Logs go to
+// stdout as JSON lines; the run keeps them and scans them for secrets.
 //
 // argv[2]: a JSON file with { configFile, bundlePath }. Credentials and the master key come from
 // the environment, as in production.
@@ -69,6 +74,21 @@ async function main(): Promise<void> {
   });
   const done = worker.run();
   await ensureSchedules(temporal.client, temporal.taskQueue, schedules, log);
+  let http: RunningHttpServer | undefined;
+  if (setup.httpPort !== undefined) {
+    http = await startHttpServer({
+      host: '127.0.0.1',
+      port: setup.httpPort,
+      log,
+      metrics,
+      health: [],
+      routes: connectors.webhookRoutes(
+        (shipment, update) =>
+          notifyOrderWorkflow(temporal.client, repos, shipment.id, shipment.workflowId, update),
+        temporal.client,
+      ),
+    });
+  }
 
   const stop = () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -84,6 +104,7 @@ async function main(): Promise<void> {
     failed = true;
     log.error({ err: (err as Error).message }, 'worker stopped with an error');
   }
+  await http?.close().catch(() => undefined);
   await connectors.stop().catch(() => undefined);
   await temporal.close().catch(() => undefined);
   await database.close().catch(() => undefined);

@@ -11,6 +11,11 @@ import { PROJECT_ROOT } from '../lib/paths';
 export interface ChaosWorkerSetup {
   configFile: string;
   bundlePath: string;
+  /**
+   * Where the worker process serves the app's webhook routes (ShipStation mode): a fixed port, so
+   * the warehouse's subscription reaches every incarnation. Absent: no HTTP server (FedEx mode).
+   */
+  httpPort?: number;
 }
 
 /** The line the worker prints once it runs; everything else on its stdout is a log line. */

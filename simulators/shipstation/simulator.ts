@@ -74,6 +74,11 @@ export interface ShipStationSimulator {
   url: string;
   /** Where the V2 webhook public keys are served (no authentication). */
   jwksUrl: string;
+  /**
+   * The base URL webhooks put in their resource_url (default `url`): the address clients reach the
+   * simulator at when that is not its own, e.g. a recording proxy in front of it. `undefined` resets.
+   */
+  setResourceBaseUrl(url: string | undefined): void;
   stop(): Promise<void>;
   setFaults(patch: Partial<FaultSettings>): FaultSettings;
   /** Answer 429 to every V1 and/or V2 call for `seconds`. */
@@ -120,6 +125,8 @@ export async function startShipStationSimulator(
   const signer = new WebhookSigner();
   const webhooks = new WebhookDispatcher(signer, random, delays);
   let baseUrl = '';
+  /** What webhook resource_urls start with (a proxy in front of the simulator may set it). */
+  let resourceBase: string | undefined;
 
   const counts = {
     endpoints: new Map<string, number>(),
@@ -163,7 +170,7 @@ export async function startShipStationSimulator(
           api: 'v1',
           url: hook.targetUrl,
           resourceType: hook.event,
-          resourceUrl: `${baseUrl}/orders?storeID=${storeId}&importBatch=${importBatch}`,
+          resourceUrl: `${resourceBase ?? baseUrl}/orders?storeID=${storeId}&importBatch=${importBatch}`,
         });
       }
     }
@@ -185,7 +192,7 @@ export async function startShipStationSimulator(
         api: 'v1',
         url: hook.targetUrl,
         resourceType: hook.event,
-        resourceUrl: `${baseUrl}/shipments?batchId=${batchId}&includeShipmentItems=${items}`,
+        resourceUrl: `${resourceBase ?? baseUrl}/shipments?batchId=${batchId}&includeShipmentItems=${items}`,
       });
     }
     for (const s of shipments) {
@@ -196,7 +203,7 @@ export async function startShipStationSimulator(
           api: 'v2',
           url: hook.url,
           resourceType: 'TRACK_EVENT_V2',
-          resourceUrl: `${baseUrl}/v2/labels/${seLabelId(s.shipmentId)}/track`,
+          resourceUrl: `${resourceBase ?? baseUrl}/v2/labels/${seLabelId(s.shipmentId)}/track`,
           data,
           headers: hook.headers,
         });
@@ -287,6 +294,9 @@ export async function startShipStationSimulator(
   const handle: ShipStationSimulator = {
     url: '',
     jwksUrl: '',
+    setResourceBaseUrl(url) {
+      resourceBase = url?.replace(/\/+$/, '');
+    },
     async stop() {
       clearInterval(ticker);
       delays.cancelAll();
