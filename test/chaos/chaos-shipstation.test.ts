@@ -12,7 +12,7 @@ import { runChaos } from '../../chaos/chaos';
 const RATES = { errorRate: 0.1, timeoutRate: 0.05 };
 
 describe('chaos, ShipStation mode (bounded)', () => {
-  it('every invariant holds under kills, a server restart and faults', { timeout: 12 * 60_000 }, async () => {
+  it('every invariant holds under kills, a server restart and faults', { timeout: 9 * 60_000 }, async () => {
     const seed = Date.now() % 2 ** 31;
     const lines: string[] = [];
     const result = await runChaos({
