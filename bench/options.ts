@@ -70,6 +70,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     workers: given.get('workers') ?? 2,
     sample: given.get('sample') ?? 50,
     phaseTimeoutSeconds: given.get('phase-timeout') ?? 900,
-    ssOrders: given.get('ss-orders') ?? 200,
+    ssOrders: given.get('ss-orders') ?? 100,
   };
 }
