@@ -2,12 +2,11 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { PlexSimulator } from '../simulators/plex';
 import type { ShipStationSimulator } from '../simulators/shipstation';
-import { CLIENT_ERROR_LIMIT, scanDatabase, SHOW, type ChaosResult } from './checks';
+import { scanDatabase, verdict, type ChaosResult } from './checks';
 import type { FaultSchedule } from './faults';
 import { scanHistories } from './history';
 import type { ChaosDatabase } from './infra';
 import type { ChaosOptions } from './options';
-import { describeState, describeWorkflow } from './pending';
 import { clientErrorsPerHour, type RequestRecord } from './proxy';
 import type { SecretScanner } from './secrets';
 
@@ -182,73 +181,29 @@ export async function checkShipStationInvariants(input: ShipStationCheckInput): 
     }; 429s by endpoint: ${JSON.stringify(errors.throttled)}`,
   );
 
-  if (!input.complete) violations.push('the run did not settle (timeout, or no order moved any more)');
-  if (delivered < valid.length) {
-    violations.push(
-      `${valid.length - delivered} of ${valid.length} valid orders not shipped and written back`,
-    );
-    for (const o of notDelivered.slice(0, SHOW)) {
-      const state = await describeWorkflow(input.client, input.workflowIdOf(o.orderKey));
-      details.push(`${o.text}; workflow ${describeState(state)}`);
-    }
-  }
-  if (writtenBack < valid.length)
-    violations.push(`${valid.length - writtenBack} valid orders without their one tracking number in Plex`);
-  if (writeProblems.length > 0) {
-    violations.push(
-      `${writeProblems.length} orders not written back exactly once (${duplicateWrites} extra Plex writes)`,
-    );
-    details.push(...writeProblems.slice(0, SHOW));
-  }
-  if (duplicates > 0) {
-    violations.push(`${duplicates} duplicate ShipStation orders`);
-    details.push(...duplicateProblems.slice(0, SHOW));
-  }
-  if (lostUpdates > 0) {
-    violations.push(
-      `${lostUpdates} lost shipment updates` +
-        (input.complete ? '' : ' (the run did not settle: some may still have been on their way)'),
-    );
-    details.push(...lost.slice(0, SHOW));
-  }
-  if (parkedBad < bad.length || badProblems.length > 0) {
-    violations.push(
-      `${bad.length - parkedBad} of ${bad.length} bad orders not parked with a validation reason`,
-    );
-    details.push(...badProblems.slice(0, SHOW));
-  }
-  if (secretsLeaked > 0) {
-    violations.push(`${secretsLeaked} secret occurrence(s) in logs, rows or histories`);
-    details.push(...scanner.hits.slice(0, SHOW).map((h) => `secret "${h.secret}" in ${h.where}`));
-  }
-  if (errors.worst && errors.worst.count >= CLIENT_ERROR_LIMIT) {
-    violations.push(`${errors.worst.endpoint} got ${errors.worst.count} client errors in an hour`);
-  }
-  if (c.crashes.length > 0)
-    violations.push(`worker exited on its own ${c.crashes.length} time(s): ${c.crashes.join(', ')}`);
-  if (c.kills < input.opts.kills) violations.push(`only ${c.kills} of ${input.opts.kills} kills happened`);
-  if (c.wantServerRestart && c.serverRestarts < 1) violations.push('the dev server was not restarted');
-
-  const elapsedSeconds = Math.round((Date.now() - input.started) / 1000);
-  const line =
-    `chaos: orders=${seeded.length} delivered=${delivered} duplicates=${duplicates} lost_updates=${lostUpdates} ` +
-    `parked_bad=${parkedBad}/${bad.length} secrets_leaked=${secretsLeaked}`;
-  return {
+  return verdict({
+    input,
+    violations,
+    details,
     orders: seeded.length,
     valid: valid.length,
     bad: bad.length,
     delivered,
+    notDelivered,
+    notDeliveredWhat: 'not shipped and written back',
     writtenBack,
-    duplicates,
+    writeProblems,
     duplicateWrites,
+    duplicates,
+    duplicatesWhat: 'duplicate ShipStation orders',
+    duplicateProblems,
     lostUpdates,
+    lostWhat: 'shipment updates',
+    lost,
     parkedBad,
+    badProblems,
     secretsLeaked,
+    scanner,
     clientErrorsWorst: errors.worst,
-    violations,
-    details,
-    complete: input.complete,
-    elapsedSeconds,
-    line,
-  };
+  });
 }

@@ -184,70 +184,138 @@ export async function checkInvariants(input: CheckInput): Promise<ChaosResult> {
     }; 429s by endpoint: ${JSON.stringify(errors.throttled)}`,
   );
 
+  if (lockoutRefusals < 1) violations.push('the FedEx auth lockout never met a token request');
+  return verdict({
+    input,
+    violations,
+    details,
+    orders: seeded.length,
+    valid: valid.length,
+    bad: bad.length,
+    delivered,
+    notDelivered,
+    notDeliveredWhat: 'not delivered',
+    writtenBack,
+    writeProblems,
+    duplicateWrites,
+    duplicates,
+    duplicatesWhat: 'duplicate FedEx shipments',
+    duplicateProblems: [],
+    lostUpdates,
+    lostWhat: 'tracking updates',
+    lost,
+    parkedBad,
+    badProblems,
+    secretsLeaked,
+    scanner,
+    clientErrorsWorst: errors.worst,
+  });
+}
+
+/** What both modes' checks hand to `verdict`: their counts and the examples behind them. */
+export interface Tally {
+  input: {
+    client: Client;
+    workflowIdOf: (orderKey: string) => string;
+    complete: boolean;
+    started: number;
+    opts: Pick<ChaosOptions, 'kills'>;
+    chaos: { crashes: string[]; kills: number; serverRestarts: number; wantServerRestart: boolean };
+  };
+  /** Violations and details found so far (mode-specific ones); verdict adds the common ones. */
+  violations: string[];
+  details: string[];
+  orders: number;
+  valid: number;
+  bad: number;
+  delivered: number;
+  notDelivered: Array<{ orderKey: string; text: string }>;
+  /** How the mode says a valid order did not reach its end ("not delivered"). */
+  notDeliveredWhat: string;
+  writtenBack: number;
+  writeProblems: string[];
+  duplicateWrites: number;
+  duplicates: number;
+  duplicatesWhat: string;
+  duplicateProblems: string[];
+  lostUpdates: number;
+  lostWhat: string;
+  lost: string[];
+  parkedBad: number;
+  badProblems: string[];
+  secretsLeaked: number;
+  scanner: SecretScanner;
+  clientErrorsWorst: ChaosResult['clientErrorsWorst'];
+}
+
+/** The invariants both modes share, turned into violations with examples, and the final line. */
+export async function verdict(t: Tally): Promise<ChaosResult> {
+  const { input, violations, details } = t;
+  const c = input.chaos;
   if (!input.complete) violations.push('the run did not settle (timeout, or no order moved any more)');
-  if (delivered < valid.length) {
-    violations.push(`${valid.length - delivered} of ${valid.length} valid orders not delivered`);
+  if (t.delivered < t.valid) {
+    violations.push(`${t.valid - t.delivered} of ${t.valid} valid orders ${t.notDeliveredWhat}`);
     // What Temporal says each one's workflow was doing when the run stopped waiting.
-    for (const o of notDelivered.slice(0, SHOW)) {
+    for (const o of t.notDelivered.slice(0, SHOW)) {
       const state = await describeWorkflow(input.client, input.workflowIdOf(o.orderKey));
       details.push(`${o.text}; workflow ${describeState(state)}`);
     }
   }
-  if (writtenBack < valid.length)
-    violations.push(`${valid.length - writtenBack} valid orders without their one tracking number in Plex`);
-  if (writeProblems.length > 0) {
+  if (t.writtenBack < t.valid)
+    violations.push(`${t.valid - t.writtenBack} valid orders without their one tracking number in Plex`);
+  if (t.writeProblems.length > 0) {
     violations.push(
-      `${writeProblems.length} orders not written back exactly once (${duplicateWrites} extra Plex writes)`,
+      `${t.writeProblems.length} orders not written back exactly once (${t.duplicateWrites} extra Plex writes)`,
     );
-    details.push(...writeProblems.slice(0, SHOW));
+    details.push(...t.writeProblems.slice(0, SHOW));
   }
-  if (duplicates > 0) violations.push(`${duplicates} duplicate FedEx shipments`);
-  if (lostUpdates > 0) {
+  if (t.duplicates > 0) {
+    violations.push(`${t.duplicates} ${t.duplicatesWhat}`);
+    details.push(...t.duplicateProblems.slice(0, SHOW));
+  }
+  if (t.lostUpdates > 0) {
     violations.push(
-      `${lostUpdates} lost tracking updates` +
+      `${t.lostUpdates} lost ${t.lostWhat}` +
         (input.complete ? '' : ' (the run did not settle: some may still have been on their way)'),
     );
-    details.push(...lost.slice(0, SHOW));
+    details.push(...t.lost.slice(0, SHOW));
   }
-  if (parkedBad < bad.length || badProblems.length > 0) {
-    violations.push(
-      `${bad.length - parkedBad} of ${bad.length} bad orders not parked with a validation reason`,
-    );
-    details.push(...badProblems.slice(0, SHOW));
+  if (t.parkedBad < t.bad || t.badProblems.length > 0) {
+    violations.push(`${t.bad - t.parkedBad} of ${t.bad} bad orders not parked with a validation reason`);
+    details.push(...t.badProblems.slice(0, SHOW));
   }
-  if (secretsLeaked > 0) {
-    violations.push(`${secretsLeaked} secret occurrence(s) in logs, rows or histories`);
-    details.push(...scanner.hits.slice(0, SHOW).map((h) => `secret "${h.secret}" in ${h.where}`));
+  if (t.secretsLeaked > 0) {
+    violations.push(`${t.secretsLeaked} secret occurrence(s) in logs, rows or histories`);
+    details.push(...t.scanner.hits.slice(0, SHOW).map((h) => `secret "${h.secret}" in ${h.where}`));
   }
-  if (errors.worst && errors.worst.count >= CLIENT_ERROR_LIMIT) {
-    violations.push(`${errors.worst.endpoint} got ${errors.worst.count} client errors in an hour`);
+  const worst = t.clientErrorsWorst;
+  if (worst && worst.count >= CLIENT_ERROR_LIMIT) {
+    violations.push(`${worst.endpoint} got ${worst.count} client errors in an hour`);
   }
   if (c.crashes.length > 0)
     violations.push(`worker exited on its own ${c.crashes.length} time(s): ${c.crashes.join(', ')}`);
   if (c.kills < input.opts.kills) violations.push(`only ${c.kills} of ${input.opts.kills} kills happened`);
   if (c.wantServerRestart && c.serverRestarts < 1) violations.push('the dev server was not restarted');
-  if (lockoutRefusals < 1) violations.push('the FedEx auth lockout never met a token request');
 
-  const elapsedSeconds = Math.round((Date.now() - input.started) / 1000);
   const line =
-    `chaos: orders=${seeded.length} delivered=${delivered} duplicates=${duplicates} lost_updates=${lostUpdates} ` +
-    `parked_bad=${parkedBad}/${bad.length} secrets_leaked=${secretsLeaked}`;
+    `chaos: orders=${t.orders} delivered=${t.delivered} duplicates=${t.duplicates} lost_updates=${t.lostUpdates} ` +
+    `parked_bad=${t.parkedBad}/${t.bad} secrets_leaked=${t.secretsLeaked}`;
   return {
-    orders: seeded.length,
-    valid: valid.length,
-    bad: bad.length,
-    delivered,
-    writtenBack,
-    duplicates,
-    duplicateWrites,
-    lostUpdates,
-    parkedBad,
-    secretsLeaked,
-    clientErrorsWorst: errors.worst,
+    orders: t.orders,
+    valid: t.valid,
+    bad: t.bad,
+    delivered: t.delivered,
+    writtenBack: t.writtenBack,
+    duplicates: t.duplicates,
+    duplicateWrites: t.duplicateWrites,
+    lostUpdates: t.lostUpdates,
+    parkedBad: t.parkedBad,
+    secretsLeaked: t.secretsLeaked,
+    clientErrorsWorst: worst,
     violations,
     details,
     complete: input.complete,
-    elapsedSeconds,
+    elapsedSeconds: Math.round((Date.now() - input.started) / 1000),
     line,
   };
 }
