@@ -247,7 +247,14 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
         const goodTotal = opts.orders - badTotal;
         const upTo = Math.round((goodTotal * (seededBatches + 1)) / batches);
         const good = upTo - Math.round((goodTotal * seededBatches) / batches);
-        if (good > 0) plex.seedOrders(good, { seed: opts.seed + seededBatches, invalidShare: 0 });
+        // ShipStation mode writes shipped quantities back into Plex stock: the plant must hold what
+        // it sells, or a valid order parks for want of stock (seed-dependent with 40 per part).
+        if (good > 0)
+          plex.seedOrders(good, {
+            seed: opts.seed + seededBatches,
+            invalidShare: 0,
+            ...(ss ? { stockToCover: true } : {}),
+          });
         if (seededBatches === badBatch) {
           if (!ss) plex.seedOrders(badTotal, { seed: opts.seed + 7919, invalidShare: 1 });
           else seedBadForWarehouse(plex, badTotal, opts.seed + 7919);

@@ -8,6 +8,11 @@ export interface SeedOptions {
   seed?: number;
   /** Share (0..1) of orders a connector must refuse before any carrier call. Default 0.06. */
   invalidShare?: number;
+  /**
+   * Also stock the containers each seeded release needs, so shipping every order never runs out
+   * (long runs: chaos, benchmark). Default false: each part keeps its CONTAINERS_PER_PART.
+   */
+  stockToCover?: boolean;
 }
 
 /** Ship-via codes the demo configuration maps to FedEx services. */
@@ -305,6 +310,9 @@ export function seedOrders(data: TenantData, n: number, opts: SeedOptions = {}):
         modifiedDate: stamp,
       };
       data.releases.set(release.id, release);
+      if (opts.stockToCover) {
+        data.inventory.stockPart(data.parts.get(partId)!, item.pack, stamp, Math.ceil(quantity / item.pack));
+      }
       const shipperLine: ShipperLine = {
         id: seededUuid(random),
         shipperId,

@@ -301,7 +301,11 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
     seedOrders(n, o = {}) {
       const data = tenants.get(o.tenantId ?? opts.tenants[0]!.id);
       if (!data) throw new RangeError(`unknown tenant ${o.tenantId}`);
-      return seedOrders(data, n, { seed: o.seed ?? random.int(0, 2 ** 31), invalidShare: o.invalidShare });
+      return seedOrders(data, n, {
+        seed: o.seed ?? random.int(0, 2 ** 31),
+        invalidShare: o.invalidShare,
+        stockToCover: o.stockToCover,
+      });
     },
     orders: () => [...tenants.values()].flatMap((t) => [...t.seeded.values()].map(copy)),
     fixOrder(orderKey) {

@@ -94,6 +94,21 @@ describe('Plex simulator inventory', () => {
     assert.throws(() => sim.onHand('NO-SUCH-PART'), /no part/);
   });
 
+  it('with stockToCover, seeded orders bring the containers their releases need', async () => {
+    sim.reset();
+    const parts = (await call('/mdm/v1/parts')).body as { id: string; number: string }[];
+    const base = new Map(parts.map((p) => [p.number, sim.onHand(p.number)]));
+    sim.seedOrders(150, { seed: 5, invalidShare: 0, stockToCover: true });
+    const releases = (await call('/sales/v1/releases')).body as { partNumber: string; quantity: number }[];
+    const demand = new Map<string, number>();
+    for (const r of releases) demand.set(r.partNumber, (demand.get(r.partNumber) ?? 0) + r.quantity);
+    assert.ok(demand.size > 0);
+    for (const [part, want] of demand) {
+      // The CONTAINERS_PER_PART buffer stays on top of what the releases take.
+      assert.ok(sim.onHand(part) >= want + (base.get(part) ?? 0), `${part}: ${sim.onHand(part)} for ${want}`);
+    }
+  });
+
   it('creates, stages and ships an inventory shipment: its containers leave stock', async () => {
     const before = await containersOf('BRK-1001');
     const onHand = sim.onHand('BRK-1001');
