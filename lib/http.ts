@@ -1,8 +1,8 @@
 // A small HTTP client shared by the system clients: per-request timeout, JSON and form bodies, a cap
 // on the answer's size, typed errors that carry status, safe headers and a body excerpt, and
-// Retry-After parsing. Requests go over node:http(s) with one keep-alive agent per process (a
-// tenth of fetch's CPU per request, measured in bench/RESULTS.md); an injected fetch replaces the
-// transport in tests. Request headers are never logged or copied into errors: they carry credentials.
+// Retry-After parsing. Requests go over node:http(s) with one keep-alive agent per process (about a
+// fifth of fetch's CPU per request in a micro-benchmark; bench/RESULTS.md has the pipeline's figure);
+// an injected fetch replaces the transport in tests. Request headers are never logged or copied into errors: they carry credentials.
 
 import http from 'node:http';
 import https from 'node:https';
