@@ -32,7 +32,7 @@ export interface ThroughputResult {
 }
 
 /** Watch the Plex simulator until each shipper carries a tracking number; times by shipper id. */
-async function watchTracking(plex: PlexSimulator, shipperIds: string[], timeoutMs: number) {
+export async function watchTracking(plex: PlexSimulator, shipperIds: string[], timeoutMs: number) {
   const seen = new Map<string, number>();
   const pending = new Set(shipperIds);
   await waitUntil(

@@ -19,7 +19,8 @@ import { startShipStationSimulator, type ShipStationSimulator } from '../simulat
 import { createWorker } from '../workers/worker';
 import type { erpPoll } from '../workflows/schedules';
 import type { Infra } from './infra';
-import { sleep, waitUntil } from './stats';
+import { watchTracking } from './phases';
+import { sleep } from './stats';
 
 // Plex -> ShipStation (the warehouse path), built from the app's parts as bench/pipeline.ts builds
 // Plex -> FedEx: buildConnectors + createActivities on createWorker workers, the connections
@@ -252,22 +253,12 @@ export async function shipStationPhase(
       workflowId: `bench-ss-poll-${run}`,
       args: [{ erpConnection }],
     });
-    const seen = new Map<string, number>();
-    const pending = new Set(orders.map((o) => o.shipperId));
+    let seen = new Map<string, number>();
     try {
-      await waitUntil(
-        () => {
-          const now = Date.now();
-          for (const id of pending) {
-            if (plex.trackingNumberOf(id)) {
-              seen.set(id, now);
-              pending.delete(id);
-            }
-          }
-          return pending.size === 0;
-        },
+      seen = await watchTracking(
+        plex,
+        orders.map((o) => o.shipperId),
         opts.timeoutMs,
-        100,
       );
       await poll;
     } finally {
