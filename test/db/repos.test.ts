@@ -554,6 +554,27 @@ forEachDatabase('repositories', (getDb) => {
       assert.equal(row?.error?.length, 2000);
     });
 
+    it("claims only the given source's rows when asked for one", async () => {
+      const mine = uniqueName('shipstation:mine');
+      const other = uniqueName('shipstation:other');
+      const insert = async (source: string) =>
+        (await repo().insertOnce({ source, dedupKey: uniqueName('e'), headers: {}, body: '{}' })).id;
+      const others = [await insert(other), await insert(other)];
+      const mineIds = [await insert(mine), await insert(mine)];
+      const claimed = await repo().claimNext(10, { source: mine });
+      assert.deepEqual(
+        claimed.map((r) => r.id),
+        mineIds,
+        "both of this source's rows, oldest first, none of the other's",
+      );
+      assert.ok(claimed.every((r) => r.source === mine && r.status === 'processing'));
+      assert.deepEqual(await repo().claimNext(10, { source: mine }), [], 'nothing left for this source');
+      for (const id of others) assert.equal((await repo().get(id))?.status, 'received', 'untouched');
+      // Without a source, any source's rows (the other's are still there to take).
+      const any = await repo().claimNext(100);
+      assert.ok(others.every((id) => any.some((r) => r.id === id)));
+    });
+
     it('reclaims rows whose processor stopped answering', async () => {
       const { db } = getDb();
       const { id } = await repo().insertOnce({

@@ -44,10 +44,15 @@ export class WebhookInboxRepo {
 
   /**
    * Claims up to `limit` rows to process, oldest first: new ones, and ones whose processor
-   * claimed them more than `staleAfterMs` ago without finishing (it probably died).
+   * claimed them more than `staleAfterMs` ago without finishing (it probably died). With `source`,
+   * only that source's rows (one processor per source); without it, any source's.
    */
-  async claimNext(limit: number, opts: { staleAfterMs?: number } = {}): Promise<WebhookInboxEntry[]> {
+  async claimNext(
+    limit: number,
+    opts: { staleAfterMs?: number; source?: string } = {},
+  ): Promise<WebhookInboxEntry[]> {
     const staleSeconds = (opts.staleAfterMs ?? 5 * 60_000) / 1000;
+    const source = opts.source;
     return this.db
       .updateTable('webhook_inbox')
       .set({ status: 'processing', claimed_at: sql`now()`, attempts: sql`attempts + 1` })
@@ -55,6 +60,7 @@ export class WebhookInboxRepo {
         eb
           .selectFrom('webhook_inbox')
           .select('id')
+          .$if(source !== undefined, (q) => q.where('source', '=', source!))
           .where((w) =>
             w.or([
               w('status', '=', 'received'),
