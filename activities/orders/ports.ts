@@ -67,6 +67,11 @@ export interface FulfilmentPort {
   cancelOrder(input: { workflowId: string; order: ErpOrder }): Promise<SubmitOrderResult>;
   /** Shipments created in [since, until], with the ERP order each belongs to where it is ours. */
   listShipments(window: { since: Date; until: Date }): Promise<IncomingShipment[]>;
+  /**
+   * Throws, without any request, when shipmentsAt/ordersAt would refuse the pointer (not the
+   * warehouse's own host, or not a resource it may follow): a webhook receiver answers that at once.
+   */
+  checkResourceUrl(resourceUrl: string): void;
   /** Follow a webhook's pointer (only to the warehouse system itself) to the shipments it names. */
   shipmentsAt(resourceUrl: string): Promise<IncomingShipment[]>;
   /** Keys of orders cancelled at the warehouse (modified in [since, until]). */

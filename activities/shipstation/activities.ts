@@ -226,6 +226,14 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
       });
     },
 
+    checkResourceUrl(resourceUrl) {
+      try {
+        deps.client(connection).checkResourceUrl(resourceUrl);
+      } catch (err) {
+        throw shipStationApplicationFailure(err);
+      }
+    },
+
     async shipmentsAt(resourceUrl) {
       return guard(async () => {
         const got = await client().getByResourceUrl(resourceUrl);
