@@ -125,6 +125,8 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
       simulators: role === 'all',
       httpBaseUrl,
     });
+    // Stopped after the HTTP server (no delivery arrives any more) and before Temporal and the
+    // database: connectors.stop() first waits for each ShipStation webhook drainer's row in progress.
     stack.push(() => connectors.stop());
     const connections = connectors.live;
     for (const c of connections.values()) {

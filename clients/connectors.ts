@@ -34,6 +34,7 @@ import {
   type ShipStationConnectionSettings,
 } from '../activities/shipstation/activities';
 import { shipStationWebhookRoutes } from './http/webhooks/shipstation';
+import { ShipStationWebhookDrainer } from './http/webhooks/shipstation-drain';
 import type { Client } from '@temporalio/client';
 import { fedexWebhookRoute } from './http/webhooks/fedex';
 import { testConnection } from './cli/connections';
@@ -85,7 +86,10 @@ export interface Connectors {
   route(erpConnection: string): OrderRoute;
   /** The warehouse system behind a carrier connection (ShipStation). */
   fulfilment(name: string): FulfilmentPort;
-  /** Webhook receivers, keyed "POST /webhooks/<system>/<connection>[...]". */
+  /**
+   * Webhook receivers, keyed "POST /webhooks/<system>/<connection>[...]". Each ShipStation
+   * connection's webhook drainer starts here (it processes what the receiver stores); stop() ends it.
+   */
   webhookRoutes(
     onTracking: (shipment: { id: string; workflowId: string }, update: TrackingUpdate) => Promise<void>,
     temporal?: Client,
@@ -98,6 +102,7 @@ export interface Connectors {
   plexSimulator?: PlexSimulator;
   fedexSimulator?: FedexSimulator;
   shipStationSimulator?: ShipStationSimulator;
+  /** Closes the webhook drainers (waiting for the delivery each is processing), then the simulators. */
   stop(): Promise<void>;
 }
 
@@ -116,6 +121,7 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
   const live = new Map<string, LiveConnection>();
   const stops: Array<() => Promise<void>> = [];
   const webhookSecrets = new Map<string, string>();
+  const drainers: ShipStationWebhookDrainer[] = [];
   let plexSim: PlexSimulator | undefined;
   let fedexSim: FedexSimulator | undefined;
   let shipStationSim: ShipStationSimulator | undefined;
@@ -448,6 +454,17 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
       const routes: Record<string, Handler> = {};
       for (const [name, c] of live) {
         if (c.config.system !== 'shipstation' || !temporal) continue;
+        const port = fulfilment(name);
+        const intake = { client: temporal, repos: deps.repos, log };
+        const drainer = new ShipStationWebhookDrainer({
+          connection: name,
+          port,
+          intake,
+          inbox: deps.repos.webhookInbox,
+          log,
+        });
+        drainers.push(drainer);
+        drainer.start();
         Object.assign(
           routes,
           shipStationWebhookRoutes({
@@ -458,9 +475,10 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
               : c.config.system === 'shipstation'
                 ? c.config.settings.webhookJwksUrl
                 : undefined,
-            port: fulfilment(name),
-            intake: { client: temporal, repos: deps.repos, log },
+            port,
+            intake,
             inbox: deps.repos.webhookInbox,
+            drainer,
             log,
           }),
         );
@@ -509,6 +527,8 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
       return plexSim.seedOrders(count).length;
     },
     async stop() {
+      // The drainers first: the row in progress may still need a simulator, Temporal and the database.
+      await Promise.all(drainers.splice(0).map((d) => d.close()));
       for (const stop of stops.reverse())
         await stop().catch((err: Error) => log.warn({ err: err.message }, 'simulator stop failed'));
     },

@@ -18,6 +18,7 @@ import {
 } from '../../activities/shipstation/webhook';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
 import { shipStationWebhookRoutes } from '../../clients/http/webhooks/shipstation';
+import type { ShipStationWebhookDrainer } from '../../clients/http/webhooks/shipstation-drain';
 import { createRepos, type Repos } from '../../lib/db/repos';
 import { Registry } from '../../lib/metrics';
 import { forEachDatabase } from '../helpers/db';
@@ -136,6 +137,7 @@ forEachDatabase('bad input: ShipStation webhook routes over HTTP', (getDb) => {
         port: untouchable<FulfilmentPort>('port'),
         intake: untouchable<ShipmentIntake>('intake'),
         inbox: repos.webhookInbox,
+        drainer: untouchable<ShipStationWebhookDrainer>('drainer'),
         log,
       }),
     });

@@ -379,12 +379,24 @@ describe('Plex <-> ShipStation on the real Temporal dev server', () => {
     await ssV1('POST', '/orders/createorder', { ...order, orderStatus: 'cancelled' });
     assert.equal(ssOrder(key)?.orderStatus, 'cancelled');
 
-    const res = await postWebhook(p.webhookUrl, {
+    const notice = {
       resource_url: `${p.ss.url}/orders?orderNumber=${encodeURIComponent(o!.orderNumber)}`,
       resource_type: 'ORDER_NOTIFY',
-    });
+    };
+    const res = await postWebhook(p.webhookUrl, notice);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(res.body.cancelled, 1);
+    // Answered once stored; the connection's webhook drainer follows the pointer after.
+    assert.deepEqual(res.body, { status: 'accepted' });
+    await p.eventually(
+      'the stored notice is processed',
+      () =>
+        p.db.db
+          .selectFrom('webhook_inbox')
+          .select(['status', 'error'])
+          .where('body', '=', JSON.stringify(notice))
+          .executeTakeFirst(),
+      (row) => row?.status === 'processed',
+    );
     const result = await handle(key).result();
     assert.equal(result.status, 'cancelled');
     assert.match(result.attention?.message ?? '', /cancelled in ShipStation/);

@@ -1,9 +1,15 @@
 // ShipStation webhooks for one connection.
 //
 // V1 (POST /webhooks/shipstation/<connection>/<token>): unsigned `{resource_url, resource_type}`.
-// The token in the path is compared in constant time; the body is only a pointer, followed with the
-// connection's own credentials and only to ShipStation's hosts (or the configured simulator). Each
-// delivery is stored once in the webhook inbox; SHIP_NOTIFY shipments go to their order workflows
+// The token in the path is compared in constant time; the body is only a pointer, to be followed
+// with the connection's own credentials and only to ShipStation's hosts (or the configured
+// simulator): a pointer elsewhere is refused (400) from the URL alone, before anything is stored.
+// The route answers as soon as the delivery is stored in the webhook inbox (200 `accepted`, or
+// `duplicate` for a delivery stored before, whatever became of it; 503 when it cannot be stored,
+// so the sender delivers again). Following the pointer is a rate-limited GET (40/min), too slow to
+// do before answering: ShipStation gives up after a few seconds and delivers again. The
+// connection's ShipStationWebhookDrainer (shipstation-drain.ts), kicked by each new delivery,
+// follows the stored pointers one at a time: SHIP_NOTIFY shipments go to their order workflows
 // once per shipmentId (the shipment poll uses the same intake), ORDER_NOTIFY tells a workflow its
 // order was cancelled in ShipStation.
 //
@@ -11,24 +17,19 @@
 // V2 events point at V2 resources; a verified one triggers the connection's shipment poll at once.
 
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { ShipmentIntake } from '../../../activities/orders/fulfilment';
 import type { FulfilmentPort } from '../../../activities/orders/ports';
-import {
-  acceptShipments,
-  cancelOrdersCancelledAtWarehouse,
-  type ShipmentIntake,
-} from '../../../activities/orders/fulfilment';
 import {
   checkWebhookToken,
   parseV1Webhook,
   parseV2Webhook,
   ShipStationV2WebhookVerifier,
 } from '../../../activities/shipstation/webhook';
-import { SHIPSTATION_ERROR_TYPES } from '../../../activities/shipstation/errors';
 import { shipmentPollScheduleId } from '../../../domain/ids';
 import type { WebhookInboxRepo } from '../../../lib/db/repos';
 import { sendJson, type Handler } from '../server';
+import { isRefusedPointer, shipStationV1Source, type ShipStationWebhookDrainer } from './shipstation-drain';
 
 export const SHIPSTATION_DEFAULT_JWKS_URL = 'https://api.shipengine.com/jwks';
 
@@ -38,24 +39,20 @@ export interface ShipStationWebhookOptions {
   v1Token?: string;
   /** JWKS for V2 signatures (default ShipStation's). */
   jwksUrl?: string;
-  port: FulfilmentPort;
+  /** Checks V1 pointers before they are stored (the drainer follows them). */
+  port: Pick<FulfilmentPort, 'checkResourceUrl'>;
+  /** V2: the Temporal client that triggers the shipment poll. */
   intake: ShipmentIntake;
-  inbox: Pick<WebhookInboxRepo, 'insertOnce' | 'get' | 'markProcessed' | 'markFailed'>;
+  inbox: Pick<WebhookInboxRepo, 'insertOnce' | 'markProcessed' | 'markFailed'>;
+  /** Processes the stored V1 deliveries; kicked by each new one. */
+  drainer: Pick<ShipStationWebhookDrainer, 'kick'>;
   log: Logger;
-}
-
-const SHIPMENT_EVENTS = new Set(['SHIP_NOTIFY', 'ITEM_SHIP_NOTIFY']);
-const ORDER_EVENTS = new Set(['ORDER_NOTIFY', 'ITEM_ORDER_NOTIFY']);
-
-/** A refusal of the pointer itself (foreign host, odd path): the sender's fault, never retried. */
-function isRefusedPointer(err: unknown): boolean {
-  return err instanceof ApplicationFailure && err.type === SHIPSTATION_ERROR_TYPES.foreignUrl;
 }
 
 export function shipStationWebhookRoutes(opts: ShipStationWebhookOptions): Record<string, Handler> {
   const log = opts.log.child({ component: 'shipstation-webhook', connection: opts.connection });
   const routes: Record<string, Handler> = {};
-  const source = `shipstation:${opts.connection}`;
+  const source = shipStationV1Source(opts.connection);
 
   if (opts.v1Token) {
     const token = opts.v1Token;
@@ -69,55 +66,35 @@ export function shipStationWebhookRoutes(opts: ShipStationWebhookOptions): Recor
         log.warn({ error: parsed.error }, 'ShipStation webhook refused: malformed body');
         return sendJson(res, 400, { error: parsed.error });
       }
-      const stored = await opts.inbox.insertOnce({
-        source,
-        dedupKey: parsed.dedupKey,
-        eventType: parsed.resourceType,
-        headers: { 'content-type': String(req.headers['content-type'] ?? '').slice(0, 200) },
-        body: body.toString('utf8'),
-      });
-      if (stored.duplicate && (await opts.inbox.get(stored.id))?.status === 'processed') {
-        return sendJson(res, 200, { status: 'duplicate' });
-      }
       try {
-        let result: Record<string, unknown> = {};
-        if (SHIPMENT_EVENTS.has(parsed.resourceType)) {
-          const shipments = await opts.port.shipmentsAt(parsed.resourceUrl);
-          result = { ...(await acceptShipments(opts.intake, opts.connection, shipments, 'webhook')) };
-        } else if (ORDER_EVENTS.has(parsed.resourceType)) {
-          const orders = await opts.port.ordersAt(parsed.resourceUrl);
-          const keys = orders.filter((o) => o.phase === 'cancelled').map((o) => o.externalOrderKey);
-          result = {
-            cancelled: await cancelOrdersCancelledAtWarehouse(
-              opts.intake,
-              opts.connection,
-              keys,
-              'ShipStation',
-            ),
-          };
-        }
-        await opts.inbox.markProcessed(stored.id);
-        log.info(
-          { inboxId: stored.id, type: parsed.resourceType, ...result },
-          'ShipStation webhook processed',
-        );
-        return sendJson(res, 200, { status: 'processed', ...result });
+        opts.port.checkResourceUrl(parsed.resourceUrl);
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        if (isRefusedPointer(err)) {
-          // Kept as failed with the reason (nothing reclaims a failed row), so a redelivery of the
-          // same pointer is refused again instead of being answered as a processed duplicate.
-          await opts.inbox.markFailed(stored.id, message, { maxAttempts: 0 }).catch(() => undefined);
-          log.warn({ inboxId: stored.id, err: message }, 'ShipStation webhook refused: resource_url');
-          return sendJson(res, 400, { error: message });
-        }
-        await opts.inbox.markFailed(stored.id, message).catch(() => undefined);
-        log.error(
-          { inboxId: stored.id, err: message },
-          'ShipStation webhook processing failed; the redelivery or the shipment poll will bring it',
-        );
-        return sendJson(res, 503, { error: 'stored but not processed; retry later' });
+        if (!isRefusedPointer(err)) throw err;
+        const message = (err as Error).message;
+        log.warn({ err: message }, 'ShipStation webhook refused: resource_url');
+        return sendJson(res, 400, { error: message });
       }
+      let stored: { id: string; duplicate: boolean };
+      try {
+        stored = await opts.inbox.insertOnce({
+          source,
+          dedupKey: parsed.dedupKey,
+          eventType: parsed.resourceType,
+          headers: { 'content-type': String(req.headers['content-type'] ?? '').slice(0, 200) },
+          body: body.toString('utf8'),
+        });
+      } catch (err) {
+        log.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'ShipStation webhook not stored; the sender will deliver it again',
+        );
+        return sendJson(res, 503, { error: 'could not store the delivery; retry later' });
+      }
+      // Stored before (processed, in progress or waiting for a retry): the drainer has it.
+      if (stored.duplicate) return sendJson(res, 200, { status: 'duplicate' });
+      opts.drainer.kick();
+      log.debug({ inboxId: stored.id, type: parsed.resourceType }, 'ShipStation webhook accepted');
+      return sendJson(res, 200, { status: 'accepted' });
     };
   }
 
