@@ -203,37 +203,42 @@ export function createFedexActivities(deps: FedexActivityDeps) {
     });
   }
 
-  /** Label bytes go to the labels table; the result carries only the reference (or FedEx's link). */
-  async function storeLabel(shipmentId: string, shipment: CarrierShipment): Promise<ShipmentLabel> {
-    const { label } = shipment;
-    if ('url' in label) return label;
-    const docs = label.documents.map((d) => Buffer.from(d.base64, 'base64'));
-    // ZPL documents concatenate into one printable job; PDFs are one per package, stored against the
-    // shipment in one insert, the first being the shipment's label.
-    const contents = label.format === 'ZPL' ? [Buffer.concat(docs)] : docs;
-    const refs = await repos.labels.saveAll(
-      contents.map((content) => ({ shipmentId, format: label.format, content })),
-    );
-    return { format: label.format, ref: refs[0]! };
-  }
-
+  /**
+   * The shipment is recorded as created; label bytes go to the labels table in the same statement
+   * and the result carries only the reference (or FedEx's link).
+   */
   async function complete(
     input: FedexCreateShipmentInput,
-    intentId: string,
     shipment: CarrierShipment,
   ): Promise<FedexShipmentResult> {
-    const label = await storeLabel(intentId, shipment);
-    await repos.shipments.markCreated(input.request.idempotencyKey, {
+    const created = {
       carrierShipmentId: shipment.carrierShipmentId,
       masterTrackingNumber: shipment.masterTrackingNumber,
       trackingNumbers: shipment.pieceTrackingNumbers,
-      labelRef: 'ref' in label ? label.ref : null,
-      labelFormat: label.format,
-      labelUrl: 'url' in label ? label.url : null,
-      labelUrlExpiresAt: 'url' in label ? new Date(label.expiresAt) : null,
       costAmount: shipment.cost?.amount ?? null,
       costCurrency: shipment.cost?.currency ?? null,
-    });
+    };
+    const key = input.request.idempotencyKey;
+    let label: ShipmentLabel;
+    if ('url' in shipment.label) {
+      label = shipment.label;
+      await repos.shipments.markCreated(key, {
+        ...created,
+        labelFormat: label.format,
+        labelUrl: label.url,
+        labelUrlExpiresAt: new Date(label.expiresAt),
+      });
+    } else {
+      const { format, documents } = shipment.label;
+      const docs = documents.map((d) => Buffer.from(d.base64, 'base64'));
+      // ZPL documents concatenate into one printable job; PDFs are one per package, the first
+      // being the shipment's label.
+      const labelIds = await repos.shipments.markCreatedWithLabels(key, created, {
+        format,
+        documents: format === 'ZPL' ? [Buffer.concat(docs)] : docs,
+      });
+      label = { format, ref: labelIds[0]! };
+    }
     const { warnings, label: _carrierLabel, ...rest } = shipment;
     return { ...rest, label, adopted: false, warnings };
   }
@@ -314,7 +319,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
           }
         }
         const shipment = await fedex.createShipment(request);
-        const result = await complete(input, intent.id, shipment);
+        const result = await complete(input, shipment);
         await audit('fedex.createShipment', 'created', ctx, {
           trackingNumber: result.masterTrackingNumber,
           packages: result.pieceTrackingNumbers.length,

@@ -190,6 +190,38 @@ forEachDatabase('repositories', (getDb) => {
       );
       assert.deepEqual(await labels.saveAll([]), []);
     });
+
+    it('completes a shipment and stores its package labels in one statement', async () => {
+      const { labels, shipments } = createRepos(getDb().db);
+      const i = intent();
+      const ship = await shipments.recordIntent(i);
+      const docs = Array.from({ length: 3 }, (_, n) => Buffer.from(`%PDF package ${n}`));
+      const tn = uniqueName('tn');
+      const labelIds = await shipments.markCreatedWithLabels(
+        i.idempotencyKey,
+        { masterTrackingNumber: tn, trackingNumbers: [tn], costAmount: '12.50', costCurrency: 'USD' },
+        { format: 'PDF', documents: docs },
+      );
+      const shipment = (await shipments.findByKey(i.idempotencyKey))!;
+      assert.equal(shipment.status, 'created');
+      assert.equal(shipment.master_tracking_number, tn);
+      assert.equal(shipment.label_ref, labelIds[0]);
+      assert.equal(shipment.label_format, 'PDF');
+      const listed = await labels.listForShipment(ship.id);
+      assert.deepEqual(
+        listed.map((l) => [l.id, l.content.toString()]),
+        labelIds.map((id, n) => [id, docs[n]!.toString()]),
+      );
+      await assert.rejects(
+        shipments.markCreatedWithLabels(
+          uniqueName('missing'),
+          { masterTrackingNumber: tn, trackingNumbers: [tn] },
+          { format: 'PDF', documents: docs },
+        ),
+        /no shipment recorded/,
+      );
+      assert.equal((await labels.listForShipment(ship.id)).length, 3, 'an unknown key stores no labels');
+    });
   });
 
   describe('OrderRepo', () => {

@@ -148,9 +148,9 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
 
   it('a crash between FedEx answer and the database write: the retry finds the first shipment', async () => {
     const { input, reference } = order();
-    const markCreated = repos.shipments.markCreated.bind(repos.shipments);
+    const markCreated = repos.shipments.markCreatedWithLabels.bind(repos.shipments);
     let crashes = 1;
-    repos.shipments.markCreated = async (...args) => {
+    repos.shipments.markCreatedWithLabels = async (...args) => {
       if (crashes-- > 0) throw new Error('worker died before the database write');
       return markCreated(...args);
     };
@@ -160,7 +160,7 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
         /worker died/,
       );
     } finally {
-      repos.shipments.markCreated = markCreated;
+      repos.shipments.markCreatedWithLabels = markCreated;
     }
     assert.equal(shipmentsFor(reference), 1);
     const retried = await run(2, () => activities.fedexCreateShipment(input));

@@ -5,6 +5,9 @@ import type { Database, LabelsTable } from '../types';
 export type Label = Selectable<LabelsTable>;
 export type NewLabel = { shipmentId?: string | null; format: string; content: Buffer };
 
+/** Label ids are random and URL-safe: they appear in download links. */
+export const newLabelId = () => randomBytes(18).toString('base64url');
+
 /**
  * Label bytes, stored here so workflow payloads carry only the id. Ids are random and URL-safe
  * (they appear in download links), so they cannot be guessed from a shipment number.
@@ -19,7 +22,7 @@ export class LabelRepo {
   /** Several labels in one insert (one PDF per package); their ids, in the same order. */
   async saveAll(labels: NewLabel[]): Promise<string[]> {
     if (labels.length === 0) return [];
-    const ids = labels.map(() => randomBytes(18).toString('base64url'));
+    const ids = labels.map(() => newLabelId());
     // created_at a microsecond apart keeps the packages in order for listForShipment.
     await this.db
       .insertInto('labels')

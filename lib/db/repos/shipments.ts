@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Shipment, ShipmentUpdate } from '../types';
+import { newLabelId } from './labels';
 
 /** Tracking statuses after which an order workflow expects nothing more. */
 const FINAL_TRACKING = ['delivered', 'cancelled', 'returned'] as const;
@@ -69,20 +70,48 @@ export class ShipmentRepo {
   }
 
   async markCreated(idempotencyKey: string, result: ShipmentCreated): Promise<Shipment> {
-    return this.update(idempotencyKey, {
-      status: 'created',
-      carrier_shipment_id: result.carrierShipmentId ?? null,
-      master_tracking_number: result.masterTrackingNumber,
-      // jsonb: a JS array would be sent as a PostgreSQL array literal, so serialise it here.
-      tracking_numbers: JSON.stringify(result.trackingNumbers),
-      label_ref: result.labelRef ?? null,
-      label_format: result.labelFormat ?? null,
-      label_url: result.labelUrl ?? null,
-      label_url_expires_at: result.labelUrlExpiresAt ?? null,
-      cost_amount: result.costAmount ?? null,
-      cost_currency: result.costCurrency ?? null,
-      error: null,
-    });
+    return this.update(idempotencyKey, createdValues(result));
+  }
+
+  /**
+   * markCreated together with the label documents (one per package for PDF, the first being the
+   * shipment's label_ref), in one statement: one round trip, and the shipment never shows `created`
+   * without its labels. The labels hang off the row the update found, so an unknown key stores
+   * nothing. Answers the label ids in package order.
+   */
+  async markCreatedWithLabels(
+    idempotencyKey: string,
+    result: Omit<ShipmentCreated, 'labelRef' | 'labelFormat' | 'labelUrl' | 'labelUrlExpiresAt'>,
+    label: { format: string; documents: Buffer[] },
+  ): Promise<string[]> {
+    if (label.documents.length === 0) {
+      await this.markCreated(idempotencyKey, { ...result, labelFormat: label.format });
+      return [];
+    }
+    const ids = label.documents.map(() => newLabelId());
+    const values = createdValues({ ...result, labelRef: ids[0], labelFormat: label.format });
+    const docs = sql.join(
+      label.documents.map((content, n) => sql`(${ids[n]}::text, ${content}::bytea, ${n}::int)`),
+    );
+    const saved = await this.db
+      .with('done', (db) =>
+        db
+          .updateTable('shipments')
+          .set({ ...values, updated_at: sql`now()` })
+          .where('idempotency_key', '=', idempotencyKey)
+          .returning('id'),
+      )
+      .insertInto('labels')
+      .columns(['id', 'shipment_id', 'format', 'content', 'created_at'])
+      // created_at a microsecond apart keeps the packages in order for LabelRepo.listForShipment.
+      .expression(
+        sql`SELECT d.id, done.id, ${label.format}::text, d.content, now() + d.n * interval '1 microsecond'
+            FROM done, (VALUES ${docs}) AS d(id, content, n)`,
+      )
+      .returning('id')
+      .execute();
+    if (saved.length === 0) throw new Error(`no shipment recorded for idempotency key ${idempotencyKey}`);
+    return ids;
   }
 
   async markFailed(idempotencyKey: string, error: string): Promise<Shipment> {
@@ -185,4 +214,22 @@ export class ShipmentRepo {
     if (!row) throw new Error(`shipment ${idempotencyKey} vanished after a conflicting insert`);
     return row;
   }
+}
+
+/** The columns a created shipment sets. */
+function createdValues(result: ShipmentCreated): ShipmentUpdate {
+  return {
+    status: 'created',
+    carrier_shipment_id: result.carrierShipmentId ?? null,
+    master_tracking_number: result.masterTrackingNumber,
+    // jsonb: a JS array would be sent as a PostgreSQL array literal, so serialise it here.
+    tracking_numbers: JSON.stringify(result.trackingNumbers),
+    label_ref: result.labelRef ?? null,
+    label_format: result.labelFormat ?? null,
+    label_url: result.labelUrl ?? null,
+    label_url_expires_at: result.labelUrlExpiresAt ?? null,
+    cost_amount: result.costAmount ?? null,
+    cost_currency: result.costCurrency ?? null,
+    error: null,
+  };
 }
