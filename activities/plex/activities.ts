@@ -60,36 +60,52 @@ function workflowId(): string | undefined {
   }
 }
 
+/** The audit rows one activity has handed over, committed or on their way. */
+type AuditWrites = Array<Promise<void>>;
+
 export function createPlexActivities(deps: PlexActivityDeps) {
   const settings = (connection: string) => deps.settings?.(connection) ?? {};
 
   /**
    * The connection's client, auditing every call into the audit table with this run's ids. Built
-   * when the activity starts, which is where its start-to-close time runs from.
+   * when the activity starts, which is where its start-to-close time runs from. The audit rows are
+   * handed to the audit repo without holding up the next call (they go out in its next batch) and
+   * collected in `rows`, which run() waits for before the activity answers: an activity that
+   * completed has its whole audit trail committed.
    */
-  function client(connection: string, orderKey?: string): PlexClient {
+  function client(connection: string, rows: AuditWrites, orderKey?: string): PlexClient {
     const wf = workflowId();
     const startedAt = Date.now();
     return deps.clients(connection).withAudit(
       async (entry) => {
-        await deps.audit.append({
-          ...entry,
-          workflowId: wf ?? null,
-          orderKey: orderKey ?? null,
-        });
+        const row = { ...entry, workflowId: wf ?? null, orderKey: orderKey ?? null };
+        rows.push(
+          deps.audit.append(row).then(
+            () => undefined,
+            // A broken audit sink must not change the call's own outcome (as in PlexClient).
+            (err: Error) => deps.log.warn({ err: err.message, action: entry.action }, 'audit write failed'),
+          ),
+        );
       },
       { waitBudgetMs: attemptTimeLeft(startedAt) },
     );
   }
 
-  async function run<T>(action: string, connection: string, fn: () => Promise<T>): Promise<T> {
+  async function run<T>(
+    action: string,
+    connection: string,
+    fn: (rows: AuditWrites) => Promise<T>,
+  ): Promise<T> {
+    const rows: AuditWrites = [];
     try {
-      return await fn();
+      return await fn(rows);
     } catch (err) {
       if (err instanceof PlexError) {
         deps.log.warn({ action, connection, type: err.type, retryable: err.retryable }, err.message);
       }
       throw plexApplicationFailure(err);
+    } finally {
+      await Promise.all(rows);
     }
   }
 
@@ -102,8 +118,8 @@ export function createPlexActivities(deps: PlexActivityDeps) {
         until: Date | string;
       } & DetectOptions,
     ): Promise<ReadyOrderRef[]> {
-      return run('plexDetectReadyOrders', input.connection, () =>
-        client(input.connection).detectReadyOrders({
+      return run('plexDetectReadyOrders', input.connection, (rows) =>
+        client(input.connection, rows).detectReadyOrders({
           since: input.since,
           until: input.until,
           ...(input.known ? { known: input.known } : {}),
@@ -115,8 +131,8 @@ export function createPlexActivities(deps: PlexActivityDeps) {
 
     /** The order with lines, quantities, customer, ship-to and weights, as the canonical ErpOrder. */
     async plexLoadOrder(input: { connection: string; orderKey: string }): Promise<ErpOrder> {
-      return run('plexLoadOrder', input.connection, () =>
-        client(input.connection, input.orderKey).loadOrder(input.orderKey),
+      return run('plexLoadOrder', input.connection, (rows) =>
+        client(input.connection, rows, input.orderKey).loadOrder(input.orderKey),
       );
     },
 
@@ -127,8 +143,8 @@ export function createPlexActivities(deps: PlexActivityDeps) {
       writeBackKeys: Record<string, string>;
       tracking: TrackingWriteBack;
     }): Promise<WriteBackResult> {
-      return run('plexWriteTracking', input.connection, () =>
-        client(input.connection, input.orderKey).writeTracking(
+      return run('plexWriteTracking', input.connection, (rows) =>
+        client(input.connection, rows, input.orderKey).writeTracking(
           input.writeBackKeys,
           input.tracking,
           settings(input.connection).writeBack,
@@ -143,8 +159,8 @@ export function createPlexActivities(deps: PlexActivityDeps) {
       writeBackKeys: Record<string, string>;
       status: StatusWriteBack;
     }): Promise<WriteBackResult> {
-      return run('plexWriteStatus', input.connection, () =>
-        client(input.connection, input.orderKey).writeStatus(
+      return run('plexWriteStatus', input.connection, (rows) =>
+        client(input.connection, rows, input.orderKey).writeStatus(
           input.writeBackKeys,
           input.status,
           settings(input.connection).writeBack,
@@ -161,8 +177,8 @@ export function createPlexActivities(deps: PlexActivityDeps) {
       orderKey: string;
       shipment: FulfilmentShipment;
     }): Promise<{ applied: boolean }> {
-      return run('plexRecordShipped', input.connection, async () => {
-        const result = await client(input.connection, input.orderKey).recordShippedQuantities({
+      return run('plexRecordShipped', input.connection, async (rows) => {
+        const result = await client(input.connection, rows, input.orderKey).recordShippedQuantities({
           externalShipmentCode: input.shipment.shipmentId,
           items: input.shipment.items.map((i) => ({ partNumber: i.sku, quantity: i.quantity })),
         });
@@ -172,8 +188,8 @@ export function createPlexActivities(deps: PlexActivityDeps) {
 
     /** On-hand stock per part number (SKU). */
     async plexOnHand(input: { connection: string; skus: string[] }): Promise<Record<string, number>> {
-      return run('plexOnHand', input.connection, () =>
-        client(input.connection).onHandByPartNumber(input.skus),
+      return run('plexOnHand', input.connection, (rows) =>
+        client(input.connection, rows).onHandByPartNumber(input.skus),
       );
     },
   };

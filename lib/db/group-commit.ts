@@ -14,6 +14,13 @@ export interface GroupCommitOptions<Row, Out> {
    * one waits for the next batch, so rows with one key are written in the order they were queued.
    */
   keyOf?: (row: Row) => string;
+  /**
+   * Statements start at least this far apart (default 0). A quiet writer still writes at the end of
+   * the turn; a busy one gathers what arrives in between into the next statement, so at most one
+   * statement per `spacingMs` reaches the database however many rows there are. Worth it where
+   * callers need not wait for each row (see AuditRepo), as each waits up to this long.
+   */
+  spacingMs?: number;
 }
 
 interface Pending<Row, Out> {
@@ -25,6 +32,7 @@ interface Pending<Row, Out> {
 export class GroupCommit<Row, Out> {
   private queue: Array<Pending<Row, Out>> = [];
   private flushing = false;
+  private lastWriteAt = 0;
 
   constructor(private readonly opts: GroupCommitOptions<Row, Out>) {}
 
@@ -41,6 +49,11 @@ export class GroupCommit<Row, Out> {
       // Rows added in the same turn of the event loop (concurrent activities) join this batch.
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.queue.length > 0) {
+        const wait = this.lastWriteAt + (this.opts.spacingMs ?? 0) - Date.now();
+        if (wait > 0 && this.queue.length < this.opts.maxBatch) {
+          await new Promise<void>((resolve) => setTimeout(resolve, wait));
+        }
+        this.lastWriteAt = Date.now();
         const batch = this.nextBatch();
         try {
           const outs = await this.opts.write(batch.map((p) => p.row));

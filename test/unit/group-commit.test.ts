@@ -88,4 +88,21 @@ describe('GroupCommit', () => {
       ['fulfilled', 'fulfilled'],
     );
   });
+
+  it('with spacingMs, a busy writer sends at most one statement per spacing; a quiet one writes at once', async () => {
+    const w = recordingWriter();
+    const gc = new GroupCommit<Row, string>({ write: w.write, maxBatch: 50, spacingMs: 60 });
+    const t0 = Date.now();
+    await gc.add({ key: 'first', value: 0 });
+    assert.ok(Date.now() - t0 < 50, 'the first row after a quiet spell is not held back');
+    // Rows every 5 ms for 150 ms: written in a few statements, not one each.
+    const adds: Array<Promise<string>> = [];
+    for (let i = 0; i < 30; i++) {
+      adds.push(gc.add({ key: `r${i}`, value: i }));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(adds);
+    assert.ok(w.statements.length <= 1 + 5, `${w.statements.length} statements for 31 rows`);
+    assert.equal(w.statements.flat().length, 31);
+  });
 });
