@@ -68,29 +68,32 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       trackingNumber?: string;
       reason?: string;
     }): Promise<void> {
-      await repos.orders.recordStatus(
-        {
+      // Both are group-committed; they go side by side rather than one batch after the other.
+      await Promise.all([
+        repos.orders.recordStatus(
+          {
+            connection: input.erpConnection,
+            orderKey: input.orderKey,
+            erpOrderNumber: input.orderNumber,
+            workflowId: input.workflowId,
+          },
+          input.status,
+          { reason: input.reason, carrier: input.carrier, trackingNumber: input.trackingNumber },
+        ),
+        repos.audit.append({
+          actor: 'workflow',
+          action: `order.${input.status}`,
+          outcome: input.status === 'needs_attention' ? 'attention' : 'ok',
           connection: input.erpConnection,
-          orderKey: input.orderKey,
-          erpOrderNumber: input.orderNumber,
           workflowId: input.workflowId,
-        },
-        input.status,
-        { reason: input.reason, carrier: input.carrier, trackingNumber: input.trackingNumber },
-      );
-      await repos.audit.append({
-        actor: 'workflow',
-        action: `order.${input.status}`,
-        outcome: input.status === 'needs_attention' ? 'attention' : 'ok',
-        connection: input.erpConnection,
-        workflowId: input.workflowId,
-        orderKey: input.orderKey,
-        details: {
-          step: input.step,
-          ...(input.reason ? { reason: input.reason } : {}),
-          ...(input.trackingNumber ? { trackingNumber: input.trackingNumber } : {}),
-        },
-      });
+          orderKey: input.orderKey,
+          details: {
+            step: input.step,
+            ...(input.reason ? { reason: input.reason } : {}),
+            ...(input.trackingNumber ? { trackingNumber: input.trackingNumber } : {}),
+          },
+        }),
+      ]);
     },
 
     async erpLoadOrder(input: { erpConnection: string; orderKey: string }) {

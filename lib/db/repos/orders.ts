@@ -75,11 +75,16 @@ export class OrderRepo {
     });
   }
 
-  /** Status changes are group-committed: concurrent activities' changes go in one upsert. */
+  /**
+   * Status changes are group-committed: concurrent activities' changes go in one upsert, and under
+   * load upserts start at least 50 ms apart (about one per order instead of one per change; the
+   * change's audit row waits as long, see recordOrderStatus).
+   */
   private readonly statusChanges = new GroupCommit<StatusRow, Order>({
     write: (rows) => this.upsertStatuses(rows),
     maxBatch: 100,
     keyOf: (r) => `${r.connection}\u001f${r.order_key}`,
+    spacingMs: 50,
   });
 
   private async upsertStatuses(rows: StatusRow[]): Promise<Order[]> {
