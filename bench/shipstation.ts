@@ -235,7 +235,8 @@ export async function shipStationPhase(
     });
     stops.push(() => schedule.delete());
 
-    const orders = plex.seedOrders(opts.orders, { invalidShare: 0 });
+    // Stock to cover every order, as in the chaos suite: a valid order never parks for want of stock.
+    const orders = plex.seedOrders(opts.orders, { invalidShare: 0, stockToCover: true });
     const before = v1Requests(ss);
     const before429 = ss.counters().tooManyRequestsSent;
     const samples: Array<{ t: number; calls: number }> = [{ t: Date.now(), calls: total(before) }];
