@@ -71,6 +71,10 @@ export function adminRoutes(sim: ShipStationSimulator, state: () => Json) {
       }
       return sim.setWebhookKnobs(patch);
     },
+    'POST /__admin/drop-answers': (b) => {
+      if (typeof b.endpoint !== 'string') throw new RangeError('endpoint must be a string');
+      return sim.dropAnswers(b.endpoint, num(b, 'count'));
+    },
     'POST /__admin/webhooks/flush': async () => {
       await sim.flushWebhooks();
       return { ok: true };

@@ -34,6 +34,8 @@ export interface ShipStationCounters {
   inventoryWrites: number;
   webhooksSent: number;
   webhookDeliveries: WebhookDelivery[];
+  /** 2xx answers not sent because of dropAnswers (the request was applied, the caller never heard). */
+  answersDropped: number;
 }
 
 export interface ShipStationLimits {
@@ -92,6 +94,13 @@ export interface ShipStationSimulator {
   /** Ship awaiting_shipment orders now: the given ones, or all of them. */
   shipNow(orderIds?: number[]): ShipmentSummary[];
   setWebhookKnobs(patch: Partial<WebhookKnobs>): WebhookKnobs;
+  /**
+   * The next `count` (default 1) 2xx answers of `endpoint` ("METHOD /template", as in
+   * requestsByEndpoint, e.g. "POST /orders/createorder") are not sent: the request is applied, then
+   * its connection is closed, as when an answer is lost on the way. Other answers are sent as usual
+   * and leave the count as it is. `count` 0 clears the endpoint. Returns what is still to drop.
+   */
+  dropAnswers(endpoint: string, count?: number): Record<string, number>;
   flushWebhooks(): Promise<void>;
   /** A new V2 signing key (the old one stays in the JWKS); returns its key id. */
   rotateSigningKey(): string;
@@ -136,7 +145,10 @@ export async function startShipStationSimulator(
     updated: 0,
     locked: 0,
     inventoryWrites: 0,
+    dropped: 0,
   };
+  /** dropAnswers: 2xx answers still to drop per "METHOD /template". */
+  const toDrop = new Map<string, number>();
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
 
   /** ORDER_NOTIFY: one payload per import action and store, for orders created (or released from awaiting_payment). */
@@ -226,7 +238,8 @@ export async function startShipStationSimulator(
     const errors = api === 'v1' ? v1Errors : v2Errors;
     const method = req.method ?? 'GET';
     const matched = matchRoute(routes[api] as Route[], method, url.pathname.replace(/\/+$/, '') || '/');
-    bump(counts.endpoints, `${method} ${matched ? matched.route.template : url.pathname}`);
+    const endpoint = `${method} ${matched ? matched.route.template : url.pathname}`;
+    bump(counts.endpoints, endpoint);
     let headers: Record<string, string> = {};
     let raw: Buffer;
     try {
@@ -273,6 +286,14 @@ export async function startShipStationSimulator(
     // Timeouts are processed first: ShipStation did the work, the caller just never hears about it.
     tick();
     if (decision.kind === 'hang') return;
+    const drops = toDrop.get(endpoint) ?? 0;
+    if (drops > 0 && status >= 200 && status < 300) {
+      if (drops > 1) toDrop.set(endpoint, drops - 1);
+      else toDrop.delete(endpoint);
+      counts.dropped++;
+      res.destroy();
+      return;
+    }
     if (!(await delays.wait(decision.delayMs))) return;
     respond(res, status, body, headers);
   }
@@ -348,6 +369,14 @@ export async function startShipStationSimulator(
       webhooks.knobs = next;
       return { ...next };
     },
+    dropAnswers(endpoint, count = 1) {
+      if (!/^[A-Z]+ \/\S*$/.test(endpoint))
+        throw new RangeError('endpoint must be "METHOD /path-template", e.g. "POST /orders/createorder"');
+      if (!Number.isInteger(count) || count < 0) throw new RangeError('count must be an integer >= 0');
+      if (count === 0) toDrop.delete(endpoint);
+      else toDrop.set(endpoint, count);
+      return Object.fromEntries(toDrop);
+    },
     flushWebhooks: () => webhooks.flush(),
     rotateSigningKey: () => signer.rotate(),
     jwks: () => signer.jwks(),
@@ -363,6 +392,7 @@ export async function startShipStationSimulator(
       inventoryWrites: counts.inventoryWrites,
       webhooksSent: webhooks.deliveries.length,
       webhookDeliveries: webhooks.deliveries.map((d) => ({ ...d })),
+      answersDropped: counts.dropped,
     }),
     orders: () =>
       [...store.orders.values()].map((o) => ({
@@ -395,7 +425,8 @@ export async function startShipStationSimulator(
       warehouse.paused = false;
       clock.reset(opts.clockSpeed);
       for (const map of [counts.endpoints, counts.statuses, counts.upserts]) map.clear();
-      counts.created = counts.updated = counts.locked = counts.inventoryWrites = 0;
+      counts.created = counts.updated = counts.locked = counts.inventoryWrites = counts.dropped = 0;
+      toDrop.clear();
     },
   };
 
@@ -409,6 +440,7 @@ export async function startShipStationSimulator(
     },
     warehouse: { shipAfterSeconds, paused: warehouse.paused },
     webhooks: { ...webhooks.knobs, signingKeyId: signer.currentKeyId },
+    answersToDrop: Object.fromEntries(toDrop),
   }));
 
   const server = await startHttpServer(

@@ -492,6 +492,25 @@ describe('ShipStation simulator', () => {
       assert.equal((await v1(sim, '/orders?orderNumber=SO-61')).body.total, 1);
     });
 
+    it('dropAnswers: the next 2xx answers of one endpoint are lost after the request was applied', async () => {
+      assert.throws(() => sim.dropAnswers('createorder'), RangeError);
+      assert.deepEqual(sim.dropAnswers('POST /orders/createorder', 2), { 'POST /orders/createorder': 2 });
+      // A refused request is answered and does not use up a drop.
+      const bad = await v1(sim, '/orders/createorder', { body: orderBody(62, { orderNumber: '' }) });
+      assert.equal(bad.status, 400);
+      // Another endpoint is answered as usual.
+      assert.equal((await v1(sim, '/orders')).status, 200);
+      await assert.rejects(v1(sim, '/orders/createorder', { body: orderBody(62) }), /fetch failed/);
+      assert.equal((await v1(sim, '/orders?orderNumber=SO-62')).body.total, 1, 'the order was created');
+      // The second drop; the one after is answered again.
+      await assert.rejects(v1(sim, '/orders/createorder', { body: orderBody(63) }), /fetch failed/);
+      assert.equal((await v1(sim, '/orders/createorder', { body: orderBody(64) })).status, 200);
+      assert.equal(sim.counters().answersDropped, 2);
+      sim.dropAnswers('POST /orders/createorder', 1);
+      assert.deepEqual(sim.dropAnswers('POST /orders/createorder', 0), {});
+      assert.equal((await v1(sim, '/orders/createorder', { body: orderBody(65) })).status, 200);
+    });
+
     it('inventory: adjust, increment, all-or-nothing decrement, per-location view', async () => {
       const loc = (await v2(sim, '/v2/inventory_locations')).body.inventory_locations[0]
         .inventory_location_id;
