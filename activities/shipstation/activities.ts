@@ -185,14 +185,25 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
       } satisfies SubmitOrderResult;
     } catch (err) {
       if (!(err instanceof ShipStationImmutableOrderError)) throw err;
-      // Shipped or cancelled in ShipStation: final there, so it is left exactly as it is.
+      // Shipped or cancelled in ShipStation: final there, so it is left exactly as it is. This is
+      // also how a push whose first answer was lost learns that its order exists and has moved on
+      // (the client reads it back): the workflow then waits for its shipment, or cancels, as if a
+      // webhook had told it. Without a known status the phase is `attention`.
       const phase = shipStationOrderState(err.orderStatus).phase;
-      await deps.fulfilment.markPushed(connection, key, { phase });
+      const externalOrderId = err.orderId === undefined ? undefined : String(err.orderId);
+      await deps.fulfilment.markPushed(connection, key, {
+        phase,
+        ...(externalOrderId ? { externalOrderId } : {}),
+      });
       deps.log.info(
-        { connection, orderKey: key, orderStatus: err.orderStatus },
+        { connection, orderKey: key, orderStatus: err.orderStatus, externalOrderId },
         'ShipStation order is locked; not updated',
       );
-      return { phase, pushed: false } satisfies SubmitOrderResult;
+      return {
+        phase,
+        pushed: false,
+        ...(externalOrderId ? { externalOrderId } : {}),
+      } satisfies SubmitOrderResult;
     }
   }
 

@@ -258,26 +258,74 @@ export class ShipStationClient {
   /**
    * POST /orders/createorder: creates the order or, when its orderKey exists, replaces it. With
    * `existingOrderId` (known from an earlier push) the order is read first and a shipped or
-   * cancelled one is never sent. Whatever the caller knew, a refusal naming the locked status, or
-   * an answer showing the order still shipped/cancelled, becomes ShipStationImmutableOrderError.
+   * cancelled one is never sent. Whatever the caller knew, a refusal of an order ShipStation holds
+   * shipped/cancelled under this orderKey (see lockedRefusal), a refusal naming the locked status,
+   * or an answer showing the order still shipped/cancelled, becomes ShipStationImmutableOrderError.
    */
   async createOrUpdateOrder(order: SsOrderInput, opts: { existingOrderId?: number } = {}): Promise<SsOrder> {
     if (opts.existingOrderId !== undefined) {
       const current = await this.getOrder(opts.existingOrderId);
-      if (isLockedOrderStatus(current.orderStatus)) throw this.locked(order, current.orderStatus);
+      if (isLockedOrderStatus(current.orderStatus))
+        throw this.locked(order, current.orderStatus, current.orderId);
     }
-    const saved = await this.v1<SsOrder>('createOrUpdateOrder', 'POST', '/orders/createorder', [], {
-      json: order,
-      subject: `order ${order.orderNumber}`,
-    });
+    let saved: SsOrder;
+    try {
+      saved = await this.v1<SsOrder>('createOrUpdateOrder', 'POST', '/orders/createorder', [], {
+        json: order,
+        subject: `order ${order.orderNumber}`,
+      });
+    } catch (err) {
+      throw await this.lockedRefusal(order, err);
+    }
     if (!saved || typeof saved !== 'object' || typeof saved.orderId !== 'number') {
       throw new ShipStationUnavailableError('ShipStation createorder answered without an order', {
         api: 'v1',
       });
     }
     // Some accounts answer 200 and leave a locked order as it was: the answer's status tells.
-    if (isLockedOrderStatus(saved.orderStatus)) throw this.locked(order, saved.orderStatus);
+    if (isLockedOrderStatus(saved.orderStatus)) throw this.locked(order, saved.orderStatus, saved.orderId);
     return saved;
+  }
+
+  /**
+   * What a 400 to createorder says when ShipStation already holds the order shipped or cancelled.
+   * A createorder sent again after its first answer was lost (a timeout, a dropped connection) finds
+   * the order it created there, and the warehouse may have shipped it meanwhile: ShipStation refuses
+   * to update it. How it refuses is undocumented (UNCONFIRMED, reference §A11: the simulator answers
+   * 400 naming the status), so the wording is not relied on: on any 400 the order is read back by
+   * its orderKey (one extra read, only on this path). Found shipped or cancelled, the refusal becomes
+   * ShipStationImmutableOrderError with that status and orderId, and the caller goes on as if a
+   * webhook had told it. Not found, or found open (a real validation problem), the refusal stands.
+   * A lookup that failed in a way worth retrying is thrown instead: createorder upserts by orderKey,
+   * so sending it again later is safe.
+   */
+  private async lockedRefusal(order: SsOrderInput, refusal: unknown): Promise<unknown> {
+    if (!(refusal instanceof ShipStationError) || refusal.status !== 400 || !order.orderKey) return refusal;
+    const context = { orderKey: order.orderKey, orderNumber: order.orderNumber, refusal: refusal.message };
+    let found: SsOrder | undefined;
+    try {
+      found = await this.findOrderByKey(order.orderKey, order.orderNumber);
+    } catch (err) {
+      this.log.warn(
+        { ...context, err: (err as Error).message },
+        'createorder refused; reading the order back by its orderKey failed',
+      );
+      return err instanceof ShipStationError && err.retryable ? err : refusal;
+    }
+    if (!found || !isLockedOrderStatus(found.orderStatus)) {
+      this.log.warn(
+        { ...context, orderStatus: found?.orderStatus ?? null },
+        found
+          ? 'createorder refused an order that is open in ShipStation'
+          : 'createorder refused; ShipStation holds no order with this orderKey',
+      );
+      return refusal;
+    }
+    this.log.info(
+      { ...context, orderId: found.orderId, orderStatus: found.orderStatus },
+      'createorder refused an order ShipStation already holds shipped or cancelled',
+    );
+    return this.locked(order, found.orderStatus, found.orderId, refusal);
   }
 
   /** POST /orders/createorders in requests of at most 100; one result per order, in input order. */
@@ -584,11 +632,22 @@ export class ShipStationClient {
 
   // ------------------------------------------------------------ plumbing
 
-  private locked(order: SsOrderInput, status: string): ShipStationImmutableOrderError {
+  private locked(
+    order: SsOrderInput,
+    status: string,
+    orderId: unknown,
+    refusal?: ShipStationError,
+  ): ShipStationImmutableOrderError {
+    const id = typeof orderId === 'number' ? orderId : undefined;
     return new ShipStationImmutableOrderError(
-      `ShipStation order ${order.orderNumber} (${order.orderKey}) is ${status}: shipped and cancelled orders are never updated`,
+      `ShipStation order ${order.orderNumber} (${order.orderKey}${id === undefined ? '' : `, orderId ${id}`}) ` +
+        `is ${status}: shipped and cancelled orders are never updated`,
       status,
-      { api: 'v1' },
+      {
+        api: 'v1',
+        ...(refusal ? { status: refusal.status, shipStationMessage: refusal.shipStationMessage } : {}),
+      },
+      id,
     );
   }
 

@@ -64,8 +64,11 @@ export class ShipStationImmutableOrderError extends ShipStationError {
   readonly retryable = false;
   constructor(
     message: string,
+    /** The order's status, when ShipStation's answer or a read of the order gave it. */
     readonly orderStatus: string | undefined,
     init: ShipStationErrorInit = {},
+    /** ShipStation's orderId of the locked order, when known. */
+    readonly orderId?: number,
   ) {
     super(message, init);
   }

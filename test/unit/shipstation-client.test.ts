@@ -20,6 +20,7 @@ import {
   TEST_V1_KEY,
   TEST_V1_SECRET,
   TEST_V2_KEY,
+  type Route,
   type ScriptedShipStation,
 } from './shipstation-server';
 
@@ -384,10 +385,13 @@ describe('ShipStationClient', () => {
             400,
           ),
       ],
+      // The read-back finds nothing (e.g. not visible yet): the refusal stands as ShipStation worded it.
+      ['GET', /^\/orders$/, (req) => pageOf('orders', [], req)],
     ];
     await assert.rejects(testClient(server.url).client.createOrUpdateOrder(ORDER), (err: unknown) => {
       assert.ok(err instanceof ShipStationImmutableOrderError);
       assert.match(err.shipStationMessage ?? '', /cannot be updated/);
+      assert.equal(err.orderStatus, undefined);
       return true;
     });
     server.routes = [
@@ -413,6 +417,24 @@ describe('ShipStationClient', () => {
             400,
           ),
       ],
+      // The order is open in ShipStation: a real validation problem, not a locked order.
+      [
+        'GET',
+        /^\/orders$/,
+        (req) =>
+          pageOf(
+            'orders',
+            [
+              {
+                orderId: 55,
+                orderNumber: '100123',
+                orderKey: ORDER.orderKey,
+                orderStatus: 'awaiting_shipment',
+              },
+            ],
+            req,
+          ),
+      ],
     ];
     await assert.rejects(testClient(server.url).client.createOrUpdateOrder(ORDER), (err: unknown) => {
       assert.ok(err instanceof ShipStationValidationError);
@@ -421,6 +443,95 @@ describe('ShipStationClient', () => {
       assert.equal(err.shipStationMessage, 'Country is invalid');
       assert.match(err.message, /Country is invalid/);
       return true;
+    });
+  });
+
+  describe('a 400 to createorder for an order ShipStation already holds (a retry after a lost answer)', () => {
+    const refused = (message: string): Route => [
+      'POST',
+      /^\/orders\/createorder$/,
+      () => json({ Message: 'The request is invalid.', ModelState: { apiOrder: [message] } }, 400),
+    ];
+    const held = (orders: unknown[]): Route => ['GET', /^\/orders$/, (req) => pageOf('orders', orders, req)];
+    const order = (orderStatus: string, over: Record<string, unknown> = {}) => ({
+      orderId: 77,
+      orderNumber: ORDER.orderNumber,
+      orderKey: ORDER.orderKey,
+      orderStatus,
+      ...over,
+    });
+    const lookups = () => server.requests.filter((r) => r.method === 'GET' && r.path === '/orders');
+
+    it('reads the order back by its orderKey: shipped there, the refusal is the immutable error with its status and orderId', async () => {
+      server.routes = [
+        refused("Order 100123 is in status 'shipped' and cannot be updated."),
+        // orderNumber is a prefix search: another order's number starts with ours.
+        held([
+          order('awaiting_shipment', { orderId: 78, orderNumber: '1001234', orderKey: 'k-other' }),
+          order('shipped'),
+        ]),
+      ];
+      await assert.rejects(testClient(server.url).client.createOrUpdateOrder(ORDER), (err: unknown) => {
+        assert.ok(err instanceof ShipStationImmutableOrderError);
+        assert.equal(err.orderStatus, 'shipped');
+        assert.equal(err.orderId, 77);
+        assert.equal(err.status, 400);
+        assert.equal(err.retryable, false);
+        return true;
+      });
+      assert.deepEqual(
+        server.requests.map((r) => `${r.method} ${r.path}`),
+        ['POST /orders/createorder', 'GET /orders'],
+        'one extra read',
+      );
+      assert.equal(new Map(lookups()[0]!.query).get('orderNumber'), ORDER.orderNumber);
+    });
+
+    it('decides on the status read back, not on the wording of the refusal', async () => {
+      server.routes = [refused('Something ShipStation never documented.'), held([order('cancelled')])];
+      await assert.rejects(testClient(server.url).client.createOrUpdateOrder(ORDER), (err: unknown) => {
+        assert.ok(err instanceof ShipStationImmutableOrderError);
+        assert.equal(err.orderStatus, 'cancelled');
+        assert.equal(err.orderId, 77);
+        return true;
+      });
+    });
+
+    it('keeps the refusal when no order with exactly this orderKey is there', async () => {
+      server.routes = [
+        refused('Something ShipStation never documented.'),
+        held([order('shipped', { orderKey: 'mlc:plex-main:o-10' })]),
+      ];
+      await assert.rejects(testClient(server.url).client.createOrUpdateOrder(ORDER), (err: unknown) => {
+        assert.ok(err instanceof ShipStationValidationError);
+        assert.equal(err.shipStationMessage, 'Something ShipStation never documented.');
+        return true;
+      });
+      assert.equal(lookups().length, 1);
+    });
+
+    it('a read-back that failed and may work later is thrown (retryable), so the retry finds out', async () => {
+      server.routes = [
+        refused("Order 100123 is in status 'shipped' and cannot be updated."),
+        ['GET', /^\/orders$/, () => json({ Message: 'An error has occurred.' }, 500)],
+      ];
+      await assert.rejects(testClient(server.url).client.createOrUpdateOrder(ORDER), (err: unknown) => {
+        assert.ok(err instanceof ShipStationUnavailableError);
+        assert.equal(err.retryable, true);
+        return true;
+      });
+    });
+
+    it('reads nothing back for answers other than 400', async () => {
+      server.routes = [
+        ['POST', /^\/orders\/createorder$/, () => json({ Message: 'Conflict' }, 409)],
+        held([order('shipped')]),
+      ];
+      await assert.rejects(
+        testClient(server.url).client.createOrUpdateOrder(ORDER),
+        ShipStationValidationError,
+      );
+      assert.equal(lookups().length, 0);
     });
   });
 

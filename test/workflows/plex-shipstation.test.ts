@@ -369,6 +369,39 @@ describe('Plex <-> ShipStation on the real Temporal dev server', () => {
     }
   });
 
+  it('a createorder answer lost while the warehouse shipped the order: the refused retry finds it shipped, and the workflow waits for the shipment instead of parking', async () => {
+    const [o] = seed(1);
+    const key = o!.orderKey;
+    const refused = p.ss.counters().lockedOrderUpdatesRefused;
+    try {
+      // The warehouse ships a new order at once and the createorder answer is lost after it was
+      // applied, so Temporal's retry meets a shipped order. The SHIP_NOTIFY is refused (foreign
+      // host), so nothing but the retried submit decides what the workflow does until the poll.
+      p.ss.setWarehouse({ paused: false, shipAfterSeconds: 0 });
+      p.ss.setWebhookKnobs({ foreignResourceHost: 'https://ssapi.evil.example' });
+      p.ss.dropAnswers('POST /orders/createorder');
+      await p.poll();
+      await awaiting([key]);
+      assert.equal(p.ss.counters().answersDropped, 1, 'the first answer was lost');
+      assert.equal(p.ss.counters().lockedOrderUpdatesRefused, refused + 1, 'the retry was refused');
+      assert.equal(ssOrder(key)?.orderStatus, 'shipped');
+    } finally {
+      p.ss.dropAnswers('POST /orders/createorder', 0);
+      p.ss.setWebhookKnobs({ foreignResourceHost: null });
+      p.ss.setWarehouse({ paused: true, shipAfterSeconds: 1800 });
+    }
+    const polled = await p.shipmentPoll();
+    assert.ok(polled.notified >= 1, `the shipment poll hands the shipment over (${JSON.stringify(polled)})`);
+    await shipped([key]);
+    const shipment = p.ss.shipments().find((s) => s.orderKey === p.ssKey(key));
+    assert.equal(p.plex.getShipper(key)?.trackingNumber, shipment?.trackingNumber);
+    assert.equal(upserts(key), 1, 'one accepted upsert: the lost one');
+    const attention = (await p.repos.audit.listForOrder(ERP, key)).filter(
+      (a) => a.action === 'order.needs_attention',
+    );
+    assert.deepEqual(attention, [], 'the order was never parked');
+  });
+
   it('an order cancelled in ShipStation (ORDER_NOTIFY) ends cancelled with the reason', async () => {
     const [o] = seed(1);
     const key = o!.orderKey;
