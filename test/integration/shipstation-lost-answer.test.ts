@@ -27,40 +27,15 @@ import {
   type ShipStationSimulator,
 } from '../../simulators/shipstation';
 import { forEachDatabase, uniqueName } from '../helpers/db';
+import { SAMPLE_ORDER } from '../helpers/orders';
 
 const log = createLogger({ level: 'silent' });
 const CREATE = 'POST /orders/createorder';
 
 function erpOrder(): ErpOrder {
   const key = uniqueName('so');
-  return {
-    connection: 'plex-main',
-    orderKey: key,
-    // Unique, so ShipStation's "starts with" orderNumber search finds no other test's order.
-    orderNumber: key.toUpperCase(),
-    customer: { key: 'c1', name: 'Acme Corp' },
-    shipTo: {
-      name: 'Receiving',
-      lines: ['1 Main St'],
-      city: 'Austin',
-      stateOrProvince: 'TX',
-      postalCode: '78701',
-      countryCode: 'US',
-    },
-    lines: [
-      {
-        lineKey: 'L1',
-        sku: 'BRKT-100',
-        description: 'Bracket',
-        quantity: 4,
-        unitWeight: { value: 1.5, unit: 'LB' },
-        unitPrice: { amount: 12.5, currency: 'USD' },
-      },
-    ],
-    modifiedAt: '2026-11-20T18:00:00Z',
-    version: 'v1',
-    writeBackKeys: {},
-  };
+  // Unique, so ShipStation's "starts with" orderNumber search finds no other test's order.
+  return { ...SAMPLE_ORDER, orderKey: key, orderNumber: key.toUpperCase() };
 }
 
 forEachDatabase('ShipStation submit retried after a lost createorder answer', (getDb) => {

@@ -15,7 +15,6 @@ import {
   parseV1Webhook,
   ShipStationV2WebhookVerifier,
 } from '../../activities/shipstation/webhook';
-import type { ErpOrder } from '../../domain/order';
 import { unlimited } from '../../lib/ratelimit';
 import {
   DEMO_V1_KEY,
@@ -23,36 +22,9 @@ import {
   startShipStationSimulator,
   type ShipStationSimulator,
 } from '../../simulators/shipstation';
+import { SAMPLE_ORDER as ORDER } from '../helpers/orders';
 
 const TOKEN = 'hook-token-0123456789';
-
-const ORDER: ErpOrder = {
-  connection: 'plex-main',
-  orderKey: 'so-4711',
-  orderNumber: 'SO-4711',
-  customer: { key: 'c1', name: 'Acme Corp' },
-  shipTo: {
-    name: 'Receiving',
-    lines: ['1 Main St'],
-    city: 'Austin',
-    stateOrProvince: 'TX',
-    postalCode: '78701',
-    countryCode: 'US',
-  },
-  lines: [
-    {
-      lineKey: 'L1',
-      sku: 'BRKT-100',
-      description: 'Bracket',
-      quantity: 4,
-      unitWeight: { value: 1.5, unit: 'LB' },
-      unitPrice: { amount: 12.5, currency: 'USD' },
-    },
-  ],
-  modifiedAt: '2026-11-20T18:00:00Z',
-  version: 'v1',
-  writeBackKeys: {},
-};
 
 /** A webhook receiver on 127.0.0.1 that records raw bodies and their URL paths. */
 async function startReceiver(): Promise<{
