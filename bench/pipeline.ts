@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { buildConnectors, type Connectors } from '../clients/connectors';
 import { loadConfig, type Config } from '../lib/config';
 import { createRepos, type Repos } from '../lib/db/repos';
 import { createLogger } from '../lib/logger';
 import { Vault } from '../lib/vault';
-import { createWorker } from '../workers/worker';
+import { createWorker, type WorkerSetup } from '../workers/worker';
 import { startFedexSimulator, type FedexSimulator } from '../simulators/fedex';
 import { startPlexSimulator, type PlexSimulator } from '../simulators/plex';
 import type { Infra } from './infra';
@@ -79,64 +80,24 @@ export async function startPipeline(infra: Infra, opts: PipelineOptions): Promis
     });
     const taskQueue = `bench-${opts.name}-${randomBytes(3).toString('hex')}`;
 
-    let first: Connectors | undefined;
-    const running: Array<{ worker: Worker; done: Promise<void> }> = [];
-    const connections: NativeConnection[] = [];
-    stops.push(async () => {
-      for (const r of running) if (r.worker.getState() === 'RUNNING') r.worker.shutdown();
-      await Promise.all(running.map((r) => r.done.catch(() => undefined)));
-      for (const c of connections) await c.close();
+    const { connectors } = await startAppWorkers(infra, {
+      config,
+      repos,
+      vault,
+      env,
+      log,
+      taskQueue,
+      workers: opts.workers,
+      httpBaseUrl: 'http://127.0.0.1:9',
+      stops,
     });
-    for (let i = 0; i < opts.workers; i++) {
-      // Every worker builds its own connectors, as separate worker processes would: tokens and
-      // limits are shared only through the database.
-      const connectors = await buildConnectors({
-        config,
-        db: infra.database.db,
-        repos,
-        vault,
-        log,
-        env,
-        simulators: false,
-        httpBaseUrl: 'http://127.0.0.1:9',
-      });
-      stops.push(() => connectors.stop());
-      first ??= connectors;
-      const activities = createActivities({
-        db: infra.database.db,
-        orders: {
-          repos,
-          erp: connectors.erp,
-          carrier: connectors.carrier,
-          route: connectors.route,
-          client: infra.client,
-          taskQueue,
-          pollOverlapMs: 60_000,
-          initialLookbackMs: 24 * 3600_000,
-          log,
-        },
-      });
-      // A connection per worker: the SDK admits one worker per task queue and connection.
-      const connection = await NativeConnection.connect({ address: infra.server.address });
-      connections.push(connection);
-      // The app's own worker (createWorker): the same options, workflow cache included, as production.
-      const worker = await createWorker({
-        connection,
-        namespace: infra.server.namespace,
-        taskQueue,
-        workflowBundlePath: infra.bundlePath,
-        log,
-        activities,
-      });
-      running.push({ worker, done: worker.run() });
-    }
     return {
       erpConnection,
       carrierConnection,
       taskQueue,
       config,
       repos,
-      connectors: first!,
+      connectors,
       plex,
       fedex,
       close,
@@ -171,4 +132,84 @@ mappings:
     serviceLevels: { FDX-GROUND: FEDEX_GROUND, FDX-2DAY: FEDEX_2_DAY, FDX-OVERNIGHT: PRIORITY_OVERNIGHT }
     defaultService: FEDEX_GROUND
 `;
+}
+
+export interface AppWorkersOptions {
+  config: Config;
+  repos: Repos;
+  vault: Vault;
+  /** The credentials the config's `env:` references name. */
+  env: Record<string, string>;
+  log: Logger;
+  taskQueue: string;
+  workers: number;
+  /** Where the app's HTTP server is (webhook subscriptions name it). */
+  httpBaseUrl: string;
+  /** Their clean-up is pushed here (closed last first by the caller). */
+  stops: Array<() => Promise<void>>;
+  /** Worker options beyond the app's own (createWorker's `options`). */
+  workerOptions?: WorkerSetup['options'];
+}
+
+/**
+ * `workers` instances of the app's worker on one task queue. Every worker builds its own connectors,
+ * as separate worker processes would: tokens and limits are shared only through the database.
+ * Answers the first worker's connectors (for seeding, routes and webhook routes).
+ */
+export async function startAppWorkers(
+  infra: Infra,
+  o: AppWorkersOptions,
+): Promise<{ connectors: Connectors }> {
+  let first: Connectors | undefined;
+  const running: Array<{ worker: Worker; done: Promise<void> }> = [];
+  const connections: NativeConnection[] = [];
+  o.stops.push(async () => {
+    for (const r of running) if (r.worker.getState() === 'RUNNING') r.worker.shutdown();
+    await Promise.all(running.map((r) => r.done.catch(() => undefined)));
+    for (const c of connections) await c.close();
+  });
+  for (let i = 0; i < o.workers; i++) {
+    const connectors = await buildConnectors({
+      config: o.config,
+      db: infra.database.db,
+      repos: o.repos,
+      vault: o.vault,
+      log: o.log,
+      env: o.env,
+      simulators: false,
+      httpBaseUrl: o.httpBaseUrl,
+    });
+    o.stops.push(() => connectors.stop());
+    first ??= connectors;
+    const activities = createActivities({
+      db: infra.database.db,
+      orders: {
+        repos: o.repos,
+        erp: connectors.erp,
+        carrier: connectors.carrier,
+        fulfilment: connectors.fulfilment,
+        route: connectors.route,
+        client: infra.client,
+        taskQueue: o.taskQueue,
+        pollOverlapMs: 60_000,
+        initialLookbackMs: 24 * 3600_000,
+        log: o.log,
+      },
+    });
+    // A connection per worker: the SDK admits one worker per task queue and connection.
+    const connection = await NativeConnection.connect({ address: infra.server.address });
+    connections.push(connection);
+    // The app's own worker (createWorker): the same options, workflow cache included, as production.
+    const worker = await createWorker({
+      connection,
+      namespace: infra.server.namespace,
+      taskQueue: o.taskQueue,
+      workflowBundlePath: infra.bundlePath,
+      log: o.log,
+      activities,
+      ...(o.workerOptions ? { options: o.workerOptions } : {}),
+    });
+    running.push({ worker, done: worker.run() });
+  }
+  return { connectors: first! };
 }

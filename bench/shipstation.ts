@@ -2,11 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import { sql } from 'kysely';
-import { createActivities } from '../activities';
 import { createShipStationClientFactory } from '../activities/shipstation/activities';
-import { buildConnectors, shipStationWebhookPath, type Connectors } from '../clients/connectors';
+import { shipStationWebhookPath } from '../clients/connectors';
 import { startHttpServer } from '../clients/http/server';
 import { loadConfig } from '../lib/config';
 import { createRepos } from '../lib/db/repos';
@@ -16,10 +14,10 @@ import { freePort } from '../lib/process';
 import { Vault } from '../lib/vault';
 import { startPlexSimulator } from '../simulators/plex';
 import { startShipStationSimulator, type ShipStationSimulator } from '../simulators/shipstation';
-import { createWorker } from '../workers/worker';
 import type { erpPoll } from '../workflows/schedules';
 import type { Infra } from './infra';
 import { watchTracking } from './phases';
+import { startAppWorkers } from './pipeline';
 import { sleep } from './stats';
 
 // Plex -> ShipStation (the warehouse path), built from the app's parts as bench/pipeline.ts builds
@@ -143,58 +141,21 @@ export async function shipStationPhase(
     });
     const taskQueue = `bench-ss-${run}`;
 
-    let first: Connectors | undefined;
-    const running: Array<{ worker: Worker; done: Promise<void> }> = [];
-    const connections: NativeConnection[] = [];
-    stops.push(async () => {
-      for (const r of running) if (r.worker.getState() === 'RUNNING') r.worker.shutdown();
-      await Promise.all(running.map((r) => r.done.catch(() => undefined)));
-      for (const c of connections) await c.close();
+    // Own connectors per worker, as separate processes would: the limit is shared through PostgreSQL.
+    const { connectors: first } = await startAppWorkers(infra, {
+      config,
+      repos,
+      vault,
+      env,
+      log,
+      taskQueue,
+      workers: opts.workers,
+      httpBaseUrl,
+      stops,
+      // Only the bench's clean-up: an activity waiting for a limiter slot ignores cancellation,
+      // and the phase must end even then (nothing else differs from the app's worker).
+      workerOptions: { shutdownForceTime: '30s' },
     });
-    for (let i = 0; i < opts.workers; i++) {
-      // Own connectors per worker, as separate processes would: the limit is shared through PostgreSQL.
-      const connectors = await buildConnectors({
-        config,
-        db: infra.database.db,
-        repos,
-        vault,
-        log,
-        env,
-        simulators: false,
-        httpBaseUrl,
-      });
-      stops.push(() => connectors.stop());
-      first ??= connectors;
-      const activities = createActivities({
-        db: infra.database.db,
-        orders: {
-          repos,
-          erp: connectors.erp,
-          carrier: connectors.carrier,
-          fulfilment: connectors.fulfilment,
-          route: connectors.route,
-          client: infra.client,
-          taskQueue,
-          pollOverlapMs: 60_000,
-          initialLookbackMs: 24 * 3600_000,
-          log,
-        },
-      });
-      const connection = await NativeConnection.connect({ address: infra.server.address });
-      connections.push(connection);
-      const worker = await createWorker({
-        connection,
-        namespace: infra.server.namespace,
-        taskQueue,
-        workflowBundlePath: infra.bundlePath,
-        log,
-        activities,
-        // Only the bench's clean-up: an activity waiting for a limiter slot ignores cancellation,
-        // and the phase must end even then (nothing else differs from the app's worker).
-        options: { shutdownForceTime: '30s' },
-      });
-      running.push({ worker, done: worker.run() });
-    }
 
     // The app's HTTP server with the real webhook routes of the first worker's connectors.
     const http = await startHttpServer({
@@ -203,7 +164,7 @@ export async function shipStationPhase(
       log,
       metrics: new Registry(),
       health: [],
-      routes: first!.webhookRoutes(async () => undefined, infra.client),
+      routes: first.webhookRoutes(async () => undefined, infra.client),
     });
     stops.push(() => http.close());
 
