@@ -354,40 +354,33 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
       { file: workerLogFile, name: 'worker.log' },
       { file: appLogFile, name: 'app.log' },
     ];
+    // What both modes' checks read: the run, the two stores, the workflows and the logs.
+    const checkInput = {
+      opts,
+      complete,
+      started,
+      plex,
+      plexRecords: plexProxy.records,
+      database,
+      client,
+      codec,
+      scanner,
+      logs,
+      workflowIdOf: (orderKey: string) => orderWorkflowId(ERP, orderKey),
+      chaos: chaosDone,
+    };
     const result = ss
       ? await checkShipStationInvariants({
-          opts,
-          complete,
-          started,
-          plex,
+          ...checkInput,
           ss,
-          plexRecords: plexProxy.records,
           ssRecords: carrierProxy.records,
-          database,
-          client,
-          codec,
-          scanner,
-          logs,
-          workflowIdOf: (orderKey) => orderWorkflowId(ERP, orderKey),
           ssOrderKeyOf: (orderKey) => shipStationOrderKey(ERP, orderKey),
-          chaos: chaosDone,
         })
       : await checkInvariants({
-          opts,
-          complete,
-          started,
-          plex,
+          ...checkInput,
           fedex: fedex!,
-          plexRecords: plexProxy.records,
           fedexRecords: fedexProxy.records,
           issuedTokens: fedexProxy.issuedTokens,
-          database,
-          client,
-          codec,
-          scanner,
-          logs,
-          workflowIdOf: (orderKey) => orderWorkflowId(ERP, orderKey),
-          chaos: chaosDone,
         });
     if (opts.keepDir) {
       await keepEvidence(opts.keepDir, {
