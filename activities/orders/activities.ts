@@ -7,6 +7,7 @@ import type { ShipmentRequest, TrackingUpdate } from '../../domain/model';
 import type { StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import { orderWorkflowId } from '../../domain/ids';
 import type { Repos } from '../../lib/db/repos';
+import type { DetectedOrder } from '../../lib/db/repos/orders';
 import type { ShipmentMappingConfig } from '../../domain/shipment-request';
 import { orderChangedSignal, trackingUpdateSignal } from '../../workflows/messages';
 import type { FulfilmentMode, FulfilmentShipment } from '../../domain/fulfilment';
@@ -44,6 +45,8 @@ export interface OrderActivityDeps {
 }
 
 const READY_STREAM = 'ready-orders';
+/** Started orders whose rows one statement records (see pollReadyOrders). */
+const DETECTED_BATCH = 16;
 const SHIPMENT_STREAM = 'shipments';
 
 export function createOrderActivities(deps: OrderActivityDeps) {
@@ -239,6 +242,14 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       let started = 0;
       let changed = 0;
       const handedOver = new Set<string>();
+      // The rows of started orders go to the database a batch at a time (one statement, not one per
+      // order); whatever a failed attempt started is still written before it fails, so its retry
+      // skips those orders.
+      const detected: DetectedOrder[] = [];
+      const writeDetected = async () => {
+        const rows = detected.splice(0);
+        if (rows.length > 0) await repos.orders.recordDetected(rows);
+      };
       // Each order is handed over as soon as detection confirms it: a poll attempt that fails later
       // (an unanswered read, a 429 burst) keeps what it started, and its retry skips those orders.
       const handOver = async (ref: ReadyOrderRef) => {
@@ -282,18 +293,16 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         }
-        await repos.orders.upsertDetected({
+        // Only after the start went through: a row means the order has its workflow.
+        detected.push({
           connection: input.erpConnection,
           orderKey: ref.orderKey,
           erpOrderNumber: ref.orderNumber,
           workflowId,
           erpVersion: ref.version,
         });
-        // The workflow may have written the row first (without a version): the next poll must not
-        // take this very version for an edit.
-        if (route.mode === 'warehouse')
-          await repos.orders.setErpVersion(input.erpConnection, ref.orderKey, ref.version);
         started++;
+        if (detected.length >= DETECTED_BATCH) await writeDetected();
       };
       // Detection reads every new order's details: heartbeat meanwhile, so a slow ERP (an
       // unanswered read waits out its timeout) is not taken for a dead worker.
@@ -306,9 +315,18 @@ export function createOrderActivities(deps: OrderActivityDeps) {
           .detectReadyOrders({ since, until }, { known: knownKeys, onReady: handOver });
         // A connector that cannot hand over as it goes answers everything at the end.
         for (const ref of refs) await handOver(ref);
+      } catch (err) {
+        await writeDetected().catch((e: Error) =>
+          deps.log.warn(
+            { erpConnection: input.erpConnection, err: e.message },
+            'poll: detected orders not recorded',
+          ),
+        );
+        throw err;
       } finally {
         clearInterval(beat);
       }
+      await writeDetected();
       await repos.watermarks.advance(input.erpConnection, READY_STREAM, until);
       await repos.audit.append({
         actor: 'poll',

@@ -294,6 +294,39 @@ forEachDatabase('repositories', (getDb) => {
       assert.equal(again.order.status, 'in_transit');
     });
 
+    it('records a poll batch of detected orders in one go; a row written first keeps its status and takes the version', async () => {
+      const connection = uniqueName('plex');
+      const detected = (key: string, erpVersion?: string) => ({
+        connection,
+        orderKey: key,
+        erpOrderNumber: `N-${key}`,
+        workflowId: `order/${connection}/${key}`,
+        ...(erpVersion ? { erpVersion } : {}),
+      });
+      // The workflow of B recorded its first status before the poll wrote its row (no version yet).
+      await repo().recordStatus(
+        { connection, orderKey: 'B', erpOrderNumber: 'N-B', workflowId: `order/${connection}/B` },
+        'creating_shipment',
+      );
+      await repo().recordDetected([
+        detected('A', 'v1'),
+        detected('B', 'v2'),
+        detected('C'),
+        detected('A', 'v1'),
+      ]);
+      const rows = await repo().getMany(connection, ['A', 'B', 'C']);
+      assert.equal(rows.size, 3);
+      assert.equal(rows.get('A')?.status, 'detected');
+      assert.equal(rows.get('A')?.erp_version, 'v1');
+      assert.equal(rows.get('B')?.status, 'creating_shipment', 'a status the workflow wrote stays');
+      assert.equal(rows.get('B')?.erp_version, 'v2', 'the version the poll saw is kept for the next poll');
+      assert.equal(rows.get('C')?.erp_version, null);
+      // Seen again without a version (another source): the version already known stays.
+      await repo().recordDetected([detected('A')]);
+      assert.equal((await repo().get(connection, 'A'))?.erp_version, 'v1');
+      await repo().recordDetected([]);
+    });
+
     it('sets status with reason, carrier and tracking number', async () => {
       const connection = uniqueName('plex');
       await repo().upsertDetected({

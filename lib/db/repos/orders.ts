@@ -53,6 +53,36 @@ export class OrderRepo {
   }
 
   /**
+   * Records the orders one ERP poll handed over, in one statement. A row that exists already (the
+   * order's workflow wrote its first status before the poll got here) keeps its status and takes
+   * the version the poll saw, so the next poll does not take that very version for an edit.
+   */
+  async recordDetected(orders: readonly DetectedOrder[]): Promise<void> {
+    // One row per order key: an upsert cannot touch a row twice in one statement.
+    const rows = [...new Map(orders.map((o) => [`${o.connection}\u0000${o.orderKey}`, o])).values()];
+    if (rows.length === 0) return;
+    await this.db
+      .insertInto('orders')
+      .values(
+        rows.map((o) => ({
+          connection: o.connection,
+          order_key: o.orderKey,
+          erp_order_number: o.erpOrderNumber,
+          workflow_id: o.workflowId,
+          status: 'detected' as const,
+          erp_version: o.erpVersion ?? null,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['connection', 'order_key']).doUpdateSet({
+          erp_version: (eb) => eb.fn.coalesce(eb.ref('excluded.erp_version'), eb.ref('orders.erp_version')),
+          updated_at: sql`now()`,
+        }),
+      )
+      .execute();
+  }
+
+  /**
    * Records an order's lifecycle change in one statement: the row is created when the order is not
    * known yet (its workflow may run ahead of the poll that started it), else moved to `status`. As
    * with setStatus, the reason belongs to the new status and carrier and tracking number are kept
