@@ -243,13 +243,20 @@ export class PlexClient {
 
   /** Parts and customers recently read (see getParts); shared with withAudit copies. */
   private readonly masterData: MasterDataCache;
+  /** The shared limiter's key for this API key (a hash, worked out once per connection). */
+  private readonly limitKey: string;
 
-  constructor(private readonly opts: PlexClientOptions) {
+  constructor(
+    private readonly opts: PlexClientOptions,
+    /** What a withAudit copy takes over from its original instead of working it out again. */
+    shared?: { limitKey: string; log: Logger },
+  ) {
+    this.limitKey = shared?.limitKey ?? plexLimitKey(opts.apiKey);
     this.masterData = opts.masterData ?? {
       parts: new ExpiringCache(MASTER_DATA_MS, MASTER_DATA_MAX),
       customers: new ExpiringCache(MASTER_DATA_MS, MASTER_DATA_MAX),
     };
-    this.log = opts.log.child({ component: 'plex-client', connection: opts.connection });
+    this.log = shared?.log ?? opts.log.child({ component: 'plex-client', connection: opts.connection });
     this.now = opts.now ?? (() => new Date());
     this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     registerSecret(opts.apiKey);
@@ -261,7 +268,10 @@ export class PlexClient {
 
   /** The same client with another audit sink (activities add workflow and order ids). */
   withAudit(audit: PlexAuditSink, extra: Pick<PlexClientOptions, 'waitBudgetMs'> = {}): PlexClient {
-    return new PlexClient({ ...this.opts, ...extra, audit, masterData: this.masterData });
+    return new PlexClient(
+      { ...this.opts, ...extra, audit, masterData: this.masterData },
+      { limitKey: this.limitKey, log: this.log },
+    );
   }
 
   private get scope(): PlexScope {
@@ -1146,7 +1156,7 @@ export class PlexClient {
   }
 
   private async send(operation: string, method: Method, url: string, json: unknown): Promise<HttpResponse> {
-    await this.opts.limiter.acquire(plexLimitKey(this.opts.apiKey));
+    await this.opts.limiter.acquire(this.limitKey);
     if (method !== 'GET') this.refuseLateWrite(operation, method);
     return httpRequest(
       {
