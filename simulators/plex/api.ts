@@ -68,6 +68,21 @@ function list<T extends object>(records: Iterable<T>, ctx: RouteContext, filters
   return applyFilters([...records], ctx.query, filters).map(copy);
 }
 
+/**
+ * The records a list can match when the query filters on an indexed id: a narrower start for
+ * `list`, whose filters still decide (an empty value matches records without the id, so it falls
+ * back to every record).
+ */
+function byIds<T>(
+  ctx: RouteContext,
+  param: string,
+  all: Iterable<T>,
+  lookup: (ids: string[]) => T[],
+): Iterable<T> {
+  const ids = ctx.query.getAll(param);
+  return ids.length > 0 && ids.every((id) => id !== '') ? lookup(ids) : all;
+}
+
 const orderFilters: Filter<SalesOrder>[] = [
   eq('id'),
   eq('customerId'),
@@ -281,7 +296,12 @@ export const ROUTES: Route[] = [
     template: '/sales/v1/releases',
     resource: 'releases',
     list: true,
-    handle: (c) => list(c.data.releases.values(), c, releaseFilters),
+    handle: (c) =>
+      list(
+        byIds(c, 'orderLineIds', c.data.releases.values(), (ids) => c.data.releasesOfLines(ids)),
+        c,
+        releaseFilters,
+      ),
   },
   {
     method: 'GET',
@@ -347,7 +367,12 @@ export const ROUTES: Route[] = [
     template: '/shipping/v1/customer-shippers',
     resource: 'shippers',
     list: true,
-    handle: (c) => list(c.data.shippers.values(), c, shipperFilters),
+    handle: (c) =>
+      list(
+        byIds(c, 'customerId', c.data.shippers.values(), (ids) => c.data.shippersOf(ids)),
+        c,
+        shipperFilters,
+      ),
   },
   {
     method: 'GET',

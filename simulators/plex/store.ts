@@ -41,6 +41,13 @@ export interface Carrier {
   name: string;
 }
 
+/** Records of one map grouped by a key, and each record's place in the map (see TenantData.group). */
+interface GroupIndex<T> {
+  size: number;
+  groups: Map<string, T[]>;
+  position: Map<T, number>;
+}
+
 /** One tenant's (PCN's) data. Records are kept in the spec's shapes and returned as copies. */
 export class TenantData {
   readonly orders = new Map<string, SalesOrder>();
@@ -65,6 +72,7 @@ export class TenantData {
   nextShipperNumber = 500001;
   nextCustomerNumber = 1001;
   private lastStamp = 0;
+  private readonly indexes = new Map<string, GroupIndex<unknown>>();
 
   constructor(
     readonly id: string,
@@ -87,20 +95,59 @@ export class TenantData {
   }
 
   addressesOf(customerId: string): CustomerAddress[] {
-    return [...this.addresses.values()].filter((a) => this.addressOwner.get(a.id) === customerId);
+    return this.group('addresses', this.addresses, (a) => this.addressOwner.get(a.id), [customerId]);
   }
 
   linesOf(orderId: string): OrderLine[] {
-    return [...this.lines.values()].filter((l) => l.orderId === orderId);
+    return this.group('lines', this.lines, (l) => l.orderId, [orderId]);
   }
 
   releasesOf(orderId: string): Release[] {
-    const lineIds = new Set(this.linesOf(orderId).map((l) => l.id));
-    return [...this.releases.values()].filter((r) => lineIds.has(r.orderLineId));
+    return this.releasesOfLines(this.linesOf(orderId).map((l) => l.id));
+  }
+
+  releasesOfLines(lineIds: readonly string[]): Release[] {
+    return this.group('releases', this.releases, (r) => r.orderLineId, lineIds);
   }
 
   shipperLinesOf(shipperId: string): ShipperLine[] {
-    return [...this.shipperLines.values()].filter((l) => l.shipperId === shipperId);
+    return this.group('shipperLines', this.shipperLines, (l) => l.shipperId, [shipperId]);
+  }
+
+  shippersOf(customerIds: readonly string[]): Shipper[] {
+    return this.group('shippers', this.shippers, (s) => s.customerId, customerIds);
+  }
+
+  /**
+   * The records of `map` whose key is one of `keys`, in the map's order. Served from an index
+   * built on first use and again whenever the map has grown: records are only ever added, never
+   * removed or replaced, and the ids they are grouped by never change, so an index of the same size
+   * is current. Without it each read scanned every record of the tenant, a cost that grew with
+   * every order seeded.
+   */
+  private group<T>(
+    name: string,
+    map: Map<string, T>,
+    keyOf: (record: T) => string | null | undefined,
+    keys: readonly string[],
+  ): T[] {
+    let index = this.indexes.get(name) as GroupIndex<T> | undefined;
+    if (!index || index.size !== map.size) {
+      index = { size: map.size, groups: new Map(), position: new Map() };
+      let i = 0;
+      for (const record of map.values()) {
+        index.position.set(record, i++);
+        const key = keyOf(record);
+        if (key === null || key === undefined) continue;
+        const group = index.groups.get(key);
+        if (group) group.push(record);
+        else index.groups.set(key, [record]);
+      }
+      this.indexes.set(name, index);
+    }
+    const found = [...new Set(keys)].flatMap((k) => index.groups.get(k) ?? []);
+    if (keys.length > 1) found.sort((a, b) => index.position.get(a)! - index.position.get(b)!);
+    return found;
   }
 
   /** Resolve an order key (sales order id) or order number to the seeded summary. */

@@ -251,6 +251,57 @@ describe('Plex simulator: lists, filters and the date format', () => {
       assert.equal(badBool.status, 400);
     }));
 
+  it('lists by line, shipper and customer ids answer what filtering every record would, in the same order, also after more seeding', () =>
+    withSim({ orders: 6 }, async (sim) => {
+      const check = async () => {
+        const allReleases = ok(await call(sim, '/sales/v1/releases')).body as Array<{
+          id: string;
+          orderLineId: string;
+        }>;
+        const allShippers = ok(await call(sim, '/shipping/v1/customer-shippers')).body as Array<{
+          id: string;
+          customerId: string;
+        }>;
+        const orders = sim.orders();
+        // Lines of the first and the last order, asked for last order first.
+        const lineIds: string[] = [];
+        for (const o of [orders[orders.length - 1]!, orders[0]!]) {
+          const lines = ok(await call(sim, `/sales/v1/orders/${o.orderKey}/lines`)).body as Array<{
+            id: string;
+            orderId: string;
+          }>;
+          assert.ok(lines.length >= 1 && lines.every((l) => l.orderId === o.orderKey));
+          lineIds.push(...lines.map((l) => l.id));
+        }
+        const query = lineIds.map((id) => `orderLineIds=${id}`).join('&');
+        assert.deepEqual(
+          (ok(await call(sim, `/sales/v1/releases?${query}`)).body as Array<{ id: string }>).map((r) => r.id),
+          allReleases.filter((r) => lineIds.includes(r.orderLineId)).map((r) => r.id),
+        );
+        const customers = [orders[orders.length - 1]!.customerId, orders[0]!.customerId];
+        assert.deepEqual(
+          (
+            ok(
+              await call(
+                sim,
+                `/shipping/v1/customer-shippers?customerId=${customers[0]}&customerId=${customers[1]}`,
+              ),
+            ).body as Array<{ id: string }>
+          ).map((s) => s.id),
+          allShippers.filter((s) => customers.includes(s.customerId)).map((s) => s.id),
+        );
+        const last = orders[orders.length - 1]!;
+        const shipperLines = ok(await call(sim, `/shipping/v1/customer-shippers/${last.shipperId}/lines`))
+          .body as unknown[];
+        assert.ok(shipperLines.length >= 1);
+        // An empty id filters as Plex would (records without that id), not through the index.
+        assert.deepEqual(ok(await call(sim, '/sales/v1/releases?orderLineIds=')).body, []);
+      };
+      await check();
+      sim.seedOrders(3, { invalidShare: 0 });
+      await check();
+    }));
+
   it('filters by modified date (modifiedByDate on orders) and refuses dates not in YYYY-MM-DDThh:mm[:ss[.fffffff]]Z', () =>
     withSim({ orders: 4 }, async (sim) => {
       const [first] = sim.orders();
