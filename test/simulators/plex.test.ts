@@ -10,6 +10,7 @@ import {
   type PlexSimulator,
   type SeededOrder,
 } from '../../simulators/plex';
+import { MinuteLimiter } from '../../simulators/plex/limits';
 
 const KEY = DEMO_KEY.apiKey;
 const OTHER_TENANT = { id: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', code: 'SECOND', pcn: '654321' };
@@ -534,6 +535,30 @@ describe('Plex simulator: write-back', () => {
 });
 
 describe('Plex simulator: rate limit and faults', () => {
+  it('the limit is a sliding 60-s window per key: a call leaves it 60 s after it was counted', () => {
+    let now = 1_000_000;
+    const limiter = new MinuteLimiter(3, () => now);
+    const at = (t: number, key = 'k') => {
+      now = 1_000_000 + t;
+      return limiter.take(key);
+    };
+    assert.deepEqual([at(0), at(10), at(20), at(30)], [true, true, true, false]);
+    assert.equal(at(30, 'other'), true, 'each key has its own window');
+    assert.equal(at(59_999), false);
+    assert.equal(at(60_000), true, 'the call at 0 has left');
+    assert.equal(at(60_005), false, 'the refused calls were not counted, the ones at 10 and 20 still are');
+    assert.equal(at(60_011), true);
+    // Thousands of calls later the window still holds exactly the last minute's.
+    let taken = 0;
+    const big = new MinuteLimiter(5000, () => now);
+    for (let t = 0; t < 180_000; t += 5) {
+      now = t;
+      if (big.take('k')) taken++;
+    }
+    // 200 calls a second against 5,000 a minute: each minute's first 25 s fill the window.
+    assert.equal(taken, 3 * 5000);
+  });
+
   it('answers 429 once a key has made rateLimitPerMinute calls; Retry-After only as a knob', () =>
     withSim(
       { orders: 1, rateLimitPerMinute: 5, keys: [{ apiKey: KEY }, { apiKey: 'second-key' }] },
