@@ -21,11 +21,13 @@ export interface BenchOptions {
   phaseTimeoutSeconds: number;
   /** Orders through the Plex -> ShipStation (warehouse) pipeline. */
   ssOrders: number;
+  /** Throughput pairs (null and real pipeline), their order alternating; the ratio is their median. */
+  rounds: number;
 }
 
 const USAGE = `usage: npm run bench -- [--orders N] [--open N] [--latency-orders N] [--latency-seconds S]
                         [--limit-orders N] [--fedex-limit N] [--workers N] [--sample N] [--phase-timeout S]
-                        [--ss-orders N]`;
+                        [--ss-orders N] [--rounds N]`;
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
@@ -55,6 +57,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     'sample',
     'phase-timeout',
     'ss-orders',
+    'rounds',
   ];
   for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
 
@@ -71,5 +74,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     sample: given.get('sample') ?? 50,
     phaseTimeoutSeconds: given.get('phase-timeout') ?? 900,
     ssOrders: given.get('ss-orders') ?? 100,
+    rounds: given.get('rounds') ?? 1,
   };
 }
