@@ -100,25 +100,30 @@ async function main(): Promise<void> {
       'ratio real / null',
       `${round(ratio)}${rounds.length > 1 ? ` (median of ${ratios.map((x) => round(x)).join(', ')})` : ''} (target >= 0.8)`,
     );
-    const real = {
-      orderKeys: rounds.flatMap((x) => x.real.orderKeys),
-      plexCallsPerOrder: rounds.reduce((sum, x) => sum + x.real.plexCallsPerOrder, 0) / rounds.length,
-      fedexCallsPerOrder: rounds.reduce((sum, x) => sum + x.real.fedexCallsPerOrder, 0) / rounds.length,
-    };
-    const r = { completed: rounds.reduce((sum, x) => sum + x.real.result.completed, 0) };
+    // The figures below take every round's real orders; calls per order are the rounds' mean.
+    const realOrderKeys = rounds.flatMap((x) => x.real.orderKeys);
+    const shipped = rounds.reduce((sum, x) => sum + x.real.result.completed, 0);
+    const meanOf = (pick: (x: RealThroughput) => number) =>
+      rounds.reduce((sum, x) => sum + pick(x.real), 0) / rounds.length;
     line(
       'external calls per order',
-      `Plex ${round(real.plexCallsPerOrder, 1)}, FedEx ${round(real.fedexCallsPerOrder, 1)}`,
+      `Plex ${round(
+        meanOf((x) => x.plexCallsPerOrder),
+        1,
+      )}, FedEx ${round(
+        meanOf((x) => x.fedexCallsPerOrder),
+        1,
+      )}`,
     );
 
-    console.log(`\ntracking sweeps (${r.completed} shipments in transit)`);
+    console.log(`\ntracking sweeps (${shipped} shipments in transit)`);
     const first = await sweep(infra, main, 0);
     const trackPerShipment = first.trackCalls / Math.max(1, first.shipments);
     line(
       'Track calls per shipment per sweep',
       `${round(trackPerShipment, 4)} (${first.trackCalls} calls for ${first.shipments} shipments; target <= ${round(1 / 30, 4)})`,
     );
-    const cost = await deliveredCost(infra, main, real.orderKeys, opts.sample, timeoutMs);
+    const cost = await deliveredCost(infra, main, realOrderKeys, opts.sample, timeoutMs);
     line(
       'delivery sweep',
       `${cost.delivery.changed} changed of ${cost.delivery.shipments}, ${cost.delivery.trackCalls} Track calls; ${cost.delivered} delivered`,
