@@ -41,8 +41,28 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** `temporal server start-dev` on 127.0.0.1 with the project's search attributes registered. */
+/** Start attempts when a port was taken between choosing it and the server binding it. */
+const START_ATTEMPTS = 3;
+
+/**
+ * `temporal server start-dev` on 127.0.0.1 with the project's search attributes registered.
+ * Ports are found free and then released before the server binds them, and the CLI picks its own
+ * HTTP API port the same way, so another process (or the server's own choice for one port colliding
+ * with ours for another) can take one in between: a start that fails with "address already in use"
+ * is tried again with fresh ports.
+ */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= START_ATTEMPTS || !/address already in use/.test((err as Error).message)) throw err;
+      opts.log?.warn({ attempt }, 'Temporal dev server port was taken; starting again on fresh ports');
+    }
+  }
+}
+
+async function startOnce(opts: DevServerOptions): Promise<DevServer> {
   const namespace = opts.namespace ?? 'default';
   const port = opts.port ?? (await freePort());
   const ui = opts.ui ?? true;
