@@ -23,11 +23,20 @@ export interface BenchOptions {
   ssOrders: number;
   /** Throughput pairs (null and real pipeline), their order alternating; the ratio is their median. */
   rounds: number;
+  /** Seconds of quiet before each throughput phase after the first (0: none). */
+  settleSeconds: number;
 }
 
 const USAGE = `usage: npm run bench -- [--orders N] [--open N] [--latency-orders N] [--latency-seconds S]
                         [--limit-orders N] [--fedex-limit N] [--workers N] [--sample N] [--phase-timeout S]
-                        [--ss-orders N] [--rounds N]`;
+                        [--ss-orders N] [--rounds N] [--settle S]`;
+
+/**
+ * The pause before each throughput phase but the first. An order's activities leave timers on the
+ * server that fire when the start-to-close timeout (60 s) has passed, finished or not; without
+ * the pause the previous phase's timers fire, and take the server's CPU, during the next one.
+ */
+export const DEFAULT_SETTLE_SECONDS = 65;
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
@@ -40,8 +49,11 @@ export function parseOptions(argv: string[]): BenchOptions {
       process.exit(0);
     }
     const value = Number(argv[i + 1]);
-    if (!flag.startsWith('--') || !Number.isFinite(value) || value < 1 || !Number.isInteger(value)) {
-      throw new Error(`bad option ${flag} ${argv[i + 1] ?? ''}: expected a positive integer\n${USAGE}`);
+    // --settle 0 turns the pause off; every other option counts something and must be at least 1.
+    const least = flag === '--settle' ? 0 : 1;
+    if (!flag.startsWith('--') || !Number.isFinite(value) || value < least || !Number.isInteger(value)) {
+      const what = least === 0 ? 'a whole number' : 'a positive integer';
+      throw new Error(`bad option ${flag} ${argv[i + 1] ?? ''}: expected ${what}\n${USAGE}`);
     }
     given.set(flag.slice(2), value);
     i++;
@@ -58,6 +70,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     'phase-timeout',
     'ss-orders',
     'rounds',
+    'settle',
   ];
   for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
 
@@ -74,6 +87,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     sample: given.get('sample') ?? 50,
     phaseTimeoutSeconds: given.get('phase-timeout') ?? 900,
     ssOrders: given.get('ss-orders') ?? 100,
-    rounds: given.get('rounds') ?? 1,
+    // Two rounds, null first and then real first, so a drift over the run (the dev server slows as
+    // the orders of every phase stay open on it) weighs on both pipelines alike.
+    rounds: given.get('rounds') ?? 2,
+    settleSeconds: given.get('settle') ?? DEFAULT_SETTLE_SECONDS,
   };
 }

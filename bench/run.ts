@@ -16,7 +16,7 @@ import {
 import { startPipeline } from './pipeline';
 import { openOrdersRss } from './rss';
 import { printShipStation, shipStationPhase } from './shipstation';
-import { median, round } from './stats';
+import { median, round, sleep } from './stats';
 
 // `npm run bench`: the order pipeline's figures against the issue's targets, measured in one run
 // on its own Temporal dev server, PostgreSQL database and simulators. It prints figures and asserts
@@ -63,12 +63,16 @@ async function main(): Promise<void> {
 
     console.log(
       `\nthroughput (${opts.orders} orders, ready seen -> tracking written back, ${opts.workers} workers` +
-        `${opts.rounds > 1 ? `; ${opts.rounds} rounds, the pipelines' order alternating` : ''})`,
+        `${opts.rounds > 1 ? `; ${opts.rounds} rounds, the pipelines' order alternating` : ''}` +
+        `${opts.settleSeconds > 0 ? `; ${opts.settleSeconds} s quiet before each phase after the first` : ''})`,
     );
     // Each round measures both pipelines one after the other. With several rounds the order
     // alternates (null first, then real first, ...), so neither pipeline always runs on the
     // fresher machine, and the figure is the median of the rounds' ratios.
     const rounds: Array<{ nul: ThroughputResult; real: RealThroughput }> = [];
+    // A pause before every phase but the first: the previous phase's timers fire in it (options.ts).
+    let phases = 0;
+    const settle = () => (phases++ > 0 ? sleep(opts.settleSeconds * 1000) : Promise.resolve());
     for (let i = 0; i < opts.rounds; i++) {
       const tag = opts.rounds > 1 ? ` (round ${i + 1})` : '';
       const runNull = () => nullThroughput(infra, main, order, opts.orders, opts.workers, timeoutMs);
@@ -86,10 +90,14 @@ async function main(): Promise<void> {
       let nul: ThroughputResult;
       let real: RealThroughput;
       if (i % 2 === 0) {
+        await settle();
         printNull((nul = await runNull()));
+        await settle();
         printReal((real = await runReal()));
       } else {
+        await settle();
         printReal((real = await runReal()));
+        await settle();
         printNull((nul = await runNull()));
       }
       rounds.push({ nul, real });
