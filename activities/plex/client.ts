@@ -909,6 +909,10 @@ export class PlexClient {
         (!s.customerId || s.customerId === customerId) &&
         (!s.customerAddressId || s.customerAddressId === shipToAddressId),
     );
+    // The only shipper to this address, without a tracking number: the answer whatever its lines
+    // hold (lines that carry the order's releases pick it, lines that do not leave it the only
+    // untracked one), so its lines are not read. The common case: one open shipper per ship-to.
+    if (candidates.length === 1 && !candidates[0]!.trackingNumber) return candidates[0];
     const releaseIds = new Set(releases.map((r) => r.id));
     for (const shipper of candidates) {
       const lines = await this.getCustomerShipperLines(shipper.id);

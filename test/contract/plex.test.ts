@@ -259,6 +259,9 @@ describe('Plex requests conform to the Plex Connect spec', () => {
       (_, i) => `44444444-4444-4444-8444-${String(i).padStart(12, '0')}`,
     );
     await client.listReleases({ orderLineIds: many, status: 'Open' });
+    // The load reads shipper lines only when several shippers go to the ship-to (or the only one is
+    // tracked already); this flow has one, so the read is made here.
+    await client.getCustomerShipperLines(IDS.shipper);
     await client.listTenants();
     await client.testConnection();
 

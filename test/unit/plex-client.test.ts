@@ -105,6 +105,37 @@ describe('PlexClient detection and write-back details', () => {
     assert.ok(server.requests.some((r) => r.path === '/sales/v1/releases' && r.query[0]?.[0] === 'id'));
   });
 
+  it('takes the only untracked shipper to the ship-to without reading its lines; with several, its lines decide', async () => {
+    const linesOf = (id: string) => `/shipping/v1/customer-shippers/${id}/lines`;
+    const only = await testClient(server.url).client.loadOrder(IDS.order);
+    assert.equal(only.writeBackKeys.shipperId, IDS.shipper);
+    assert.ok(!server.requests.some((r) => r.path === linesOf(IDS.shipper)));
+
+    // A second untracked shipper to the same address: the lines pick the one that carries the order.
+    const other = { ...world.shipper, id: '77777777-7777-4777-8777-777777777778', shipperNumber: 'S5002' };
+    server.routes = override(server.routes, 'GET', '^\\/shipping\\/v1\\/customer-shippers$', () =>
+      json([other, world.shipper]),
+    );
+    const linesRoute = server.routes.find(
+      (r) => r[0] === 'GET' && r[1].source.includes('customer-shippers') && r[1].source.endsWith('\\/lines$'),
+    )!;
+    server.routes = override(server.routes, 'GET', linesRoute[1].source, (req) =>
+      req.path === linesOf(other.id) ? json([]) : linesRoute[2](req),
+    );
+    server.requests.length = 0;
+    const picked = await testClient(server.url).client.loadOrder(IDS.order);
+    assert.equal(picked.writeBackKeys.shipperId, IDS.shipper);
+    assert.ok(server.requests.some((r) => r.path === linesOf(IDS.shipper)));
+
+    // The only one, but tracked already (another shipment's): its lines must carry the order.
+    world.shipper = { ...world.shipper, trackingNumber: '794600000009' };
+    server.routes = orderRoutes(world);
+    server.requests.length = 0;
+    const tracked = await testClient(server.url).client.loadOrder(IDS.order);
+    assert.equal(tracked.writeBackKeys.shipperId, IDS.shipper);
+    assert.ok(server.requests.some((r) => r.path === linesOf(IDS.shipper)));
+  });
+
   it('finds the shipper again when the write-back keys lack it, and says what to do when none exists', async () => {
     const { client } = testClient(server.url);
     const keys = { orderId: IDS.order, customerId: IDS.customer, shipToAddressId: IDS.address };
