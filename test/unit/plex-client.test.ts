@@ -119,8 +119,8 @@ describe('PlexClient detection and write-back details', () => {
     const linesRoute = server.routes.find(
       (r) => r[0] === 'GET' && r[1].source.includes('customer-shippers') && r[1].source.endsWith('\\/lines$'),
     )!;
-    server.routes = override(server.routes, 'GET', linesRoute[1].source, (req) =>
-      req.path === linesOf(other.id) ? json([]) : linesRoute[2](req),
+    server.routes = override(server.routes, 'GET', linesRoute[1].source, (req, params) =>
+      req.path === linesOf(other.id) ? json([]) : linesRoute[2](req, params),
     );
     server.requests.length = 0;
     const picked = await testClient(server.url).client.loadOrder(IDS.order);
