@@ -1,9 +1,10 @@
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { requiredCredentials, type Config } from '../../lib/config';
 import { openDatabase, type DatabaseHandle } from '../../lib/db';
 import { migrationStatus } from '../../lib/db/migrate';
 import { findTemporalCli } from '../../lib/temporal/cli-binary';
+import { openConnection } from '../../lib/temporal/connection';
 import { openVault, resolveCredential } from '../../lib/vault';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { testConnection } from './connections';
@@ -141,7 +142,7 @@ async function checkTemporal(config: Config, add: (name: string, ok: boolean, de
   const address = config.temporal.address;
   let conn: Connection | undefined;
   try {
-    conn = await Connection.connect({
+    conn = await openConnection({
       address,
       connectTimeout: 3000,
       tls: config.temporal.tls ? {} : undefined,

@@ -4,6 +4,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { PROJECT_ROOT, requireTemporalCli } from './cli-binary';
+import { openConnection } from './connection';
 import { startDevServer, type DevServer } from './dev-server';
 import { freePort } from '../process';
 import path from 'node:path';
@@ -96,11 +97,13 @@ export async function connectTemporal(
     address = devServer.address;
   }
   const tls = tlsConfig(settings.tls, settings.apiKey);
+  let connection: Connection | undefined;
   try {
-    const connection = await Connection.connect({ address, tls, apiKey: settings.apiKey });
+    connection = await openConnection({ address, tls, apiKey: settings.apiKey });
     const nativeConnection = await NativeConnection.connect({ address, tls, apiKey: settings.apiKey });
+    const opened = connection;
     const client = new Client({
-      connection,
+      connection: opened,
       namespace: settings.namespace,
       ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
     });
@@ -110,16 +113,17 @@ export async function connectTemporal(
       taskQueue: settings.taskQueue,
       uiUrl: devServer?.uiUrl,
       client,
-      connection,
+      connection: opened,
       nativeConnection,
       devServer,
       async close() {
         await nativeConnection.close();
-        await connection.close();
+        await opened.close();
         await devServer?.stop();
       },
     };
   } catch (err) {
+    await connection?.close().catch(() => undefined);
     await devServer?.stop();
     throw new Error(`cannot connect to Temporal at ${address}: ${(err as Error).message}`, { cause: err });
   }

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { freePort, spawnTied, stopProcess } from '../process';
+import { openConnection } from './connection';
 
 /** Maps the SDK's search attribute kinds to the CLI's `--search-attribute name=Type` spelling. */
 const CLI_SA_TYPES: Record<string, string> = {
@@ -129,7 +129,7 @@ async function waitUntilServing(address: string, namespace: string, child: Child
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
     try {
-      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      const conn = await openConnection({ address, connectTimeout: 1000 });
       try {
         await conn.workflowService.describeNamespace({ namespace });
         return;

@@ -14,7 +14,9 @@ describe('Temporal dev server start-up: ports taken in between', () => {
   let taken: number;
 
   before(async () => {
-    holder = createServer();
+    // Connections are dropped as they come: the start-up probe connects here before the CLI has
+    // given up, and a socket held open would keep server.close() (and this file) waiting forever.
+    holder = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     taken = (holder.address() as AddressInfo).port;
   });
