@@ -24,6 +24,19 @@ function findTests(target: string): string[] {
     .sort();
 }
 
+/**
+ * A test with no timeout of its own fails after this long (node's default is never), so a hang
+ * names the test that hung. The chaos tests set longer ones.
+ */
+const TEST_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * The whole run is stopped after this long, with a line that says so: a hang outside any test (a
+ * hook, or a file that never exits) otherwise holds the run until CI's own limit of 90 minutes.
+ * MLC_TEST_RUN_LIMIT_MIN overrides it.
+ */
+const RUN_LIMIT_MIN = Number(process.env.MLC_TEST_RUN_LIMIT_MIN ?? 70);
+
 async function main(): Promise<number> {
   const targets = process.argv.slice(2);
   const files = (targets.length ? targets : ['test']).flatMap((t) =>
@@ -54,6 +67,7 @@ async function main(): Promise<number> {
       'tsx',
       '--test',
       '--test-concurrency=2',
+      `--test-timeout=${TEST_TIMEOUT_MS}`,
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       `--test-reporter=${path.join(__dirname, 'summary-reporter.mjs')}`,
@@ -74,7 +88,20 @@ async function main(): Promise<number> {
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
-    return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+    let overran = false;
+    const watchdog = setTimeout(() => {
+      overran = true;
+      console.error(
+        `test harness: the run passed its limit of ${RUN_LIMIT_MIN} min and was stopped; files are ` +
+          'reported in order, so the first one cut short or missing above is the one that did not end',
+      );
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    }, RUN_LIMIT_MIN * 60_000);
+    watchdog.unref();
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+    clearTimeout(watchdog);
+    return overran ? 1 : code;
   } finally {
     await server.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
