@@ -35,9 +35,24 @@ const TEST_TIMEOUT_MS = 10 * 60_000;
  * hook, or a file that never exits) otherwise holds the run until CI's own limit of 90 minutes.
  * MLC_TEST_RUN_LIMIT_MIN overrides it.
  */
-const RUN_LIMIT_MIN = Number(process.env.MLC_TEST_RUN_LIMIT_MIN ?? 70);
+function runLimitMinutes(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 70;
+  const value = Number(raw);
+  // A typo must not stop the run at once (setTimeout takes NaN as 0) nor lift the limit unseen.
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`MLC_TEST_RUN_LIMIT_MIN must be a positive number of minutes, got "${raw}"`);
+  }
+  return value;
+}
 
 async function main(): Promise<number> {
+  let runLimitMin: number;
+  try {
+    runLimitMin = runLimitMinutes(process.env.MLC_TEST_RUN_LIMIT_MIN);
+  } catch (err) {
+    console.error((err as Error).message);
+    return 1;
+  }
   const targets = process.argv.slice(2);
   const files = (targets.length ? targets : ['test']).flatMap((t) =>
     findTests(path.resolve(PROJECT_ROOT, t)),
@@ -92,12 +107,12 @@ async function main(): Promise<number> {
     const watchdog = setTimeout(() => {
       overran = true;
       console.error(
-        `test harness: the run passed its limit of ${RUN_LIMIT_MIN} min and was stopped; files are ` +
+        `test harness: the run passed its limit of ${runLimitMin} min and was stopped; files are ` +
           'reported in order, so the first one cut short or missing above is the one that did not end',
       );
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-    }, RUN_LIMIT_MIN * 60_000);
+    }, runLimitMin * 60_000);
     watchdog.unref();
     const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
     clearTimeout(watchdog);
