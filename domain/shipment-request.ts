@@ -18,7 +18,8 @@ import { validateShipmentRequest, type ValidationProblem } from './validate';
 
 /**
  * How order lines become packages. Units are never split across packages; a package takes whole
- * units until the next one would pass `maxPackageWeight`.
+ * units until the next one would pass `maxPackageWeight`. No package is declared under
+ * MIN_PACKAGE_WEIGHT.
  * - `consolidated`: all lines share packages, filled in line order (fewest packages).
  * - `per_line`: each line starts its own package (one package per line while it fits).
  * A single unit heavier than the maximum travels alone in its own package.
@@ -77,6 +78,15 @@ function roundUp(value: number): number {
   return Math.ceil(value * 100 - 1e-6) / 100;
 }
 
+/**
+ * The least weight a package is declared at, in the rule's unit (KG or LB). A few light units left
+ * over when a package fills up (one 0.05-kg gasket) would otherwise travel at a weight the carrier
+ * refuses: the FedEx simulator answers under 0.1 with INVALID.INPUT.EXCEPTION, and the order would
+ * stop in needs_attention although nothing in the ERP is wrong. Declaring more than the goods weigh
+ * costs nothing: FedEx bills a package at 1 lb or more, rounded up to the pound.
+ */
+export const MIN_PACKAGE_WEIGHT = 0.1;
+
 export interface PackItem {
   /** Weight of one unit, already in the rule's unit. */
   unitWeight: number;
@@ -92,7 +102,7 @@ export function packWeights(items: PackItem[], rule: PackingRule): number[] {
   const packages: number[] = [];
   let current = 0;
   const close = () => {
-    if (current > 0) packages.push(roundUp(current));
+    if (current > 0) packages.push(Math.max(MIN_PACKAGE_WEIGHT, roundUp(current)));
     current = 0;
   };
   for (const item of items) {

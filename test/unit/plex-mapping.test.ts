@@ -206,6 +206,22 @@ describe('packing rule', () => {
       [10, 40],
     );
   });
+
+  it('declares no package under 0.1, even when one light unit is left over', () => {
+    // Seen in the bench: 24.6 kg of shafts and filters, then 100 gaskets of 0.12 lb. 99 gaskets
+    // fill the first package to 29.99 kg; the last one (0.0544 kg) made a 0.06-kg package that
+    // FedEx refused, and the order stopped in needs_attention.
+    const gasketKg = 0.12 / 2.20462262185;
+    const items = [
+      { unitWeight: 0.55, quantity: 24 },
+      { unitWeight: 1.9, quantity: 6 },
+      { unitWeight: gasketKg, quantity: 100 },
+    ];
+    const rule = { mode: 'consolidated' as const, maxPackageWeight: { value: 30, unit: 'KG' as const } };
+    assert.deepEqual(packWeights(items, rule), [29.99, 0.1]);
+    assert.deepEqual(packWeights([{ unitWeight: 0.01, quantity: 2 }], { ...rule, mode: 'per_line' }), [0.1]);
+    assert.deepEqual(packWeights([{ unitWeight: 0.05, quantity: 3 }], rule), [0.15]);
+  });
 });
 
 describe('ErpOrder -> ShipmentRequest', () => {
