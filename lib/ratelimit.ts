@@ -2,6 +2,7 @@
 // back until the request fits the key's limit.
 
 import { sql, type Kysely } from 'kysely';
+import { sleepUnlessAborted } from './concurrency';
 
 export interface RateLimiter {
   /**
@@ -51,22 +52,8 @@ export const systemClock: LimiterClock = {
 };
 
 /** The clock's sleep, ended early (rejecting with the signal's reason) when `signal` aborts. */
-async function sleepUnless(clock: LimiterClock, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (!signal) return clock.sleep(ms);
-  signal.throwIfAborted();
-  let stop: (() => void) | undefined;
-  try {
-    await Promise.race([
-      clock.sleep(ms),
-      new Promise<never>((_, reject) => {
-        stop = () => reject(signal.reason);
-        signal.addEventListener('abort', stop, { once: true });
-      }),
-    ]);
-  } finally {
-    if (stop) signal.removeEventListener('abort', stop);
-  }
-}
+const sleepUnless = (clock: LimiterClock, ms: number, signal: AbortSignal | undefined) =>
+  sleepUnlessAborted((t) => clock.sleep(t), ms, signal);
 
 /**
  * In-process sliding-window limiter: at most `limit` grants in any `windowMs` span. A token bucket

@@ -450,7 +450,7 @@ export class FedexClient {
     const started = this.now().getTime();
     let res: HttpResponse;
     try {
-      await this.opts.limiter.acquire(fedexApiLimitKey(this.opts.clientId));
+      await this.apiSlot();
       let token = options.token ?? (await this.token());
       this.refuseLateWrite(operation, options.write);
       res = await this.send(method, path, json, token.value, options.customerTransactionId);
@@ -462,7 +462,7 @@ export class FedexClient {
         // The token expired or was revoked early: renew it once and try once more.
         this.log.info({ action }, 'FedEx refused the access token; renewing it once');
         token = await this.token(token.value);
-        await this.opts.limiter.acquire(fedexApiLimitKey(this.opts.clientId));
+        await this.apiSlot();
         this.refuseLateWrite(operation, options.write);
         res = await this.send(method, path, json, token.value, options.customerTransactionId);
       }
@@ -555,6 +555,17 @@ export class FedexClient {
       `FedEx ${operation}: the activity attempt's start-to-close timeout is used up; not sending the ` +
         `${write.what}: ${write.retry}`,
     );
+  }
+
+  /**
+   * A request slot under the API limit. Inside an activity the wait stops when the activity is
+   * cancelled (nothing is sent then). The token fetch's slot is not tied to one activity: the fetch
+   * serves every caller waiting for the token.
+   */
+  private async apiSlot(): Promise<void> {
+    const { signal } = this.opts;
+    signal?.throwIfAborted();
+    await this.opts.limiter.acquire(fedexApiLimitKey(this.opts.clientId), 1, signal ? { signal } : {});
   }
 
   /**

@@ -11,7 +11,7 @@ import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from
 import type { AuditRepo } from '../../lib/db/repos';
 import type { DetectOptions } from '../orders/ports';
 import type { Database } from '../../lib/db/types';
-import { attemptTimeLeft } from '../../lib/temporal/attempt';
+import { activityAttempt } from '../../lib/temporal/attempt';
 import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { PlexClient, plexRateLimit, type WriteBackResult } from './client';
 import { PlexError, PlexRateLimitError } from './errors';
@@ -75,7 +75,7 @@ export function createPlexActivities(deps: PlexActivityDeps) {
    */
   function client(connection: string, rows: AuditWrites, orderKey?: string): PlexClient {
     const wf = workflowId();
-    const startedAt = Date.now();
+    const attempt = activityAttempt(Date.now());
     return deps.clients(connection).withAudit(
       async (entry) => {
         const row = { ...entry, workflowId: wf ?? null, orderKey: orderKey ?? null };
@@ -87,7 +87,8 @@ export function createPlexActivities(deps: PlexActivityDeps) {
           ),
         );
       },
-      { waitBudgetMs: attemptTimeLeft(startedAt) },
+      // The attempt's time (no write once it is used up) and its cancellation (waits stop).
+      { waitBudgetMs: attempt.waitBudgetMs, ...(attempt.signal ? { signal: attempt.signal } : {}) },
     );
   }
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
-import { forEachConcurrently } from '../../lib/concurrency';
+import { forEachConcurrently, sleepUnlessAborted } from '../../lib/concurrency';
 import { ExpiringCache } from '../../lib/expiring-cache';
 import { httpRequest, HttpTransportError, parseJson, type HttpResponse } from '../../lib/http';
 import { registerSecret } from '../../lib/logger';
@@ -114,6 +114,12 @@ export interface PlexClientOptions {
    * is sent (reads still are): Temporal is about to retry the attempt, and the retry writes.
    */
   waitBudgetMs?: () => number;
+  /**
+   * Inside an activity: its cancellation (the workflow, the server or worker shutdown). A wait for
+   * the rate limiter, after a 429 or before a read is sent again stops when it fires, and nothing
+   * more is sent.
+   */
+  signal?: AbortSignal;
   now?: () => Date;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -267,7 +273,10 @@ export class PlexClient {
   }
 
   /** The same client with another audit sink (activities add workflow and order ids). */
-  withAudit(audit: PlexAuditSink, extra: Pick<PlexClientOptions, 'waitBudgetMs'> = {}): PlexClient {
+  withAudit(
+    audit: PlexAuditSink,
+    extra: Pick<PlexClientOptions, 'waitBudgetMs' | 'signal'> = {},
+  ): PlexClient {
     return new PlexClient(
       { ...this.opts, ...extra, audit, masterData: this.masterData },
       { limitKey: this.limitKey, log: this.log },
@@ -1160,7 +1169,9 @@ export class PlexClient {
   }
 
   private async send(operation: string, method: Method, url: string, json: unknown): Promise<HttpResponse> {
-    await this.opts.limiter.acquire(this.limitKey);
+    const { signal } = this.opts;
+    signal?.throwIfAborted();
+    await this.opts.limiter.acquire(this.limitKey, 1, signal ? { signal } : {});
     if (method !== 'GET') this.refuseLateWrite(operation, method);
     return httpRequest(
       {
@@ -1172,6 +1183,11 @@ export class PlexClient {
       },
       { log: this.log, fetch: this.opts.fetch },
     );
+  }
+
+  /** A pause between tries, cut short (rejecting with its reason) when the activity is cancelled. */
+  private wait(ms: number): Promise<void> {
+    return sleepUnlessAborted(this.sleep, ms, this.opts.signal);
   }
 
   /**
@@ -1212,7 +1228,7 @@ export class PlexClient {
       if (method !== 'GET' || transient >= TRANSIENT_READ_RETRIES) return false;
       transient++;
       this.log.warn({ action, why, retry: transient }, 'Plex read failed; sending it again');
-      await this.sleep(150 * transient + Math.floor((this.opts.random ?? Math.random)() * 100));
+      await this.wait(150 * transient + Math.floor((this.opts.random ?? Math.random)() * 100));
       return true;
     };
     for (let attempt = 0; ; attempt++) {
@@ -1268,7 +1284,7 @@ export class PlexClient {
         { action, waitMs: error.retryAfterMs, attempt },
         'Plex answered 429; waiting before the retry',
       );
-      await this.sleep(error.retryAfterMs);
+      await this.wait(error.retryAfterMs);
     }
 
     const body = error ? undefined : parseJson<T>(res.text);

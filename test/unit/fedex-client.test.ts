@@ -11,7 +11,7 @@ import {
   FedexRateLimitError,
   FedexUnavailableError,
 } from '../../activities/fedex/errors';
-import { unlimited } from '../../lib/ratelimit';
+import { unlimited, type RateLimiter } from '../../lib/ratelimit';
 import { MemoryTokenStore, shipmentRequest } from './fedex-fixtures';
 
 interface Seen {
@@ -376,6 +376,32 @@ describe('FedexClient against a scripted HTTP server', () => {
         .then((r) => [r.ok, r.reason]),
       [false, 'unreachable'],
     );
+  });
+
+  it('stops waiting for the rate limiter when the activity is cancelled, and sends nothing', async () => {
+    let gaveUp = 0;
+    const full: RateLimiter = {
+      acquire: (_key, _cost, opts) =>
+        new Promise<void>((_, reject) => {
+          opts?.signal?.addEventListener('abort', () => {
+            gaveUp++;
+            reject(opts.signal!.reason);
+          });
+        }),
+    };
+    const cancel = new AbortController();
+    const pending = client({ limiter: full, signal: cancel.signal }).createShipment(shipmentRequest());
+    cancel.abort(new Error('activity cancelled'));
+    await assert.rejects(pending, /activity cancelled/);
+    assert.equal(gaveUp, 1, 'the limiter heard the caller give up (a shared limiter then takes nothing)');
+
+    const gone = new AbortController();
+    gone.abort(new Error('cancelled before the call'));
+    await assert.rejects(
+      client({ signal: gone.signal }).createShipment(shipmentRequest()),
+      /cancelled before/,
+    );
+    assert.deepEqual(seen, [], 'no token request and no API call');
   });
 
   it('audits every call and never logs or audits secrets or tokens', async () => {

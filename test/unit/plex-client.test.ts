@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { PlexNotFoundError } from '../../activities/plex/errors';
+import type { RateLimiter } from '../../lib/ratelimit';
 import { parseReadyState } from '../../activities/plex/mapping';
 import { IDS, ORDER, RELEASES } from './plex-fixtures';
 import { freshWorld, orderRoutes, type OrderWorld } from './plex-routes';
@@ -297,5 +298,53 @@ describe('PlexClient detection and write-back details', () => {
       ),
     );
     assert.equal(puts, 1, 'a write is sent once');
+  });
+
+  it('stops waiting for the rate limiter or out a 429 when the activity is cancelled, and sends nothing more', async () => {
+    // A limiter with no room: it grants nothing until the caller gives up.
+    let gaveUp = 0;
+    const full: RateLimiter = {
+      acquire: (_key, _cost, opts) =>
+        new Promise<void>((_, reject) => {
+          opts?.signal?.addEventListener('abort', () => {
+            gaveUp++;
+            reject(opts.signal!.reason);
+          });
+        }),
+    };
+    const cancel = new AbortController();
+    const waiting = testClient(server.url, { limiter: full, signal: cancel.signal }).client;
+    const pending = waiting.getOrder(IDS.order);
+    cancel.abort(new Error('activity cancelled'));
+    await assert.rejects(pending, /activity cancelled/);
+    assert.equal(gaveUp, 1, 'the limiter heard the caller give up (a shared limiter then takes nothing)');
+    assert.equal(server.requests.length, 0);
+
+    // A 429 asks for 30 s: the wait is real here (no injected sleep), and the cancellation ends it.
+    server.routes = [
+      ['GET', /^\/sales\/v1\/orders\/[^/]+$/, () => ({ status: 429, headers: { 'retry-after': '30' } })],
+    ];
+    const cancel429 = new AbortController();
+    const sleeping = testClient(server.url, {
+      signal: cancel429.signal,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    }).client;
+    const started = Date.now();
+    const read = sleeping.getOrder(IDS.order);
+    while (server.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    cancel429.abort(new Error('worker shutting down'));
+    await assert.rejects(read, /worker shutting down/);
+    assert.ok(Date.now() - started < 5_000, 'the 30-s wait ended with the cancellation');
+    assert.equal(server.requests.length, 1, 'not sent again after the cancellation');
+
+    // Already cancelled: nothing is sent at all.
+    server.requests.length = 0;
+    const gone = new AbortController();
+    gone.abort(new Error('cancelled before the call'));
+    await assert.rejects(
+      testClient(server.url, { signal: gone.signal }).client.getOrder(IDS.order),
+      /cancelled before the call/,
+    );
+    assert.equal(server.requests.length, 0);
   });
 });
