@@ -29,9 +29,14 @@ export interface Infra {
   close(): Promise<void>;
 }
 
-/** Only errors from the SDK's core: the bench's own output is the figures. */
-export function quietTemporalRuntime(): void {
+/**
+ * Only errors from the SDK's core: the bench's own output is the figures. `handleSignals: false`
+ * leaves SIGINT and SIGTERM to the caller (by default the SDK takes them and only shuts the workers
+ * down, and a run waiting for its orders would then wait until its phase timed out).
+ */
+export function quietTemporalRuntime(opts: { handleSignals?: boolean } = {}): void {
   Runtime.install({
+    ...(opts.handleSignals === false ? { shutdownSignals: [] } : {}),
     logger: new DefaultLogger('ERROR'),
     telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
   });

@@ -42,8 +42,20 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}; options ${JSON.stringify(opts)}`,
   );
-  quietTemporalRuntime();
+  quietTemporalRuntime({ handleSignals: false });
   const infra = await startInfra();
+  // Ctrl-C or SIGTERM ends the run at once and leaves nothing behind: the dev server stops and the
+  // database is dropped (the workers die with the process).
+  const interrupted = (signal: string) => {
+    console.error(`\nbench: ${signal}; stopping the dev server and dropping ${infra.databaseName}`);
+    const cap = setTimeout(() => process.exit(130), 20_000);
+    void infra.close().finally(() => {
+      clearTimeout(cap);
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     console.log(`setup: dev server ${infra.server.address}, database ${infra.databaseName}`);
     const main = await startPipeline(infra, {
@@ -82,11 +94,17 @@ async function main(): Promise<void> {
           `null pipeline${tag}`,
           `${round(n.perSecond)} orders/s (${n.completed}/${n.orders} in ${round(n.seconds, 1)} s)`,
         );
-      const printReal = (x: RealThroughput) =>
+      const printReal = (x: RealThroughput) => {
         line(
           `real pipeline${tag}`,
           `${round(x.result.perSecond)} orders/s (${x.result.completed}/${x.result.orders} in ${round(x.result.seconds, 1)} s)`,
         );
+        // Every seeded order is valid: one that stopped is a bug, named here with its reason.
+        for (const [key, reason] of [...x.parked].slice(0, 3)) {
+          line('  needs_attention (a bug)', `order ${key}: ${reason}`);
+        }
+        if (x.parked.size > 3) line('  needs_attention (a bug)', `and ${x.parked.size - 3} more`);
+      };
       let nul: ThroughputResult;
       let real: RealThroughput;
       if (i % 2 === 0) {
