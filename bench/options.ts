@@ -87,9 +87,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     sample: given.get('sample') ?? 50,
     phaseTimeoutSeconds: given.get('phase-timeout') ?? 900,
     ssOrders: given.get('ss-orders') ?? 100,
-    // Two rounds, null first and then real first, so a drift over the run (the dev server slows as
-    // the orders of every phase stay open on it) weighs on both pipelines alike.
-    rounds: given.get('rounds') ?? 2,
+    // Rounds alternate null first and real first, so a drift over the run (the dev server slows as
+    // the orders of every phase stay open on it) weighs on both pipelines alike. Four, because one
+    // phase's rate moves by about 15% on this kind of machine whatever its place in the run: the
+    // median of four pairs is steadier than that of two.
+    rounds: given.get('rounds') ?? 4,
     settleSeconds: given.get('settle') ?? DEFAULT_SETTLE_SECONDS,
   };
 }

@@ -6,10 +6,10 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SETTLE_SECONDS, parseOptions } from '../../bench/options';
 
 describe('bench options', () => {
-  it('measures two throughput rounds with a pause between phases by default', () => {
+  it('measures four throughput rounds with a pause between phases by default', () => {
     const o = parseOptions([]);
     assert.equal(o.orders, 2000);
-    assert.equal(o.rounds, 2);
+    assert.equal(o.rounds, 4);
     assert.equal(o.settleSeconds, DEFAULT_SETTLE_SECONDS);
     // The pause outlasts the activities' 60-s start-to-close timeout, whose timers it waits out.
     assert.ok(DEFAULT_SETTLE_SECONDS > 60);
