@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tools/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tools/**', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
