@@ -11,7 +11,8 @@ import {
   FedexRateLimitError,
   FedexUnavailableError,
 } from '../../activities/fedex/errors';
-import { unlimited, type RateLimiter } from '../../lib/ratelimit';
+import { unlimited } from '../../lib/ratelimit';
+import { fullLimiter } from '../helpers/limiter';
 import { MemoryTokenStore, shipmentRequest } from './fedex-fixtures';
 
 interface Seen {
@@ -379,21 +380,13 @@ describe('FedexClient against a scripted HTTP server', () => {
   });
 
   it('stops waiting for the rate limiter when the activity is cancelled, and sends nothing', async () => {
-    let gaveUp = 0;
-    const full: RateLimiter = {
-      acquire: (_key, _cost, opts) =>
-        new Promise<void>((_, reject) => {
-          opts?.signal?.addEventListener('abort', () => {
-            gaveUp++;
-            reject(opts.signal!.reason);
-          });
-        }),
-    };
+    // A limiter with no room: it grants nothing until the caller gives up.
+    const { limiter: full, gaveUp } = fullLimiter();
     const cancel = new AbortController();
     const pending = client({ limiter: full, signal: cancel.signal }).createShipment(shipmentRequest());
     cancel.abort(new Error('activity cancelled'));
     await assert.rejects(pending, /activity cancelled/);
-    assert.equal(gaveUp, 1, 'the limiter heard the caller give up (a shared limiter then takes nothing)');
+    assert.equal(gaveUp(), 1, 'the limiter heard the caller give up (a shared limiter then takes nothing)');
 
     const gone = new AbortController();
     gone.abort(new Error('cancelled before the call'));

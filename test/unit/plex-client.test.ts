@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { PlexNotFoundError } from '../../activities/plex/errors';
-import type { RateLimiter } from '../../lib/ratelimit';
+import { fullLimiter } from '../helpers/limiter';
 import { parseReadyState } from '../../activities/plex/mapping';
 import { IDS, ORDER, RELEASES } from './plex-fixtures';
 import { freshWorld, orderRoutes, type OrderWorld } from './plex-routes';
@@ -302,22 +302,13 @@ describe('PlexClient detection and write-back details', () => {
 
   it('stops waiting for the rate limiter or out a 429 when the activity is cancelled, and sends nothing more', async () => {
     // A limiter with no room: it grants nothing until the caller gives up.
-    let gaveUp = 0;
-    const full: RateLimiter = {
-      acquire: (_key, _cost, opts) =>
-        new Promise<void>((_, reject) => {
-          opts?.signal?.addEventListener('abort', () => {
-            gaveUp++;
-            reject(opts.signal!.reason);
-          });
-        }),
-    };
+    const { limiter: full, gaveUp } = fullLimiter();
     const cancel = new AbortController();
     const waiting = testClient(server.url, { limiter: full, signal: cancel.signal }).client;
     const pending = waiting.getOrder(IDS.order);
     cancel.abort(new Error('activity cancelled'));
     await assert.rejects(pending, /activity cancelled/);
-    assert.equal(gaveUp, 1, 'the limiter heard the caller give up (a shared limiter then takes nothing)');
+    assert.equal(gaveUp(), 1, 'the limiter heard the caller give up (a shared limiter then takes nothing)');
     assert.equal(server.requests.length, 0);
 
     // A 429 asks for 30 s: the wait is real here (no injected sleep), and the cancellation ends it.

@@ -12,6 +12,7 @@ import {
 } from '../../activities/shipstation/errors';
 import type { SsOrderInput } from '../../activities/shipstation/wire';
 import type { RateLimiter } from '../../lib/ratelimit';
+import { fullLimiter } from '../helpers/limiter';
 import {
   json,
   pageOf,
@@ -299,16 +300,7 @@ describe('ShipStationClient', () => {
       ['POST', /^\/orders\/createorder$/, (req) => json({ ...(req.body as object), orderId: 55 })],
     ];
     // A limiter with no room: it grants nothing until the caller gives up.
-    let gaveUp = 0;
-    const full: RateLimiter = {
-      acquire: (_key, _cost, opts) =>
-        new Promise<void>((_, reject) => {
-          opts?.signal?.addEventListener('abort', () => {
-            gaveUp++;
-            reject(opts.signal!.reason);
-          });
-        }),
-    };
+    const { limiter: full, gaveUp } = fullLimiter();
     const started = Date.now();
     const { client } = testClient(server.url, { limiter: full, waitBudgetMs: () => 150 });
     await assert.rejects(client.createOrUpdateOrder(ORDER), (err: unknown) => {
@@ -318,7 +310,7 @@ describe('ShipStationClient', () => {
       return true;
     });
     assert.ok(Date.now() - started < 2_000, 'gave up at the budget, not after the limiter');
-    assert.equal(gaveUp, 1, 'the limiter heard the caller give up (a shared limiter then takes nothing)');
+    assert.equal(gaveUp(), 1, 'the limiter heard the caller give up (a shared limiter then takes nothing)');
     assert.equal(server.requests.length, 0);
 
     // Cancelled while waiting: the cancellation's reason, not a rate-limit error.
