@@ -46,6 +46,12 @@ export interface ErpOrder {
   modifiedAt: string;
   version: string;
   /**
+   * The ERP's record of the ship-to address, opaque outside the connector, where the ERP edits
+   * addresses in place without touching the order (Plex). The poll asks the connector which of
+   * these changed (ErpPort.shipToChanges), since the order's own version cannot show it.
+   */
+  shipToRef?: string;
+  /**
    * Keys the ERP connector needs to write back, e.g. Plex's customer shipper id. Opaque to the
    * workflow; passed back unchanged.
    */

@@ -14,6 +14,7 @@ import type { FulfilmentMode, FulfilmentShipment } from '../../domain/fulfilment
 import type { ErpOrder, ReadyOrderRef } from '../../domain/order';
 import type { CarrierPort, ErpOrderHandle, ErpPort, FulfilmentPort } from './ports';
 import { acceptShipments, cancelOrdersCancelledAtWarehouse } from './fulfilment';
+import { shipToVersion } from './ship-to';
 
 /** Which carrier an ERP connection ships with, and how its orders map (from the config's mappings). */
 export interface OrderRoute {
@@ -40,6 +41,12 @@ export interface OrderActivityDeps {
   /** How far back the very first poll of a connection looks. */
   initialLookbackMs: number;
   log: Logger;
+  /**
+   * How often the poll asks the ERP for ship-to addresses edited in place (ErpPort.shipToChanges),
+   * for orders at a warehouse. Default 5 minutes; each check costs about one ERP read per customer
+   * with open orders. 0 checks at every poll.
+   */
+  shipToCheckEveryMs?: number;
   /** In-transit shipments per tracking-sweep page (default 300: ten Track calls of 30 numbers). */
   trackPageSize?: number;
 }
@@ -48,6 +55,9 @@ const READY_STREAM = 'ready-orders';
 /** Started orders whose rows one statement records (see pollReadyOrders). */
 const DETECTED_BATCH = 16;
 const SHIPMENT_STREAM = 'shipments';
+const SHIP_TO_STREAM = 'ship-to';
+/** Addresses change rarely and a warehouse picks over hours: one check per 5 minutes is plenty. */
+const DEFAULT_SHIP_TO_CHECK_MS = 5 * 60_000;
 
 export function createOrderActivities(deps: OrderActivityDeps) {
   const { repos } = deps;
@@ -57,6 +67,41 @@ export function createOrderActivities(deps: OrderActivityDeps) {
   };
   const notifyOrder = (shipmentId: string, workflowId: string, update: TrackingUpdate) =>
     notifyOrderWorkflow(deps.client, repos, shipmentId, workflowId, update);
+
+  /**
+   * Ship-to addresses edited in place (the ERP leaves the order untouched, so detection cannot see
+   * it): at most every shipToCheckEveryMs, ask the ERP which of the open orders' recorded ship-to
+   * records changed since the last check, and tell each order whose address content differs from
+   * what it was loaded with. Its workflow reloads the order and pushes it while the warehouse order
+   * is open; a finished order is not asked about. Returns how many orders were told.
+   */
+  async function pushShipToEdits(erpConnection: string, until: Date): Promise<number> {
+    const erp = deps.erp(erpConnection);
+    if (!erp.shipToChanges) return 0;
+    const mark = await repos.watermarks.get(erpConnection, SHIP_TO_STREAM);
+    const every = deps.shipToCheckEveryMs ?? DEFAULT_SHIP_TO_CHECK_MS;
+    if (mark && until.getTime() - mark.watermark.getTime() < every) return 0;
+    const open = await repos.orders.listOpenShipTos(erpConnection, FINAL_ORDER_STATUSES);
+    let told = 0;
+    if (open.length > 0) {
+      const since = new Date(
+        (mark?.watermark.getTime() ?? until.getTime() - deps.initialLookbackMs) - deps.pollOverlapMs,
+      );
+      const refs = [...new Set(open.map((r) => r.ship_to_ref!))];
+      const changes = await erp.shipToChanges({ since, until, refs });
+      for (const row of open) {
+        const now = changes.get(row.ship_to_ref!);
+        if (!now) continue;
+        const version = shipToVersion(now);
+        if (version === row.ship_to_version) continue;
+        await signalIfRunning(deps.client, row.workflow_id, `ship-to:${version}`);
+        await repos.orders.setShipToVersion(erpConnection, row.order_key, version);
+        told++;
+      }
+    }
+    await repos.watermarks.advance(erpConnection, SHIP_TO_STREAM, until);
+    return told;
+  }
 
   return {
     /** The business record (orders table) and the audit trail follow every lifecycle change. */
@@ -99,8 +144,21 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       ]);
     },
 
+    /**
+     * The order from its ERP. Where the connector names the ship-to record (ERPs that edit addresses
+     * in place), the row keeps it with the content's hash, for the poll's ship-to check.
+     */
     async erpLoadOrder(input: { erpConnection: string; orderKey: string }) {
-      return await deps.erp(input.erpConnection).loadOrder(input.orderKey);
+      const order = await deps.erp(input.erpConnection).loadOrder(input.orderKey);
+      if (order.shipToRef) {
+        await repos.orders.setShipTo(
+          input.erpConnection,
+          input.orderKey,
+          order.shipToRef,
+          shipToVersion(order.shipTo),
+        );
+      }
+      return order;
     },
 
     async erpWriteTracking(input: {
@@ -327,6 +385,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         clearInterval(beat);
       }
       await writeDetected();
+      if (route.mode === 'warehouse') changed += await pushShipToEdits(input.erpConnection, until);
       await repos.watermarks.advance(input.erpConnection, READY_STREAM, until);
       await repos.audit.append({
         actor: 'poll',

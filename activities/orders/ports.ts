@@ -1,4 +1,10 @@
-import type { ShipmentRequest, ShipmentResult, TrackingError, TrackingUpdate } from '../../domain/model';
+import type {
+  Address,
+  ShipmentRequest,
+  ShipmentResult,
+  TrackingError,
+  TrackingUpdate,
+} from '../../domain/model';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import type { FulfilmentShipment, SubmitOrderResult, WarehouseOrderPhase } from '../../domain/fulfilment';
 
@@ -31,6 +37,12 @@ export interface ErpPort {
   recordShipped?(order: ErpOrderHandle, shipment: FulfilmentShipment): Promise<{ applied: boolean }>;
   /** On-hand stock per SKU (part number); SKUs the ERP does not know are left out. */
   onHand?(skus: string[]): Promise<Record<string, number>>;
+  /**
+   * For an ERP that edits addresses in place without touching the orders that ship to them: which
+   * of these ship-to records (ErpOrder.shipToRef) changed in the window, with their content now.
+   * Read in batches (per customer, say), never per order.
+   */
+  shipToChanges?(q: { since: Date; until: Date; refs: string[] }): Promise<Map<string, Address>>;
 }
 
 /** What the ERP needs back to write to an order: its key and the connector's own write-back keys. */

@@ -7,6 +7,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { FulfilmentShipment } from '../../domain/fulfilment';
+import type { Address } from '../../domain/model';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import type { AuditRepo } from '../../lib/db/repos';
 import type { DetectOptions } from '../orders/ports';
@@ -187,6 +188,18 @@ export function createPlexActivities(deps: PlexActivityDeps) {
       });
     },
 
+    /** The ship-to addresses among `refs` edited in [since, until], with their content now. */
+    async plexShipToChanges(input: {
+      connection: string;
+      since: Date;
+      until: Date;
+      refs: string[];
+    }): Promise<Map<string, Address>> {
+      return run('plexShipToChanges', input.connection, (rows) =>
+        client(input.connection, rows).shipToChanges(input),
+      );
+    },
+
     /** On-hand stock per part number (SKU). */
     async plexOnHand(input: { connection: string; skus: string[] }): Promise<Record<string, number>> {
       return run('plexOnHand', input.connection, (rows) =>
@@ -232,6 +245,8 @@ export function plexErpPort(activities: PlexActivities, connection: string) {
     recordShipped: (order: Pick<ErpOrder, 'orderKey'>, shipment: FulfilmentShipment) =>
       activities.plexRecordShipped({ connection, orderKey: order.orderKey, shipment }),
     onHand: (skus: string[]) => activities.plexOnHand({ connection, skus }),
+    shipToChanges: (q: { since: Date; until: Date; refs: string[] }) =>
+      activities.plexShipToChanges({ connection, ...q }),
   };
 }
 

@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Address } from '../../domain/model';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import { forEachConcurrently, sleepUnlessAborted } from '../../lib/concurrency';
 import { ExpiringCache } from '../../lib/expiring-cache';
@@ -44,6 +45,7 @@ import {
   orderVersion,
   plexInstant,
   statusIn,
+  toAddress,
   toErpOrder,
   shipperShowsUpdate,
   toShipperStatusUpdate,
@@ -357,6 +359,21 @@ export class PlexClient {
     return customer;
   }
 
+  /** A customer's addresses, optionally only those modified in [modifiedBegin, modifiedEnd]. */
+  async listCustomerAddresses(
+    customerId: string,
+    q: { modifiedBegin?: Date | string; modifiedEnd?: Date | string } = {},
+  ): Promise<PlexCustomerAddress[]> {
+    const query: Query = [];
+    dateRange(query, 'modifiedDate', q.modifiedBegin, q.modifiedEnd);
+    return this.list<PlexCustomerAddress>(
+      PLEX_RECORD.address,
+      'listCustomerAddresses',
+      `/mdm/v1/customers/${enc(customerId)}/addresses`,
+      query,
+    );
+  }
+
   async getCustomerAddress(customerId: string, addressId: string): Promise<PlexCustomerAddress> {
     return this.get<PlexCustomerAddress>(
       PLEX_RECORD.address,
@@ -619,7 +636,7 @@ export class PlexClient {
                 `${attempt} times in a row; retrying later`,
             );
           }
-          await new Promise((r) => setTimeout(r, 100 * attempt + Math.floor(Math.random() * 200)));
+          await this.wait(100 * attempt + Math.floor((this.opts.random ?? Math.random)() * 200));
         }
       }
     }
@@ -834,6 +851,33 @@ export class PlexClient {
       }
     }
     return owners;
+  }
+
+  /**
+   * The ship-to addresses among `refs` ("<customer id>/<address id>", as loadOrder hands them out)
+   * that were edited in [since, until], with their content now. Plex edits an address in place and
+   * leaves the orders that ship to it untouched, so the order poll cannot see such an edit. One read
+   * per customer (addresses modified in the window), not one per order; the customer record comes
+   * from the master-data cache.
+   */
+  async shipToChanges(q: { since: Date; until: Date; refs: string[] }): Promise<Map<string, Address>> {
+    const wanted = new Map<string, Set<string>>();
+    for (const ref of q.refs) {
+      const [customerId, addressId] = ref.split('/');
+      if (!customerId || !addressId) continue;
+      if (!wanted.has(customerId)) wanted.set(customerId, new Set());
+      wanted.get(customerId)!.add(addressId);
+    }
+    const out = new Map<string, Address>();
+    for (const [customerId, addressIds] of wanted) {
+      const edited = (
+        await this.listCustomerAddresses(customerId, { modifiedBegin: q.since, modifiedEnd: q.until })
+      ).filter((a) => addressIds.has(a.id));
+      if (edited.length === 0) continue;
+      const customer = await this.getCustomer(customerId);
+      for (const address of edited) out.set(`${customerId}/${address.id}`, toAddress(address, customer));
+    }
+    return out;
   }
 
   // ------------------------------------------------------------ load and write back

@@ -239,6 +239,7 @@ export function toErpOrder(p: PlexOrderParts): ErpOrder {
     modifiedAt:
       plexInstant(order.modifiedDate) ?? plexInstant(order.createdDate) ?? new Date(0).toISOString(),
     version: orderVersion(order, p.releases),
+    shipToRef: `${p.customer.id}/${p.shipTo.id}`,
     writeBackKeys: {
       orderId: order.id,
       customerId: p.customer.id,

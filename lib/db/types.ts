@@ -55,6 +55,10 @@ export interface OrdersTable {
   tracking_number: string | null;
   /** The ERP's version of the order when last seen by a poll (edits change it). */
   erp_version: string | null;
+  /** The ERP's record of the ship-to address the order was last loaded with (ErpOrder.shipToRef). */
+  ship_to_ref: string | null;
+  /** Hash of that address's content when loaded or last seen changed (activities/orders/ship-to.ts). */
+  ship_to_version: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -1,3 +1,5 @@
+import { DEFAULT_SEED } from '../shared/random';
+
 /** One API project (client_id / client_secret pair) the simulator accepts, with the accounts it may use. */
 export interface FedexSimClient {
   clientId: string;
@@ -37,7 +39,7 @@ export interface FedexSimOptions {
   /** Share (0..1) of shipments that end in a DE delivery exception instead of DL (default 0). */
   exceptionShare?: number;
   webhook?: FedexSimWebhook;
-  /** Seed for tracking numbers, exception picks and faults (default: time based). */
+  /** Seed for tracking numbers, exception picks and faults (default DEFAULT_SEED: the same every run). */
   seed?: number;
   /** Request body limit in bytes (default 1 MB). */
   bodyLimitBytes?: number;
@@ -101,7 +103,7 @@ export function resolveOptions(opts: FedexSimOptions = {}): ResolvedOptions {
     },
     exceptionShare: share('exceptionShare', opts.exceptionShare ?? 0),
     webhook: opts.webhook,
-    seed: opts.seed ?? Date.now(),
+    seed: opts.seed ?? DEFAULT_SEED,
     bodyLimitBytes: positive('bodyLimitBytes', opts.bodyLimitBytes ?? 1_000_000),
   };
 }

@@ -1,3 +1,5 @@
+import { DEFAULT_SEED } from '../shared/random';
+
 /** Plex Connect collections ("API products") a key's App can be subscribed to. */
 export const COLLECTIONS = [
   'accounting',
@@ -57,7 +59,7 @@ export interface PlexSimOptions {
   unsubscribedStatus?: 401 | 404;
   /** Orders seeded at start (and again by reset()) into the first tenant (default 0). */
   orders?: number;
-  /** Seed for the start-up orders and for fault decisions (default: time based). */
+  /** Seed for the start-up orders and for fault decisions (default DEFAULT_SEED: the same every run). */
   seed?: number;
   /** invalidShare for the start-up orders (default 0.06). */
   invalidShare?: number;
@@ -148,7 +150,7 @@ export function resolveOptions(opts: PlexSimOptions = {}): ResolvedOptions {
     retryAfterSeconds: nonNegative('retryAfterSeconds', opts.retryAfterSeconds ?? 0),
     unsubscribedStatus,
     orders: nonNegative('orders', opts.orders ?? 0),
-    seed: opts.seed ?? Date.now(),
+    seed: opts.seed ?? DEFAULT_SEED,
     invalidShare,
     shipperStatuses: opts.shipperStatuses ?? DEFAULT_SHIPPER_STATUSES,
     bodyLimitBytes: nonNegative('bodyLimitBytes', opts.bodyLimitBytes ?? 1_000_000, 1),

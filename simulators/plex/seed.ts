@@ -1,10 +1,10 @@
-import { SeededRandom } from '../shared/random';
+import { DEFAULT_SEED, SeededRandom } from '../shared/random';
 import { COUNTRIES, UNKNOWN_COUNTRY, badZip, generateAddress } from './addresses';
 import type { DefectKind, SeededOrder, TenantData } from './store';
 import type { OrderLine, Release, Shipper, ShipperLine } from './wire';
 
 export interface SeedOptions {
-  /** Same seed (and the same earlier calls on the tenant) -> the same orders. Default: time based. */
+  /** Same seed (and the same earlier calls on the tenant) -> the same orders. Default DEFAULT_SEED. */
   seed?: number;
   /** Share (0..1) of orders a connector must refuse before any carrier call. Default 0.06. */
   invalidShare?: number;
@@ -13,6 +13,11 @@ export interface SeedOptions {
    * (long runs: chaos, benchmark). Default false: each part keeps its CONTAINERS_PER_PART.
    */
   stockToCover?: boolean;
+  /**
+   * Number the batch's orders from here on (when above the tenant's next number), so batches seeded
+   * by separate simulator runs (the demo, once per run on one data folder) never share a number.
+   */
+  firstOrderNumber?: number;
 }
 
 /** Ship-via codes the demo configuration maps to FedEx services. */
@@ -123,6 +128,18 @@ function pickDefects(random: SeededRandom, n: number, share: number): Map<number
   return new Map(positions.slice(0, count).map((p, i) => [p, DEFECTS[i % DEFECTS.length]!]));
 }
 
+/**
+ * Receive at least `quantity` of a catalog part into stock, in full containers of its pack (a test
+ * that needs stock for an edit builds it instead of hoping the seeded data has it).
+ */
+export function receiveStock(data: TenantData, partNumber: string, quantity: number): void {
+  const item = CATALOG.find((c) => c.number === partNumber);
+  const part = data.catalog.map((id) => data.parts.get(id)!).find((p) => p.number === partNumber);
+  if (!item || !part) throw new RangeError(`no catalog part ${partNumber} in this tenant`);
+  if (!(Number.isFinite(quantity) && quantity > 0)) throw new RangeError('quantity must be positive');
+  data.inventory.stockPart(part, item.pack, data.stamp(), Math.ceil(quantity / item.pack));
+}
+
 function ensureCatalog(data: TenantData, random: SeededRandom, stamp: string): void {
   if (data.catalog.length > 0) return;
   for (const item of CATALOG) data.catalog.push(addPart(data, random, item, stamp, true));
@@ -175,8 +192,13 @@ export function seedOrders(data: TenantData, n: number, opts: SeedOptions = {}):
   const share = opts.invalidShare ?? 0.06;
   if (!(share >= 0 && share <= 1)) throw new RangeError('invalidShare must be between 0 and 1');
   // A second batch on the same tenant continues from different numbers, so ids never collide.
-  const random = new SeededRandom(((opts.seed ?? Date.now()) + data.batches * 0x9e3779b9) >>> 0);
+  const random = new SeededRandom(((opts.seed ?? DEFAULT_SEED) + data.batches * 0x9e3779b9) >>> 0);
   data.batches++;
+  if (opts.firstOrderNumber !== undefined) {
+    if (!Number.isSafeInteger(opts.firstOrderNumber) || opts.firstOrderNumber < 1)
+      throw new RangeError('firstOrderNumber must be a positive integer');
+    data.nextOrderNumber = Math.max(data.nextOrderNumber, opts.firstOrderNumber);
+  }
   const now = Date.parse(data.stamp());
   const stamp = new Date(now).toISOString();
   const iso = (offsetMs: number) => new Date(now + offsetMs).toISOString();

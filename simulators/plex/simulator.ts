@@ -8,7 +8,7 @@ import { PlexError, errors } from './errors';
 import type { InventoryCounters } from './inventory';
 import { MinuteLimiter } from './limits';
 import { COLLECTIONS, resolveOptions, type PlexSimOptions, type ResolvedKey } from './options';
-import { seedOrders, seededUuid, type SeedOptions } from './seed';
+import { receiveStock, seedOrders, seededUuid, type SeedOptions } from './seed';
 import { TenantData, copy, type SeededOrder } from './store';
 import type { CustomerAddress, SalesOrder, Shipper } from './wire';
 
@@ -85,6 +85,8 @@ export interface PlexSimulator {
   tenants(): PlexTenantInfo[];
   /** Stock of a part (by id or number, in any tenant): the sum of its active containers' quantities. */
   onHand(partIdOrNumber: string): number;
+  /** Receive at least `quantity` of a catalog part (by number) into stock, in full containers. */
+  receive(partNumber: string, quantity: number, tenantId?: string): void;
   /** Back to the start options: data re-seeded, faults, limits and counters cleared. */
   reset(): void;
 }
@@ -305,6 +307,7 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
         seed: o.seed ?? random.int(0, 2 ** 31),
         invalidShare: o.invalidShare,
         stockToCover: o.stockToCover,
+        firstOrderNumber: o.firstOrderNumber,
       });
     },
     orders: () => [...tenants.values()].flatMap((t) => [...t.seeded.values()].map(copy)),
@@ -366,7 +369,8 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
           }
         }
       }
-      order.modifiedDate = stamp;
+      // As in Plex, an address is a record of its own: editing it leaves the order untouched.
+      if (patch.order || patch.shipper || patch.releaseQuantity !== undefined) order.modifiedDate = stamp;
       return copy(seeded);
     },
     getShipper(idOrKey) {
@@ -394,6 +398,11 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
       writesByShipper: Object.fromEntries(counts.writesByShipper),
       ignoredWriteFields: Object.fromEntries(counts.ignoredFields),
     }),
+    receive(partNumber, quantity, tenantId) {
+      const data = tenants.get(tenantId ?? opts.tenants[0]!.id);
+      if (!data) throw new RangeError(`unknown tenant ${tenantId}`);
+      receiveStock(data, partNumber, quantity);
+    },
     onHand(partIdOrNumber) {
       for (const data of tenants.values()) {
         const parts = [...data.parts.values()].filter(

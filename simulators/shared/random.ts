@@ -2,10 +2,16 @@
  * A small seeded PRNG (mulberry32) so a simulator run can be replayed exactly: same seed, same
  * tracking numbers, same exception picks, same fault decisions.
  */
+/**
+ * The seed a simulator uses when none is given: fixed, so a run without one is still replayable.
+ * Callers that need different data each run (the demo, on one data folder) pass their own.
+ */
+export const DEFAULT_SEED = 1;
+
 export class SeededRandom {
   private state: number;
 
-  constructor(seed: number = Date.now()) {
+  constructor(seed: number = DEFAULT_SEED) {
     this.state = seed >>> 0;
   }
 

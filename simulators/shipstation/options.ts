@@ -1,3 +1,5 @@
+import { DEFAULT_SEED } from '../shared/random';
+
 /** A V1 key pair the simulator accepts (Basic auth, username = key, password = secret). */
 export interface V1KeyPair {
   apiKey: string;
@@ -21,7 +23,7 @@ export interface ShipStationSimOptions {
   clockSpeed?: number;
   /** Simulated seconds from an order becoming awaiting_shipment to the warehouse shipping it (default 3600). */
   shipAfterSeconds?: number;
-  /** Seed for tracking numbers, costs and fault decisions (default: time based). */
+  /** Seed for tracking numbers, costs and fault decisions (default DEFAULT_SEED: the same every run). */
   seed?: number;
   /** Request body limit in bytes (default 1 MB). */
   bodyLimitBytes?: number;
@@ -85,7 +87,7 @@ export function resolveOptions(opts: ShipStationSimOptions = {}): ResolvedOption
     v2RateLimitPerMinute: positive('v2RateLimitPerMinute', opts.v2RateLimitPerMinute ?? 200),
     clockSpeed: nonNegative('clockSpeed', opts.clockSpeed ?? 60),
     shipAfterSeconds: nonNegative('shipAfterSeconds', opts.shipAfterSeconds ?? 3600),
-    seed: opts.seed ?? Date.now(),
+    seed: opts.seed ?? DEFAULT_SEED,
     bodyLimitBytes: positive('bodyLimitBytes', opts.bodyLimitBytes ?? 1_000_000),
     inventory: { ...inventory },
   };

@@ -160,6 +160,7 @@ export async function startShipStationPipeline(
         taskQueue,
         pollOverlapMs: 60_000,
         initialLookbackMs: 24 * 3600_000,
+        shipToCheckEveryMs: 0,
         log,
       },
     });

@@ -7,6 +7,7 @@ import { orderWorkflowId } from '../../domain/ids';
 import { cancelSignal, retrySignal, trackingUpdateSignal } from '../../workflows/messages';
 import { orderShipment } from '../../workflows';
 import { DELIVERY_SECONDS, startPipeline, type Pipeline } from '../helpers/pipeline';
+import { seedSequence } from '../helpers/seed';
 import { temporalTestEnv } from '../helpers/temporal';
 
 // The order lifecycle on the real dev server, against the Plex and FedEx simulators over HTTP and
@@ -25,8 +26,8 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
     await env?.teardown();
   });
 
-  const seed = (n: number, invalidShare = 0) =>
-    p.plex.seedOrders(n, { invalidShare, seed: Math.floor(Math.random() * 1e9) });
+  const seeds = seedSequence('order-lifecycle');
+  const seed = (n: number, invalidShare = 0) => p.plex.seedOrders(n, { invalidShare, seed: seeds.next() });
   const labelsFor = (orderNumber: string) =>
     Object.entries(p.fedex.counters().shipmentsByReference)
       .filter(([ref]) => ref.includes(orderNumber))

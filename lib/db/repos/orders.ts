@@ -178,6 +178,40 @@ export class OrderRepo {
       .execute();
   }
 
+  /** The ship-to address an order was loaded with: the ERP's record of it and its content hash. */
+  async setShipTo(connection: string, orderKey: string, ref: string, version: string): Promise<void> {
+    await this.db
+      .updateTable('orders')
+      .set({ ship_to_ref: ref, ship_to_version: version, updated_at: sql`now()` })
+      .where('connection', '=', connection)
+      .where('order_key', '=', orderKey)
+      .execute();
+  }
+
+  /** A changed ship-to address seen by the poll, recorded once its order was told. */
+  async setShipToVersion(connection: string, orderKey: string, version: string): Promise<void> {
+    await this.db
+      .updateTable('orders')
+      .set({ ship_to_version: version, updated_at: sql`now()` })
+      .where('connection', '=', connection)
+      .where('order_key', '=', orderKey)
+      .execute();
+  }
+
+  /** Orders of a connection not in one of `finalStatuses` whose ship-to address is recorded. */
+  async listOpenShipTos(
+    connection: string,
+    finalStatuses: readonly string[],
+  ): Promise<Array<Pick<Order, 'order_key' | 'workflow_id' | 'ship_to_ref' | 'ship_to_version'>>> {
+    return await this.db
+      .selectFrom('orders')
+      .select(['order_key', 'workflow_id', 'ship_to_ref', 'ship_to_version'])
+      .where('connection', '=', connection)
+      .where('ship_to_ref', 'is not', null)
+      .where('status', 'not in', [...finalStatuses])
+      .execute();
+  }
+
   /** The rows of these orders that exist, by order key (one query for a whole poll). */
   async getMany(connection: string, orderKeys: readonly string[]): Promise<Map<string, Order>> {
     const out = new Map<string, Order>();
