@@ -39,6 +39,7 @@ import type { Client } from '@temporalio/client';
 import { fedexWebhookRoute } from './http/webhooks/fedex';
 import { testConnection } from './cli/connections';
 import type { Handler } from './http/server';
+import { claimDemoRun, type DemoRun } from './demo-run';
 
 /** A connection as the running app sees it: where to reach it and with which credentials. */
 export interface LiveConnection {
@@ -97,13 +98,21 @@ export interface Connectors {
   /** Subscribe the simulated warehouses' shipment and order webhooks to this app (start only). */
   subscribeSimulatorWebhooks(): Promise<void>;
   testConnection(name: string): Promise<{ ok: boolean; reason: string; message: string }>;
-  /** Seed demo orders into the simulated ERP; returns how many were seeded. */
-  seedDemoOrders(count: number): number;
+  /**
+   * Seed demo orders into the simulated ERP: which connection, and each order's key and number
+   * (`invalid` names the data problem a person must fix). Undefined without a simulated ERP.
+   */
+  seedDemoOrders(count: number): DemoSeeding | undefined;
   plexSimulator?: PlexSimulator;
   fedexSimulator?: FedexSimulator;
   shipStationSimulator?: ShipStationSimulator;
   /** Closes the webhook drainers (waiting for the delivery each is processing), then the simulators. */
   stop(): Promise<void>;
+}
+
+export interface DemoSeeding {
+  connection: string;
+  orders: Array<{ orderKey: string; orderNumber: string; invalid?: string }>;
 }
 
 export const webhookPath = (system: string, connection: string) => `/webhooks/${system}/${connection}`;
@@ -123,6 +132,11 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
   const webhookSecrets = new Map<string, string>();
   const drainers: ShipStationWebhookDrainer[] = [];
   let plexSim: PlexSimulator | undefined;
+  let plexSimConnection: string | undefined;
+  // The simulators' seed and the demo's order numbers, from the data folder's run count: each run
+  // seeds orders and tracking numbers new to the database it shares with earlier runs.
+  let demoRun: DemoRun | undefined;
+  const run = () => (demoRun ??= claimDemoRun(config.dataDir));
   let fedexSim: FedexSimulator | undefined;
   let shipStationSim: ShipStationSimulator | undefined;
 
@@ -201,6 +215,7 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
         fedexSim = await startFedexSimulator({
           clients: [{ ...creds, accounts: [conn.settings.accountNumber] }],
           clockSpeed: DEMO_SIMULATOR_SPEED.fedexClockSpeed,
+          seed: run().seed,
           webhook: { url: `${deps.httpBaseUrl}${webhookPath('fedex', name)}`, securityToken },
         });
         stops.push(() => fedexSim!.stop());
@@ -218,7 +233,9 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
         plexSim = await startPlexSimulator({
           keys: [{ apiKey }],
           rateLimitPerMinute: DEMO_SIMULATOR_SPEED.plexCallsPerMinute,
+          seed: run().seed,
         });
+        plexSimConnection = name;
         stops.push(() => plexSim!.stop());
         live.set(name, {
           name,
@@ -235,6 +252,7 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
           v2Keys: [v2ApiKey],
           v1RateLimitPerMinute: DEMO_SIMULATOR_SPEED.shipStationV1PerMinute,
           clockSpeed: DEMO_SIMULATOR_SPEED.shipStationClockSpeed,
+          seed: run().seed,
           shipAfterSeconds: DEMO_SIMULATOR_SPEED.shipStationShipAfterSeconds,
           // The demo ERP's parts, held nowhere yet: the inventory sync brings Plex's figures.
           inventory: Object.fromEntries(CATALOG_PART_NUMBERS.map((sku) => [sku, 0])),
@@ -523,8 +541,17 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
       }
     },
     seedDemoOrders(count) {
-      if (!plexSim) return 0;
-      return plexSim.seedOrders(count).length;
+      if (!plexSim || !plexSimConnection) return undefined;
+      const { seed, firstOrderNumber } = run();
+      const seeded = plexSim.seedOrders(count, { seed, firstOrderNumber });
+      return {
+        connection: plexSimConnection,
+        orders: seeded.map((o) => ({
+          orderKey: o.orderKey,
+          orderNumber: o.orderNumber,
+          ...(o.invalid ? { invalid: o.invalid } : {}),
+        })),
+      };
     },
     async stop() {
       // The drainers first: the row in progress may still need a simulator, Temporal and the database.

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../lib/config';
 import { startApp, type App, type Role } from '../app';
+import type { DemoSeeding } from '../connectors';
 import { intFlag, type ParsedArgs } from './args';
 
 const TERMINAL = ['delivered', 'shipped', 'needs_attention', 'cancelled', 'failed'] as const;
@@ -33,11 +34,12 @@ export async function startCommand(
 
   let exitCode = 0;
   let cannotSeed: boolean;
+  let seeding: DemoSeeding | undefined;
   let reason: string;
   try {
     printBanner(app, role);
-    const seeded = orders > 0 ? await seedOrders(app, orders) : 0;
-    cannotSeed = orders > 0 && seeded < orders;
+    seeding = orders > 0 ? await seedOrders(app, orders) : undefined;
+    cannotSeed = orders > 0 && (seeding?.orders.length ?? 0) < orders;
 
     const workerStopped = app.workerDone?.then(
       () => 'worker stopped',
@@ -53,7 +55,7 @@ export async function startCommand(
       waits.push(
         cannotSeed
           ? Promise.resolve('nothing to wait for')
-          : waitUntilDone(app, orders, startedAt + timeoutS * 1000),
+          : waitUntilDone(app, seeding!, startedAt + timeoutS * 1000),
       );
     }
 
@@ -65,7 +67,7 @@ export async function startCommand(
   }
   if (reason === 'timeout' || (exitWhenDone && cannotSeed)) exitCode = 1;
   log.info({ reason }, 'stopping');
-  const summary = await summaryLine(app, orders, startedAt);
+  const summary = await summaryLine(app, seeding, startedAt);
   await app.shutdown();
   if (role === 'all') console.log(summary);
   return exitCode;
@@ -91,25 +93,55 @@ function printBanner(app: App, role: Role): void {
 }
 
 /** Seed demo orders into the simulated ERP, then poll at once rather than at the next interval. */
-async function seedOrders(app: App, count: number): Promise<number> {
-  const seeded = app.connectors.seedDemoOrders(count);
-  if (seeded === 0) {
+async function seedOrders(app: App, count: number): Promise<DemoSeeding | undefined> {
+  const seeding = app.connectors.seedDemoOrders(count);
+  if (!seeding || seeding.orders.length === 0) {
     console.log(`cannot seed ${count} demo orders: no simulated ERP connection that can create orders`);
-    return 0;
+    return undefined;
   }
-  console.log(`seeded ${seeded} demo orders into the ERP simulator`);
+  console.log(describeSeeding(seeding));
   for (const id of app.scheduleIds.filter((s) => s.startsWith('erp-poll/'))) {
     await app.temporal.client.schedule
       .getHandle(id)
       .trigger()
       .catch(() => undefined);
   }
-  return seeded;
+  return seeding;
 }
 
-async function waitUntilDone(app: App, expected: number, deadline: number): Promise<string> {
+/**
+ * "seeded 6 demo orders into plex-demo (order numbers 100001-100006; 1 with a data problem a person
+ * must fix: 100004 postal_code)": what the run will ship, and what it is expected to park.
+ */
+export function describeSeeding(seeding: DemoSeeding): string {
+  const numbers = seeding.orders.map((o) => o.orderNumber);
+  const range = numbers.length > 1 ? `${numbers[0]}-${numbers.at(-1)}` : numbers[0];
+  const invalid = seeding.orders.filter((o) => o.invalid);
+  const problems =
+    invalid.length === 0
+      ? 'none with a data problem'
+      : `${invalid.length} with a data problem a person must fix: ${invalid.map((o) => `${o.orderNumber} ${o.invalid}`).join(', ')}`;
+  return `seeded ${seeding.orders.length} demo orders into ${seeding.connection} (order numbers ${range}; ${problems})`;
+}
+
+/** Status per order of this run's seeding; an order the poll has not recorded yet is `detecting`. */
+async function seededStatuses(app: App, seeding: DemoSeeding): Promise<Record<string, number>> {
+  const rows = await app.repos.orders.getMany(
+    seeding.connection,
+    seeding.orders.map((o) => o.orderKey),
+  );
+  const counts: Record<string, number> = {};
+  for (const o of seeding.orders) {
+    const status = rows.get(o.orderKey)?.status ?? 'detecting';
+    counts[status] = (counts[status] ?? 0) + 1;
+  }
+  return counts;
+}
+
+async function waitUntilDone(app: App, seeding: DemoSeeding, deadline: number): Promise<string> {
+  const expected = seeding.orders.length;
   for (;;) {
-    const counts = await app.repos.orders.countByStatus();
+    const counts = await seededStatuses(app, seeding);
     const finished = TERMINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
     if (finished >= expected) return 'done';
     if (Date.now() > deadline) {
@@ -120,15 +152,21 @@ async function waitUntilDone(app: App, expected: number, deadline: number): Prom
   }
 }
 
-async function summaryLine(app: App, expected: number, startedAt: number): Promise<string> {
-  const counts = await app.repos.orders.countByStatus().catch(() => ({}) as Record<string, number>);
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+/**
+ * The closing line. With seeded orders it counts exactly those (orders of earlier runs on the same
+ * data folder are not this run's outcome); without, every order the database holds.
+ */
+async function summaryLine(app: App, seeding: DemoSeeding | undefined, startedAt: number): Promise<string> {
+  const counts = await (seeding ? seededStatuses(app, seeding) : app.repos.orders.countByStatus()).catch(
+    () => ({}) as Record<string, number>,
+  );
+  const total = seeding ? seeding.orders.length : Object.values(counts).reduce((a, b) => a + b, 0);
   const get = (s: string) => counts[s] ?? 0;
   const inProgress = total - TERMINAL.reduce((n, s) => n + get(s), 0);
   // Orders a warehouse system shipped end at `shipped` (their delivery is the warehouse's to follow).
-  const shipped = get('shipped') > 0 ? `shipped=${get('shipped')}/${expected || total} ` : '';
+  const shipped = get('shipped') > 0 ? `shipped=${get('shipped')}/${total} ` : '';
   return (
-    `summary: delivered=${get('delivered')}/${expected || total} ${shipped}needs_attention=${get('needs_attention')} ` +
+    `summary: delivered=${get('delivered')}/${total} ${shipped}needs_attention=${get('needs_attention')} ` +
     `in_progress=${inProgress} cancelled=${get('cancelled')} failed=${get('failed')} ` +
     `elapsed_s=${Math.round((Date.now() - startedAt) / 1000)}`
   );
