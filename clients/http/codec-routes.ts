@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { z } from 'zod';
 import { sendJson, type Handler } from './server';
 
 /**
@@ -17,44 +18,74 @@ export interface CodecRouteOptions {
   token?: string;
 }
 
-interface JsonPayload {
-  metadata?: Record<string, string>;
-  data?: string;
-}
+/**
+ * The body both ends exchange: `temporal.api.common.v1.Payloads` in the protobuf JSON mapping. In
+ * that mapping an empty repeated field or map and an empty bytes field are omitted (the CLI sends
+ * `{}` for a query without arguments), `null` stands for the default value, and bytes are base64,
+ * standard or URL-safe, with or without padding. Unknown fields are refused, as protojson does.
+ */
+const BASE64 = /^(?:[A-Za-z0-9+/]*|[A-Za-z0-9_-]*)={0,2}$/;
+const isBase64 = (s: string) => BASE64.test(s) && (s.endsWith('=') ? s.length % 4 === 0 : s.length % 4 !== 1);
+/** The message for a value that is not an object; unknown keys keep zod's own message, which names them. */
+const notAnObject = (message: string) => (issue: { code: string }) =>
+  issue.code === 'unrecognized_keys' ? undefined : message;
+const bytesSchema = z.string({ error: 'must be base64 text' }).refine(isBase64, 'must be base64 text');
+const payloadSchema = z.strictObject(
+  {
+    metadata: z.record(z.string(), bytesSchema, { error: 'must be an object of base64 texts' }).nullish(),
+    data: bytesSchema.nullish(),
+  },
+  { error: notAnObject('must be a payload object {"metadata": {...}, "data": base64}') },
+);
+const payloadsSchema = z.strictObject(
+  { payloads: z.array(payloadSchema, { error: 'must be a list of payloads' }).nullish() },
+  { error: notAnObject('body must be a JSON object {"payloads": [...]}') },
+);
+type JsonPayload = z.infer<typeof payloadSchema>;
 
 function fromJson(p: JsonPayload): Payload {
-  const metadata: Record<string, Uint8Array> = {};
-  for (const [k, v] of Object.entries(p.metadata ?? {})) metadata[k] = Buffer.from(v, 'base64');
-  return { metadata, data: p.data === undefined ? undefined : Buffer.from(p.data, 'base64') };
+  const metadata: Record<string, Uint8Array> = Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+  );
+  return { metadata, data: p.data == null ? undefined : Buffer.from(p.data, 'base64') };
 }
 
 function toJson(p: Payload): JsonPayload {
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p.metadata ?? {})) metadata[k] = Buffer.from(v).toString('base64');
+  const metadata: Record<string, string> = Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  );
   return { metadata, data: p.data ? Buffer.from(p.data).toString('base64') : undefined };
 }
 
-function parsePayloads(body: Buffer): Payload[] | string {
+const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ');
+
+/** Where in the body a problem is, on one line: `payloads[0].metadata["a b"]`. */
+function pathOf(path: PropertyKey[]): string {
+  return path
+    .map((k, i) => {
+      if (typeof k === 'number') return `[${k}]`;
+      const name = String(k);
+      if (/^[A-Za-z_$][\w$-]*$/.test(name)) return i === 0 ? name : `.${name}`;
+      return `[${JSON.stringify(name)}]`;
+    })
+    .join('');
+}
+
+/** The payloads of a request body, or a one-line reason it is malformed. */
+export function parsePayloads(body: Buffer): Payload[] | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
     return 'body is not JSON';
   }
-  const payloads = (parsed as { payloads?: unknown })?.payloads;
-  if (!Array.isArray(payloads)) return 'body must be {"payloads": [...]}';
-  for (const p of payloads) {
-    if (typeof p !== 'object' || p === null) return 'each payload must be an object';
-    const { metadata, data } = p as JsonPayload;
-    if (data !== undefined && typeof data !== 'string') return 'payload data must be base64 text';
-    if (
-      metadata !== undefined &&
-      (typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string'))
-    ) {
-      return 'payload metadata values must be base64 text';
-    }
+  const result = payloadsSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const where = pathOf(issue.path);
+    return oneLine(`${where ? `${where}: ` : ''}${issue.message}`);
   }
-  return (payloads as JsonPayload[]).map(fromJson);
+  return (result.data.payloads ?? []).map(fromJson);
 }
 
 function tokenMatches(req: http.IncomingMessage, token: string): boolean {
@@ -88,7 +119,7 @@ export function codecRoutes(opts: CodecRouteOptions): Record<string, Handler> {
         const out = await opts.codec[op](payloads);
         sendJson(res, 200, { payloads: out.map(toJson) });
       } catch (err) {
-        sendJson(res, 400, { error: `cannot ${op}: ${(err as Error).message}` });
+        sendJson(res, 400, { error: `cannot ${op}: ${oneLine((err as Error).message)}` });
       }
     };
   const preflight: Handler = (req, res) => {
