@@ -186,6 +186,9 @@ export interface ConnectionTestDeps {
   limiters?: Partial<Record<System, RateLimiter>>;
 }
 
+/** The `reason` of a test of a name the configuration does not have (the operator API answers it with 404). */
+export const UNKNOWN_CONNECTION = 'unknown_connection';
+
 /** Test one configured connection; expected failures come back as results, never as throws. */
 export async function testConnection(name: string, deps: ConnectionTestDeps): Promise<TestOutcome> {
   const connection = deps.config.connections[name];
@@ -193,7 +196,7 @@ export async function testConnection(name: string, deps: ConnectionTestDeps): Pr
     const known = Object.keys(deps.config.connections);
     return {
       ok: false,
-      reason: 'error',
+      reason: UNKNOWN_CONNECTION,
       message: `no connection with that name (configured: ${known.join(', ') || 'none'})`,
     };
   }
