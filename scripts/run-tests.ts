@@ -8,6 +8,7 @@ import path from 'node:path';
 import { requireTemporalCli, PROJECT_ROOT } from '../lib/temporal/cli-binary';
 import { startDevServer } from '../lib/temporal/dev-server';
 import { writeWorkflowBundle } from '../workers/worker';
+import { parseDatabaseKinds } from '../test/helpers/db';
 
 function findTests(target: string): string[] {
   const stat = fs.statSync(target);
@@ -49,6 +50,8 @@ async function main(): Promise<number> {
   let runLimitMin: number;
   try {
     runLimitMin = runLimitMinutes(process.env.MLC_TEST_RUN_LIMIT_MIN);
+    // Each database test file would fail on its own; say it once, before anything starts.
+    parseDatabaseKinds(process.env.TEST_DB_KINDS);
   } catch (err) {
     console.error((err as Error).message);
     return 1;

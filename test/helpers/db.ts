@@ -14,14 +14,37 @@ export type DatabaseKind = DatabaseHandle['kind'];
 export const TEST_POSTGRES_URL =
   process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/** Every database kind the tests know, in the order their suites are registered. */
+export const DATABASE_KINDS: readonly DatabaseKind[] = ['postgres', 'pglite'];
+
 /**
- * The kinds every database test runs on: both, unless `TEST_DB_KINDS` (comma-separated) narrows
- * it for a quick local run. CI leaves it unset.
+ * The kinds a `TEST_DB_KINDS` value names (comma-separated, e.g. `pglite` or `postgres,pglite`), in
+ * DATABASE_KINDS order; all of them when it is unset or blank. Any other name throws with a one-line
+ * message: a typo must fail the run, not leave the database suites registering nothing.
+ */
+export function parseDatabaseKinds(raw: string | undefined): DatabaseKind[] {
+  if (raw === undefined || raw.trim() === '') return [...DATABASE_KINDS];
+  const named = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const unknown = named.filter((s) => !(DATABASE_KINDS as readonly string[]).includes(s));
+  if (unknown.length > 0 || named.length === 0) {
+    const what = unknown.length > 0 ? `unknown kind ${unknown.map((u) => `"${u}"`).join(', ')}` : 'no kind';
+    throw new Error(
+      `TEST_DB_KINDS=${JSON.stringify(raw)} names ${what}; accepted values: ` +
+        `${DATABASE_KINDS.join(', ')} (comma-separated), or unset for all`,
+    );
+  }
+  return DATABASE_KINDS.filter((k) => named.includes(k));
+}
+
+/**
+ * The kinds every database test runs on: all, unless `TEST_DB_KINDS` narrows them for a quick
+ * local run (see parseDatabaseKinds). CI leaves it unset.
  */
 export function databaseKinds(): DatabaseKind[] {
-  const all: DatabaseKind[] = ['postgres', 'pglite'];
-  const wanted = process.env.TEST_DB_KINDS?.split(',').map((s) => s.trim());
-  return wanted ? all.filter((k) => wanted.includes(k)) : all;
+  return parseDatabaseKinds(process.env.TEST_DB_KINDS);
 }
 
 export interface TestDatabase extends DatabaseHandle {
