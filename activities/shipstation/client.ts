@@ -87,6 +87,8 @@ export interface ShipStationClientOptions {
   now?: () => Date;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** A signal that aborts `ms` from now (default AbortSignal.timeout; tests pass a controlled one). */
+  timeoutSignal?: (ms: number) => AbortSignal;
   fetch?: typeof fetch;
   /**
    * Inside an activity (lib/temporal/attempt.ts): the time its attempt has left. The wait for a
@@ -786,7 +788,8 @@ export class ShipStationClient {
    */
   private async slot(api: ShipStationApi, operation: string): Promise<void> {
     const budget = this.opts.waitBudgetMs?.() ?? Infinity;
-    const outOfTime = Number.isFinite(budget) ? AbortSignal.timeout(Math.max(1, budget)) : undefined;
+    const { timeoutSignal = (ms: number) => AbortSignal.timeout(ms) } = this.opts;
+    const outOfTime = Number.isFinite(budget) ? timeoutSignal(Math.max(1, budget)) : undefined;
     const signals = [this.opts.signal, outOfTime].filter((x): x is AbortSignal => x !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     const { heartbeat } = this.opts;

@@ -21,7 +21,19 @@ export interface GroupCommitOptions<Row, Out> {
    * callers need not wait for each row (see AuditRepo), as each waits up to this long.
    */
   spacingMs?: number;
+  /** The clock `spacingMs` is kept by (default: Date.now and setTimeout; tests pass a controlled one). */
+  clock?: GroupCommitClock;
 }
+
+export interface GroupCommitClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const systemClock: GroupCommitClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
 
 interface Pending<Row, Out> {
   row: Row;
@@ -34,7 +46,11 @@ export class GroupCommit<Row, Out> {
   private flushing = false;
   private lastWriteAt = 0;
 
-  constructor(private readonly opts: GroupCommitOptions<Row, Out>) {}
+  private readonly clock: GroupCommitClock;
+
+  constructor(private readonly opts: GroupCommitOptions<Row, Out>) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   add(row: Row): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
@@ -49,11 +65,9 @@ export class GroupCommit<Row, Out> {
       // Rows added in the same turn of the event loop (concurrent activities) join this batch.
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.queue.length > 0) {
-        const wait = this.lastWriteAt + (this.opts.spacingMs ?? 0) - Date.now();
-        if (wait > 0 && this.queue.length < this.opts.maxBatch) {
-          await new Promise<void>((resolve) => setTimeout(resolve, wait));
-        }
-        this.lastWriteAt = Date.now();
+        const wait = this.lastWriteAt + (this.opts.spacingMs ?? 0) - this.clock.now();
+        if (wait > 0 && this.queue.length < this.opts.maxBatch) await this.clock.sleep(wait);
+        this.lastWriteAt = this.clock.now();
         const batch = this.nextBatch();
         try {
           const outs = await this.opts.write(batch.map((p) => p.row));

@@ -149,12 +149,24 @@ forEachDatabase('PostgresSlidingLimiter (shared by processes)', (getDb) => {
     });
     // A clock whose sleeps do not move time: every waiter stays in the full slice until the test moves it.
     let released = false;
+    let sleeps = 0;
     const stuck = {
       now: () => clock.t,
       sleep: async () => {
+        sleeps++;
         if (released) clock.t += 1_100;
         return new Promise<void>((r) => setImmediate(r));
       },
+    };
+    // Conditions, not fixed waits: a busy machine only makes these take longer (a hang is ended by
+    // the test runner's timeout).
+    const until = async (pred: () => boolean) => {
+      while (!pred()) await new Promise((r) => setTimeout(r, 5));
+    };
+    /** The waiters go round their loop (ask, or skip the database, then sleep) `n` more times. */
+    const rounds = async (n: number) => {
+      const target = sleeps + n;
+      await until(() => sleeps >= target);
     };
     const limiter = new PostgresSlidingLimiter(
       counted,
@@ -171,7 +183,8 @@ forEachDatabase('PostgresSlidingLimiter (shared by processes)', (getDb) => {
     t.after(() => {
       released = true;
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => granted >= 2 && transactions >= 3);
+    await rounds(5 * 8);
     assert.equal(granted, 2, 'the window holds two');
     assert.equal(
       transactions,
@@ -179,11 +192,14 @@ forEachDatabase('PostgresSlidingLimiter (shared by processes)', (getDb) => {
       'two grants and one round that found it full; the other waiters skip the database',
     );
     clock.t += 1_100; // both grants leave the window
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(granted, 4);
-    for (let i = 0; i < 6 && granted < 10; i++) {
+    await until(() => granted >= 4);
+    await rounds(5 * 6);
+    assert.equal(granted, 4, 'two more, and no more, in the next slice');
+    for (let i = 0; granted < 10; i++) {
+      assert.ok(i < 6, `${granted} granted after ${i} more slices`);
+      const before = granted;
       clock.t += 1_100;
-      await new Promise((r) => setTimeout(r, 200));
+      await until(() => granted > before);
     }
     await Promise.all(waiters);
     assert.equal(granted, 10);
@@ -192,9 +208,24 @@ forEachDatabase('PostgresSlidingLimiter (shared by processes)', (getDb) => {
 
 forEachDatabase('PostgresSlidingLimiter: a caller that stops waiting', (getDb) => {
   it('rejects with the signal’s reason and takes nothing from the shared window', async () => {
-    // Real time: the window stays full for the whole test, so the waiter sleeps until it gives up.
+    // A clock that stands still and whose sleeps never end: the window stays full, and a waiter's
+    // sleep can end only through its signal.
+    const sleeps: number[] = [];
+    const still: LimiterClock = {
+      now: () => 6_000_000_000,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return new Promise<void>(() => undefined);
+      },
+    };
     const limit = { limit: 2, windowMs: 60_000 };
-    const limiter = new PostgresSlidingLimiter(getDb().db, () => limit);
+    const limiter = new PostgresSlidingLimiter(
+      getDb().db,
+      () => limit,
+      undefined,
+      still,
+      () => 0,
+    );
     const key = uniqueName('shipstation:v1');
     await limiter.acquire(key);
     await limiter.acquire(key);
@@ -208,12 +239,12 @@ forEachDatabase('PostgresSlidingLimiter: a caller that stops waiting', (getDb) =
       );
     assert.equal(await used(), 2);
 
-    const started = Date.now();
-    await assert.rejects(
-      limiter.acquire(key, 1, { signal: AbortSignal.timeout(200) }),
-      (err: Error) => err.name === 'TimeoutError',
-    );
-    assert.ok(Date.now() - started < 5_000, 'gave up when the signal fired, not at the next window');
+    const giveUp = new AbortController();
+    const waiting = limiter.acquire(key, 1, { signal: giveUp.signal });
+    while (sleeps.length === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(sleeps.length, 1, 'asleep until the next slice');
+    giveUp.abort(new Error('attempt out of time'));
+    await assert.rejects(waiting, /attempt out of time/, 'gave up when the signal fired');
     const aborted = new AbortController();
     aborted.abort(new Error('cancelled'));
     await assert.rejects(limiter.acquire(key, 1, { signal: aborted.signal }), /cancelled/);

@@ -108,14 +108,41 @@ forEachDatabase('TokenRepo', (getDb, kind) => {
         const a = uniqueName('exact');
         const b = uniqueName('exact');
         const order: string[] = [];
+        // `a` holds its lock until the test lets go, so the others finish first or not at all.
+        let holding!: () => void;
+        const held = new Promise<void>((r) => (holding = r));
+        let letGo!: () => void;
+        const release = new Promise<void>((r) => (letGo = r));
         const slow = repo().withLock(a, 'refresh', async () => {
-          await sleep(400);
+          holding();
+          await release;
           order.push('a');
         });
-        await sleep(50);
-        await repo().withLock(b, 'refresh', async () => void order.push('b'));
-        await repo().withLock(a, 'access', async () => void order.push('a-access'));
-        await slow;
+        await held;
+        const others = (async () => {
+          await repo().withLock(b, 'refresh', async () => void order.push('b'));
+          await repo().withLock(a, 'access', async () => void order.push('a-access'));
+        })();
+        // Blocked shows in pg_locks as an advisory lock not granted; no clock decides it.
+        let done = false;
+        const blocked = (async () => {
+          while (!done) {
+            const { rows } = await sql<{ n: string }>`
+              SELECT count(*) AS n FROM pg_locks
+              WHERE locktype = 'advisory' AND NOT granted
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(
+              getDb().db,
+            );
+            if (Number(rows[0]?.n) > 0) return true;
+            await sleep(10);
+          }
+          return false;
+        })();
+        const first = await Promise.race([others.then(() => 'finished'), blocked.then(() => 'blocked')]);
+        done = true;
+        letGo();
+        await Promise.all([slow, others, blocked]);
+        assert.equal(first, 'finished', 'the other callers waited for nothing');
         assert.deepEqual(order, ['b', 'a-access', 'a']);
       });
     });

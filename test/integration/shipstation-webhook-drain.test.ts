@@ -157,19 +157,14 @@ forEachDatabase('ShipStation V1 webhooks: answered once stored, drained after', 
     server: RunningHttpServer,
     connection: string,
     body: unknown,
-  ): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
-    const started = Date.now();
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const res = await fetch(`${server.url}/webhooks/shipstation/${connection}/${TOKEN}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });
-    return {
-      status: res.status,
-      body: (await res.json()) as Record<string, unknown>,
-      ms: Date.now() - started,
-    };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
   const shipNotify = (batch: string) => ({
@@ -218,10 +213,10 @@ forEachDatabase('ShipStation V1 webhooks: answered once stored, drained after', 
       ordersAt: () => (followed++, new Promise<never>(() => undefined)),
     };
     const server = await serve(connection, port, { kick: () => void kicks++ });
+    // The port never answers, so an answer at all shows the route did not wait for it.
     const res = await post(server, connection, shipNotify(uniqueName('b')));
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body, { status: 'accepted' });
-    assert.ok(res.ms < 5_000, `answered in ${res.ms} ms`);
     assert.equal(followed, 0, 'the route itself never follows the pointer');
     assert.equal(kicks, 1, 'the drainer is told at once');
     assert.deepEqual(await statuses(shipStationV1Source(connection)), ['received'], 'stored as work');

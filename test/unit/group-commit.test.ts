@@ -19,6 +19,33 @@ function recordingWriter() {
   return { statements, write };
 }
 
+/** Lets what an ended sleep or a new row started run (a flush begins after a setImmediate). */
+async function turns(n = 3): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** A clock that moves only when the test says so: a sleep ends when advance() reaches its time. */
+function manualClock(start = 1_000_000) {
+  let now = start;
+  let timers: Array<{ at: number; fire: () => void }> = [];
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    sleep: (ms: number) => {
+      sleeps.push(ms);
+      return new Promise<void>((fire) => timers.push({ at: now + ms, fire }));
+    },
+    async advance(ms: number) {
+      now += ms;
+      const due = timers.filter((t) => t.at <= now);
+      timers = timers.filter((t) => t.at > now);
+      for (const t of due) t.fire();
+      await turns();
+    },
+  };
+}
+
 describe('GroupCommit', () => {
   it('rows added in one turn go in one statement, and each caller gets its own result', async () => {
     const w = recordingWriter();
@@ -90,19 +117,55 @@ describe('GroupCommit', () => {
   });
 
   it('with spacingMs, a busy writer sends at most one statement per spacing; a quiet one writes at once', async () => {
-    const w = recordingWriter();
-    const gc = new GroupCommit<Row, string>({ write: w.write, maxBatch: 50, spacingMs: 60 });
-    const t0 = Date.now();
-    await gc.add({ key: 'first', value: 0 });
-    assert.ok(Date.now() - t0 < 50, 'the first row after a quiet spell is not held back');
-    // Rows every 5 ms for 150 ms: written in a few statements, not one each.
+    const clock = manualClock();
+    const t0 = clock.now();
+    const statements: Array<{ at: number; keys: string[] }> = [];
+    const gc = new GroupCommit<Row, string>({
+      write: async (rows) => {
+        statements.push({ at: clock.now() - t0, keys: rows.map((r) => r.key) });
+        return rows.map((r) => `${r.key}=${r.value}`);
+      },
+      maxBatch: 50,
+      spacingMs: 60,
+      clock,
+    });
+    const first = gc.add({ key: 'first', value: 0 });
+    await turns();
+    assert.deepEqual(
+      statements,
+      [{ at: 0, keys: ['first'] }],
+      'the first row is written with the clock still',
+    );
+    assert.deepEqual(clock.sleeps, [], 'the first row after a quiet spell is not held back');
+    assert.equal(await first, 'first=0');
+
+    // A row every 5 ms for 150 ms (the clock's ms): written in a few statements, not one each.
     const adds: Array<Promise<string>> = [];
     for (let i = 0; i < 30; i++) {
       adds.push(gc.add({ key: `r${i}`, value: i }));
-      await new Promise((r) => setTimeout(r, 5));
+      await clock.advance(5);
     }
+    await clock.advance(60);
     await Promise.all(adds);
-    assert.ok(w.statements.length <= 1 + 5, `${w.statements.length} statements for 31 rows`);
-    assert.equal(w.statements.flat().length, 31);
+    assert.deepEqual(
+      statements.flatMap((s) => s.keys),
+      ['first', ...Array.from({ length: 30 }, (_, i) => `r${i}`)],
+      'every row, once, in order',
+    );
+    const gaps = statements.slice(1).map((s, i) => s.at - statements[i]!.at);
+    assert.ok(
+      gaps.every((g) => g >= 60),
+      `statements start at least 60 ms apart: ${JSON.stringify(statements.map((s) => s.at))}`,
+    );
+    assert.ok(statements.length <= 1 + 4, `${statements.length} statements for 31 rows`);
+
+    // Quiet again: the next row goes at once.
+    await clock.advance(1_000);
+    const waitsBefore = clock.sleeps.length;
+    const late = gc.add({ key: 'late', value: 1 });
+    await turns();
+    assert.deepEqual(statements.at(-1)?.keys, ['late']);
+    assert.equal(clock.sleeps.length, waitsBefore, 'no wait after a quiet spell');
+    assert.equal(await late, 'late=1');
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import pino from 'pino';
 import { PlexNotFoundError } from '../../activities/plex/errors';
 import { fullLimiter } from '../helpers/limiter';
 import { parseReadyState } from '../../activities/plex/mapping';
@@ -244,11 +245,22 @@ describe('PlexClient detection and write-back details', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
-      const { client } = testClient(url, { timeoutMs: 1_500, readTimeoutMs: 200, rateLimitRetries: 0 });
-      let t0 = Date.now();
+      // What the client logs says which timeout each request had: every unanswered request, and
+      // why each read was sent again.
+      const lines: Array<{ msg: string; method?: string; kind?: string; why?: string }> = [];
+      const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+      const { client } = testClient(url, { timeoutMs: 1_500, readTimeoutMs: 200, rateLimitRetries: 0, log });
+      const unanswered = (method: string) =>
+        lines.filter((l) => l.msg === 'http request failed' && l.method === method && l.kind === 'timeout')
+          .length;
+      const resent = () =>
+        lines.filter((l) => l.msg === 'Plex read failed; sending it again').map((l) => l.why ?? '');
       await assert.rejects(client.getOrder(IDS.order), /no answer within 200 ms/);
-      assert.ok(Date.now() - t0 < 1_400, 'the read and its two re-sends each waited 200 ms');
-      t0 = Date.now();
+      assert.equal(unanswered('GET'), 3, 'the read and its two re-sends');
+      assert.equal(resent().length, 2);
+      for (const why of resent()) assert.match(why, /failed \(timeout\): no answer within 200 ms$/);
+      lines.length = 0;
+      const t0 = Date.now();
       await assert.rejects(
         client.writeStatus(
           { shipperId: IDS.shipper },
@@ -261,7 +273,12 @@ describe('PlexClient detection and write-back details', () => {
         client.updateCustomerShipper(IDS.shipper, { shipperNote: 'x' }),
         /no answer within 1500 ms/,
       );
-      assert.ok(Date.now() - t0 >= 1_500);
+      assert.equal(unanswered('PUT'), 1, 'a write is sent once');
+      assert.ok(
+        resent().every((why) => why.startsWith('GET ')),
+        'only the reads were sent again',
+      );
+      assert.ok(Date.now() - t0 >= 1_500, 'the write waited its whole timeout');
     } finally {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
@@ -311,21 +328,38 @@ describe('PlexClient detection and write-back details', () => {
     assert.equal(gaveUp(), 1, 'the limiter heard the caller give up (a shared limiter then takes nothing)');
     assert.equal(server.requests.length, 0);
 
-    // A 429 asks for 30 s: the wait is real here (no injected sleep), and the cancellation ends it.
+    // A 429 asks for 30 s. The first wait's timer fires only when the test says so (later waits end
+    // at once), so the read can only end before it fires through the cancellation.
     server.routes = [
       ['GET', /^\/sales\/v1\/orders\/[^/]+$/, () => ({ status: 429, headers: { 'retry-after': '30' } })],
     ];
     const cancel429 = new AbortController();
+    const waits: number[] = [];
+    let fire30s: (() => void) | undefined;
     const sleeping = testClient(server.url, {
       signal: cancel429.signal,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      sleep: (ms) => {
+        waits.push(ms);
+        return waits.length === 1 ? new Promise<void>((resolve) => (fire30s = resolve)) : Promise.resolve();
+      },
     }).client;
-    const started = Date.now();
-    const read = sleeping.getOrder(IDS.order);
-    while (server.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const events: string[] = [];
+    const read = sleeping.getOrder(IDS.order).then(
+      () => events.push('read answered'),
+      (err: Error) => events.push(`read failed: ${err.message}`),
+    );
+    while (waits.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(waits, [30_000], 'waiting out the 429');
     cancel429.abort(new Error('worker shutting down'));
-    await assert.rejects(read, /worker shutting down/);
-    assert.ok(Date.now() - started < 5_000, 'the 30-s wait ended with the cancellation');
+    await new Promise((resolve) => setImmediate(resolve));
+    events.push('30-s timer fired');
+    fire30s!();
+    await read;
+    assert.deepEqual(
+      events,
+      ['read failed: worker shutting down', '30-s timer fired'],
+      'the 30-s wait ended with the cancellation, before its timer',
+    );
     assert.equal(server.requests.length, 1, 'not sent again after the cancellation');
 
     // Already cancelled: nothing is sent at all.
