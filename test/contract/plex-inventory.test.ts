@@ -27,6 +27,11 @@ const SPEC_FILE = path.resolve(
   'plex-connect-openapi.yaml',
 );
 
+/** Why the requests are not checked against an official file (a visible skip, not a silent pass). */
+const NO_OFFICIAL_SPEC =
+  "no official Plex OpenAPI file in shared/specs/plex: these checks use a third party's scrape of " +
+  'developers.plex.com (see its SOURCES.md)';
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
@@ -176,7 +181,7 @@ describe('Plex inventory requests conform to the Plex Connect spec', () => {
     );
   });
 
-  it('on-hand, then create, stage and ship', async () => {
+  it('on-hand, then create, stage and ship', async (t) => {
     const client = new PlexClient({
       connection: 'contract',
       baseUrl: sim.url,
@@ -208,5 +213,6 @@ describe('Plex inventory requests conform to the Plex Connect spec', () => {
       'POST /inventory/v1/inventory-shipping/shipments',
     ]);
     assert.deepEqual(sent.flatMap(checkRequest), []);
+    await t.test('against an official Plex OpenAPI file', { skip: NO_OFFICIAL_SPEC }, () => undefined);
   });
 });

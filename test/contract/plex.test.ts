@@ -27,6 +27,11 @@ const SPEC_FILE = path.resolve(
   'plex-connect-openapi.yaml',
 );
 
+/** Why the requests are not checked against an official file (a visible skip, not a silent pass). */
+const NO_OFFICIAL_SPEC =
+  "no official Plex OpenAPI file in shared/specs/plex: these checks use a third party's scrape of " +
+  'developers.plex.com (see its SOURCES.md)';
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
@@ -220,7 +225,7 @@ describe('Plex requests conform to the Plex Connect spec', () => {
     }
   });
 
-  it('every request of detection, load, write-back and the connection test conforms', async () => {
+  it('every request of detection, load, write-back and the connection test conforms', async (t) => {
     server.requests.length = 0;
     const { client } = testClient(server.url, { tenantId: '5f0c1e2a-7b3d-4c8e-9a1f-2d3e4f5a6b7c' });
     const window = { since: '2026-11-20T09:55:00.500Z', until: '2026-11-20T10:05:00.250Z' };
@@ -286,6 +291,7 @@ describe('Plex requests conform to the Plex Connect spec', () => {
     }
     const problems = server.requests.flatMap(checkRequest);
     assert.deepEqual(problems, []);
+    await t.test('against an official Plex OpenAPI file', { skip: NO_OFFICIAL_SPEC }, () => undefined);
 
     // Dates went out as whole seconds with Z, widening the window at both ends.
     const polled = server.requests.find(

@@ -485,7 +485,7 @@ describe('ShipStation requests conform to the specs', () => {
     }
   });
 
-  it('every request the client sends conforms', async () => {
+  it('every request the client sends conforms', async (t) => {
     server.requests.length = 0;
     const { client } = testClient(server.url);
     const body = toShipStationOrder(ERP_ORDER, { storeId: 12345, warehouseId: 7 });
@@ -549,8 +549,21 @@ describe('ShipStation requests conform to the specs', () => {
 
     const operations = new Set(server.requests.map((r) => `${r.method} ${r.path.replace(/\d+$/, '{id}')}`));
     assert.ok(operations.size >= 10, [...operations].join(', '));
-    const problems = server.requests.flatMap(check);
-    assert.deepEqual(problems, []);
+    const v2 = server.requests.filter((r) => r.path.startsWith('/v2/'));
+    const v1 = server.requests.filter((r) => !r.path.startsWith('/v2/'));
+    await t.test('V2 requests against the official V2 spec (shipstation-mcp-shipstation-api)', () => {
+      assert.ok(v2.length > 0);
+      assert.deepEqual(v2.flatMap(checkV2), []);
+    });
+    await t.test('V1 requests against the rules written in this file from the V1 docs', () => {
+      assert.ok(v1.length > 0);
+      assert.deepEqual(v1.flatMap(checkV1), []);
+    });
+    await t.test(
+      'V1 requests against an official V1 OpenAPI file',
+      { skip: 'no official V1 OpenAPI file in shared/specs/shipstation (see its SOURCES.md)' },
+      () => undefined,
+    );
   });
 });
 
