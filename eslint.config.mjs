@@ -33,9 +33,15 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, clocks or randomness.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      // Activities and connectors only as types (the workflow proxies them); their code does I/O.
+      '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: ['../activities/*/client*', '../lib/*', 'pg', 'kysely', 'pino', 'node:*', 'fs', 'http'] },
+        {
+          patterns: [
+            { group: ['../activities/*', '../connectors/*'], allowTypeImports: true },
+            { group: ['../lib/*', 'pg', 'kysely', 'pino', 'node:*', 'fs', 'http'] },
+          ],
+        },
       ],
       'no-restricted-properties': [
         'error',

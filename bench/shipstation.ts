@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { sql } from 'kysely';
-import { createShipStationClientFactory } from '../activities/shipstation/activities';
+import { createShipStationClientFactory } from '../connectors/shipstation/activities';
 import { shipStationWebhookPath } from '../clients/connectors';
 import { startHttpServer } from '../clients/http/server';
 import { loadConfig } from '../lib/config';

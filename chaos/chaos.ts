@@ -10,7 +10,7 @@ import { createLogger } from '../lib/logger';
 import { deriveCodecKey, EncryptionCodec } from '../lib/temporal/codec';
 import { parseMasterKey } from '../lib/vault';
 import { startFedexSimulator } from '../simulators/fedex';
-import { shipStationOrderKey } from '../activities/shipstation/mapping';
+import { shipStationOrderKey } from '../connectors/shipstation/mapping';
 import { shipStationWebhookPath } from '../clients/connectors';
 import { freePort } from '../lib/process';
 import { startPlexSimulator } from '../simulators/plex';

@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { CarrierPort, ErpPort, FulfilmentPort } from '../activities/orders/ports';
+import type { CarrierPort, ErpPort, FulfilmentPort } from '../connectors/ports';
 import type { OrderRoute } from '../activities/orders/activities';
 import {
   createFedexActivities,
   createFedexClientFactory,
   fedexDemoOverride,
-} from '../activities/fedex/activities';
-import { createPlexActivities, createPlexClientFactory, plexErpPort } from '../activities/plex/activities';
-import { parseReadyState } from '../activities/plex/mapping';
-import { plexLimitKey, plexRateLimit } from '../activities/plex/client';
+} from '../connectors/fedex/activities';
+import { createPlexActivities, createPlexClientFactory, plexErpPort } from '../connectors/plex/activities';
+import { parseReadyState } from '../connectors/plex/mapping';
+import { plexLimitKey, plexRateLimit } from '../connectors/plex/client';
 import { PostgresSlidingLimiter } from '../lib/ratelimit';
 import {
   isCarrierSystem,
@@ -32,7 +32,7 @@ import {
   createShipStationClientFactory,
   shipStationFulfilmentPort,
   type ShipStationConnectionSettings,
-} from '../activities/shipstation/activities';
+} from '../connectors/shipstation/activities';
 import { shipStationWebhookRoutes } from './http/webhooks/shipstation';
 import { ShipStationWebhookDrainer } from './http/webhooks/shipstation-drain';
 import type { Client } from '@temporalio/client';

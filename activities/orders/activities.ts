@@ -12,7 +12,7 @@ import type { ShipmentMappingConfig } from '../../domain/shipment-request';
 import { orderChangedSignal, trackingUpdateSignal } from '../../workflows/messages';
 import type { FulfilmentMode, FulfilmentShipment } from '../../domain/fulfilment';
 import type { ErpOrder, ReadyOrderRef } from '../../domain/order';
-import type { CarrierPort, ErpOrderHandle, ErpPort, FulfilmentPort } from './ports';
+import type { CarrierPort, ErpOrderHandle, ErpPort, FulfilmentPort } from '../../connectors/ports';
 import { acceptShipments, cancelOrdersCancelledAtWarehouse } from './fulfilment';
 import { shipToVersion } from './ship-to';
 

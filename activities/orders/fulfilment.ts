@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Repos } from '../../lib/db/repos';
 import { cancelSignal, shipmentNoticeSignal } from '../../workflows/messages';
-import type { IncomingShipment } from './ports';
+import type { IncomingShipment } from '../../connectors/ports';
 
 export interface ShipmentIntake {
   client: Client;

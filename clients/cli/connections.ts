@@ -14,11 +14,11 @@ import { AuditRepo } from '../../lib/db/repos';
 import type { Database } from '../../lib/db/types';
 import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { resolveCredential, type Vault } from '../../lib/vault';
-import { fedexRateLimits, type FedexConnectionSettings } from '../../activities/fedex/activities';
-import { FedexClient } from '../../activities/fedex/client';
-import { DbTokenStore } from '../../activities/fedex/token-store-db';
-import { PlexClient, plexRateLimit } from '../../activities/plex/client';
-import { ShipStationClient, shipStationLimitFor } from '../../activities/shipstation/client';
+import { fedexRateLimits, type FedexConnectionSettings } from '../../connectors/fedex/activities';
+import { FedexClient } from '../../connectors/fedex/client';
+import { DbTokenStore } from '../../connectors/fedex/token-store-db';
+import { PlexClient, plexRateLimit } from '../../connectors/plex/client';
+import { ShipStationClient, shipStationLimitFor } from '../../connectors/shipstation/client';
 
 export interface TesterContext {
   name: string;

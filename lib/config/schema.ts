@@ -124,7 +124,7 @@ const plexConnection = connection(
        * release in that status), or "shipper:<status>" (a customer shipper in that status).
        */
       readyState: nonEmpty('"Open"').default('Open'),
-      /** How tracking and status land on the customer shipper (activities/plex/README.md). */
+      /** How tracking and status land on the customer shipper (connectors/plex/README.md). */
       writeBack: z
         .strictObject({
           /** Carrier name ("fedex") -> Plex carrier id. */

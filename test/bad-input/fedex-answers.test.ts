@@ -1,8 +1,8 @@
 // Malformed FedEx answers (token, ship, track, cancel, track by reference) against the real
 // FedexClient over HTTP: see corpus.ts for the cases and answer-suite.ts for what each must show.
 
-import { FedexClient, type FedexAuditEntry } from '../../activities/fedex/client';
-import { FedexError } from '../../activities/fedex/errors';
+import { FedexClient, type FedexAuditEntry } from '../../connectors/fedex/client';
+import { FedexError } from '../../connectors/fedex/errors';
 import { unlimited } from '../../lib/ratelimit';
 import { MemoryTokenStore, shipmentRequest } from '../unit/fedex-fixtures';
 import { answerSuite, type Operation } from './answer-suite';

@@ -2,8 +2,8 @@
 // single reads and lists, and records with missing ids or fields of the wrong type on the paths the
 // order load, the ready-order poll and the write-back take. See corpus.ts and answer-suite.ts.
 
-import { PlexClient, type PlexAuditEntry } from '../../activities/plex/client';
-import { PlexError } from '../../activities/plex/errors';
+import { PlexClient, type PlexAuditEntry } from '../../connectors/plex/client';
+import { PlexError } from '../../connectors/plex/errors';
 import { unlimited } from '../../lib/ratelimit';
 import { IDS } from '../unit/plex-fixtures';
 import { freshWorld, orderRoutes } from '../unit/plex-routes';

@@ -6,9 +6,9 @@ import {
   ShipStationClient,
   type CreateOrdersItemResult,
   type ShipStationAuditEntry,
-} from '../../activities/shipstation/client';
-import { ShipStationError } from '../../activities/shipstation/errors';
-import type { SsOrderInput } from '../../activities/shipstation/wire';
+} from '../../connectors/shipstation/client';
+import { ShipStationError } from '../../connectors/shipstation/errors';
+import type { SsOrderInput } from '../../connectors/shipstation/wire';
 import { unlimited } from '../../lib/ratelimit';
 import { answerSuite, type Operation } from './answer-suite';
 import { jsonReply, SHIPSTATION_SHAPES } from './corpus';

@@ -10,12 +10,12 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import pino from 'pino';
 import type { ShipmentIntake } from '../../activities/orders/fulfilment';
-import type { FulfilmentPort } from '../../activities/orders/ports';
+import type { FulfilmentPort } from '../../connectors/ports';
 import {
   V2_KEY_ID_HEADER,
   V2_SIGNATURE_HEADER,
   V2_TIMESTAMP_HEADER,
-} from '../../activities/shipstation/webhook';
+} from '../../connectors/shipstation/webhook';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
 import { shipStationWebhookRoutes } from '../../clients/http/webhooks/shipstation';
 import type { ShipStationWebhookDrainer } from '../../clients/http/webhooks/shipstation-drain';

@@ -17,7 +17,7 @@ import {
   V2_SIGNATURE_HEADER,
   V2_TIMESTAMP_HEADER,
   type V2VerifyResult,
-} from '../../activities/shipstation/webhook';
+} from '../../connectors/shipstation/webhook';
 import {
   GIGANTIC_BYTES,
   jsonReply,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { FedexClient, fedexRateLimit, type FedexClientOptions } from '../../activities/fedex/client';
-import { FedexBusinessError } from '../../activities/fedex/errors';
-import { fedexOrderReference } from '../../activities/fedex/mapping';
+import { FedexClient, fedexRateLimit, type FedexClientOptions } from '../../connectors/fedex/client';
+import { FedexBusinessError } from '../../connectors/fedex/errors';
+import { fedexOrderReference } from '../../connectors/fedex/mapping';
 import { SlidingWindowLimiter } from '../../lib/ratelimit';
 import { DEMO_CLIENT, startFedexSimulator, type FedexSimulator } from '../../simulators/fedex';
 import { MemoryTokenStore, RECIPIENT, SHIPPER, shipmentRequest } from '../unit/fedex-fixtures';

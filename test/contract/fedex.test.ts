@@ -5,13 +5,13 @@ import { describe, it } from 'node:test';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import pino from 'pino';
-import { FedexClient } from '../../activities/fedex/client';
+import { FedexClient } from '../../connectors/fedex/client';
 import {
   fedexErrorFromResponse,
   FedexBusinessError,
   FedexAuthError,
   FedexUnavailableError,
-} from '../../activities/fedex/errors';
+} from '../../connectors/fedex/errors';
 import {
   freightCost,
   parseAddressValidationResponse,
@@ -27,7 +27,7 @@ import {
   toFedexTokenForm,
   toFedexTrackByReferenceRequest,
   toFedexTrackRequests,
-} from '../../activities/fedex/mapping';
+} from '../../connectors/fedex/mapping';
 import type { ShipmentRequest } from '../../domain/model';
 import { unlimited } from '../../lib/ratelimit';
 import { MemoryTokenStore, RECIPIENT, SHIPPER, shipmentRequest } from '../unit/fedex-fixtures';

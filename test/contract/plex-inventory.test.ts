@@ -6,7 +6,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import pino from 'pino';
 import { parse } from 'yaml';
-import { PlexClient } from '../../activities/plex/client';
+import { PlexClient } from '../../connectors/plex/client';
 import { unlimited } from '../../lib/ratelimit';
 import { DEMO_KEY, startPlexSimulator, type PlexSimulator } from '../../simulators/plex';
 

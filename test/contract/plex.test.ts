@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { parseReadyState } from '../../activities/plex/mapping';
+import { parseReadyState } from '../../connectors/plex/mapping';
 import { IDS } from '../unit/plex-fixtures';
 import { freshWorld, orderRoutes } from '../unit/plex-routes';
 import { startScriptedPlex, testClient, type RecordedRequest, type ScriptedPlex } from '../unit/plex-server';

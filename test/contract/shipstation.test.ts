@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { toInventoryLevel, toShipStationOrder } from '../../activities/shipstation/mapping';
-import type { SsV2InventoryLevel } from '../../activities/shipstation/wire';
+import { toInventoryLevel, toShipStationOrder } from '../../connectors/shipstation/mapping';
+import type { SsV2InventoryLevel } from '../../connectors/shipstation/wire';
 import type { ErpOrder } from '../../domain/order';
 import {
   json,

@@ -8,8 +8,8 @@ import {
   createFedexClientFactory,
   fedexDemoOverride,
   type FedexConnectionSettings,
-} from '../../activities/fedex/activities';
-import { fedexOrderReference, fedexServiceType } from '../../activities/fedex/mapping';
+} from '../../connectors/fedex/activities';
+import { fedexOrderReference, fedexServiceType } from '../../connectors/fedex/mapping';
 import type { ShipmentRequest } from '../../domain/model';
 import { createRepos, type Repos } from '../../lib/db/repos';
 import { createLogger } from '../../lib/logger';

@@ -8,8 +8,8 @@ import {
   createFedexActivities,
   createFedexClientFactory,
   type FedexShipmentResult,
-} from '../../activities/fedex/activities';
-import { fedexOrderReference, fedexServiceType } from '../../activities/fedex/mapping';
+} from '../../connectors/fedex/activities';
+import { fedexOrderReference, fedexServiceType } from '../../connectors/fedex/mapping';
 import { createRepos } from '../../lib/db/repos';
 import { createLogger } from '../../lib/logger';
 import { unlimited } from '../../lib/ratelimit';

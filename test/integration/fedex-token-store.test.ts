@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
-import { FedexClient } from '../../activities/fedex/client';
-import { FedexRateLimitError } from '../../activities/fedex/errors';
-import { fedexRateLimits } from '../../activities/fedex/activities';
-import { DbTokenStore } from '../../activities/fedex/token-store-db';
+import { FedexClient } from '../../connectors/fedex/client';
+import { FedexRateLimitError } from '../../connectors/fedex/errors';
+import { fedexRateLimits } from '../../connectors/fedex/activities';
+import { DbTokenStore } from '../../connectors/fedex/token-store-db';
 import { createLogger } from '../../lib/logger';
 import { PostgresWindowLimiter, unlimited, type LimiterClock, type RateLimiter } from '../../lib/ratelimit';
 import { generateMasterKey, Vault } from '../../lib/vault';

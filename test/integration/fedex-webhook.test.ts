@@ -6,7 +6,7 @@ import {
   createFedexActivities,
   createFedexClientFactory,
   type FedexShipmentResult,
-} from '../../activities/fedex/activities';
+} from '../../connectors/fedex/activities';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
 import {
   FEDEX_WEBHOOK_PATH,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
-import { PlexClient, type PlexAuditEntry, type PlexClientOptions } from '../../activities/plex/client';
-import { PlexAuthError, PlexForbiddenError, PlexValidationError } from '../../activities/plex/errors';
-import { PlexInsufficientStockError } from '../../activities/plex/inventory';
+import { PlexClient, type PlexAuditEntry, type PlexClientOptions } from '../../connectors/plex/client';
+import { PlexAuthError, PlexForbiddenError, PlexValidationError } from '../../connectors/plex/errors';
+import { PlexInsufficientStockError } from '../../connectors/plex/inventory';
 import { unlimited } from '../../lib/ratelimit';
 import { DEMO_KEY, startPlexSimulator, type PlexSimulator } from '../../simulators/plex';
 

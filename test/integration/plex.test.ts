@@ -4,15 +4,15 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { createPlexActivities, createPlexClientFactory } from '../../activities/plex/activities';
-import { PlexClient, plexLimitKey, type PlexClientOptions } from '../../activities/plex/client';
+import { createPlexActivities, createPlexClientFactory } from '../../connectors/plex/activities';
+import { PlexClient, plexLimitKey, type PlexClientOptions } from '../../connectors/plex/client';
 import {
   PlexAuthError,
   PlexForbiddenError,
   PlexPermissionProblem,
   PlexRateLimitError,
-} from '../../activities/plex/errors';
-import { parseReadyState } from '../../activities/plex/mapping';
+} from '../../connectors/plex/errors';
+import { parseReadyState } from '../../connectors/plex/mapping';
 import type { ErpOrder } from '../../domain/order';
 import { buildShipmentRequest, type ShipmentMappingConfig } from '../../domain/shipment-request';
 import { AuditRepo } from '../../lib/db/repos';

@@ -8,15 +8,15 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import type { FulfilmentPort } from '../../activities/orders/ports';
+import type { FulfilmentPort } from '../../connectors/ports';
 import {
   createShipStationClientFactory,
   shipStationFulfilmentPort,
   type ShipStationConnectionSettings,
-} from '../../activities/shipstation/activities';
-import type { ShipStationClient } from '../../activities/shipstation/client';
-import { ShipStationValidationError } from '../../activities/shipstation/errors';
-import { shipStationOrderKey, toShipStationOrder } from '../../activities/shipstation/mapping';
+} from '../../connectors/shipstation/activities';
+import type { ShipStationClient } from '../../connectors/shipstation/client';
+import { ShipStationValidationError } from '../../connectors/shipstation/errors';
+import { shipStationOrderKey, toShipStationOrder } from '../../connectors/shipstation/mapping';
 import type { ErpOrder } from '../../domain/order';
 import { createRepos, type Repos } from '../../lib/db/repos';
 import { createLogger } from '../../lib/logger';

@@ -13,11 +13,11 @@ import { after, afterEach, before, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { ShipmentIntake } from '../../activities/orders/fulfilment';
-import type { FulfilmentPort, IncomingShipment } from '../../activities/orders/ports';
+import type { FulfilmentPort, IncomingShipment } from '../../connectors/ports';
 import {
   createShipStationClientFactory,
   shipStationFulfilmentPort,
-} from '../../activities/shipstation/activities';
+} from '../../connectors/shipstation/activities';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
 import { shipStationWebhookRoutes } from '../../clients/http/webhooks/shipstation';
 import {

@@ -3,18 +3,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { ShipStationClient, type ShipStationClientOptions } from '../../activities/shipstation/client';
+import { ShipStationClient, type ShipStationClientOptions } from '../../connectors/shipstation/client';
 import {
   ShipStationForeignUrlError,
   ShipStationImmutableOrderError,
   ShipStationRateLimitError,
-} from '../../activities/shipstation/errors';
-import { shipStationOrderKey, toShipStationOrder } from '../../activities/shipstation/mapping';
+} from '../../connectors/shipstation/errors';
+import { shipStationOrderKey, toShipStationOrder } from '../../connectors/shipstation/mapping';
 import {
   checkWebhookToken,
   parseV1Webhook,
   ShipStationV2WebhookVerifier,
-} from '../../activities/shipstation/webhook';
+} from '../../connectors/shipstation/webhook';
 import { unlimited } from '../../lib/ratelimit';
 import {
   DEMO_V1_KEY,

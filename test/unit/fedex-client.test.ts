@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
-import { FedexClient, type FedexAuditEntry, type FedexClientOptions } from '../../activities/fedex/client';
+import { FedexClient, type FedexAuditEntry, type FedexClientOptions } from '../../connectors/fedex/client';
 import {
   FedexAuthError,
   FedexBusinessError,
   FedexRateLimitError,
   FedexUnavailableError,
-} from '../../activities/fedex/errors';
+} from '../../connectors/fedex/errors';
 import { unlimited } from '../../lib/ratelimit';
 import { fullLimiter } from '../helpers/limiter';
 import { MemoryTokenStore, shipmentRequest } from './fedex-fixtures';

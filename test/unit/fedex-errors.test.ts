@@ -11,7 +11,7 @@ import {
   msUntilMidnightGmt,
   parseFedexErrorBody,
   rateLimitWaitMs,
-} from '../../activities/fedex/errors';
+} from '../../connectors/fedex/errors';
 import { bodyExcerpt, parseRetryAfter, pathOf, safeHeaders } from '../../lib/http';
 import { registerSecret } from '../../lib/logger';
 

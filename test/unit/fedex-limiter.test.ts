@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fedexRateLimit } from '../../activities/fedex/client';
-import { fedexRateLimits } from '../../activities/fedex/activities';
+import { fedexRateLimit } from '../../connectors/fedex/client';
+import { fedexRateLimits } from '../../connectors/fedex/activities';
 import { sql } from 'kysely';
 import {
   defaultLease,

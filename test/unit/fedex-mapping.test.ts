@@ -18,8 +18,8 @@ import {
   toFedexTrackRequests,
   totalWeight,
   fedexStateCode,
-} from '../../activities/fedex/mapping';
-import type { FedexTrackResult } from '../../activities/fedex/wire';
+} from '../../connectors/fedex/mapping';
+import type { FedexTrackResult } from '../../connectors/fedex/wire';
 import { RECIPIENT, SHIPPER, shipmentRequest } from './fedex-fixtures';
 
 const now = new Date('2026-11-23T15:00:00Z');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { fedexEventKey, parseAivWebhook, verifyAivSignature } from '../../activities/fedex/webhook';
+import { fedexEventKey, parseAivWebhook, verifyAivSignature } from '../../connectors/fedex/webhook';
 
 const TOKEN = 'Aiv-Security-Token-0123456789abc';
 const now = new Date('2026-11-21T18:00:00Z');

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
-import { PlexUnavailableError } from '../../activities/plex/errors';
+import { PlexUnavailableError } from '../../connectors/plex/errors';
 import { DEFAULT_MAX_RESPONSE_BYTES, httpRequest, HttpTransportError } from '../../lib/http';
 import { IDS } from './plex-fixtures';
 import { testClient as plexClient } from './plex-server';

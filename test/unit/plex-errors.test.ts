@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { plexApplicationFailure } from '../../activities/plex/activities';
+import { plexApplicationFailure } from '../../connectors/plex/activities';
 import {
   PlexAuthError,
   PlexForbiddenError,
@@ -12,7 +12,7 @@ import {
   PlexValidationError,
   plexErrorFromResponse,
   plexRateLimitWaitMs,
-} from '../../activities/plex/errors';
+} from '../../connectors/plex/errors';
 import { IDS } from './plex-fixtures';
 import { freshWorld, orderRoutes, type OrderWorld } from './plex-routes';
 import { json, startScriptedPlex, testClient, TEST_KEY, type ScriptedPlex } from './plex-server';

@@ -1,7 +1,7 @@
 // Plex records in the spec's shapes, for the Plex connector's unit and contract tests.
 
 import type { Address } from '../../domain/model';
-import type { PlexOrderParts } from '../../activities/plex/mapping';
+import type { PlexOrderParts } from '../../connectors/plex/mapping';
 import type {
   PlexCustomer,
   PlexCustomerAddress,
@@ -10,7 +10,7 @@ import type {
   PlexOrderLine,
   PlexPart,
   PlexRelease,
-} from '../../activities/plex/wire';
+} from '../../connectors/plex/wire';
 
 export const IDS = {
   order: '11111111-1111-4111-8111-111111111111',

@@ -7,7 +7,7 @@ import {
   pickContainers,
   sumOnHand,
   type PlexContainer,
-} from '../../activities/plex/inventory';
+} from '../../connectors/plex/inventory';
 
 const box = (serialNo: string, quantity: number, hour: number): PlexContainer => ({
   serialNo,

@@ -10,7 +10,7 @@ import {
   toShipperStatusUpdate,
   toShipperTrackingUpdate,
   unitWeight,
-} from '../../activities/plex/mapping';
+} from '../../connectors/plex/mapping';
 import { normalizeCountry } from '../../domain/country-names';
 import type { ErpOrder } from '../../domain/order';
 import { buildShipmentRequest, packWeights, type ShipmentMappingConfig } from '../../domain/shipment-request';

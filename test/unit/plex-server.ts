@@ -4,7 +4,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { PlexClient, type PlexAuditEntry, type PlexClientOptions } from '../../activities/plex/client';
+import { PlexClient, type PlexAuditEntry, type PlexClientOptions } from '../../connectors/plex/client';
 import { unlimited } from '../../lib/ratelimit';
 
 export interface RecordedRequest {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { shipperShowsUpdate, toShipperStatusUpdate } from '../../activities/plex/mapping';
-import type { PlexCustomerShipper } from '../../activities/plex/wire';
+import { shipperShowsUpdate, toShipperStatusUpdate } from '../../connectors/plex/mapping';
+import type { PlexCustomerShipper } from '../../connectors/plex/wire';
 
 describe('shipperShowsUpdate (is a status write already applied?)', () => {
   const update = toShipperStatusUpdate(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { shipStationLimitFor, shipStationLimitKey } from '../../activities/shipstation/client';
+import { shipStationLimitFor, shipStationLimitKey } from '../../connectors/shipstation/client';
 import {
   SHIPSTATION_ERROR_TYPES,
   ShipStationError,
@@ -9,8 +9,8 @@ import {
   ShipStationRateLimitError,
   ShipStationUnavailableError,
   ShipStationValidationError,
-} from '../../activities/shipstation/errors';
-import type { SsOrderInput } from '../../activities/shipstation/wire';
+} from '../../connectors/shipstation/errors';
+import type { SsOrderInput } from '../../connectors/shipstation/wire';
 import type { RateLimiter } from '../../lib/ratelimit';
 import { fullLimiter } from '../helpers/limiter';
 import {

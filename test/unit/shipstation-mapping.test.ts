@@ -12,8 +12,8 @@ import {
   toShipmentRecord,
   toShipStationOrder,
   validateForShipStation,
-} from '../../activities/shipstation/mapping';
-import type { SsShipment } from '../../activities/shipstation/wire';
+} from '../../connectors/shipstation/mapping';
+import type { SsShipment } from '../../connectors/shipstation/wire';
 
 const ERP_ORDER: ErpOrder = {
   connection: 'plex-main',

@@ -8,7 +8,7 @@ import {
   ShipStationClient,
   type ShipStationAuditEntry,
   type ShipStationClientOptions,
-} from '../../activities/shipstation/client';
+} from '../../connectors/shipstation/client';
 import { unlimited } from '../../lib/ratelimit';
 
 export interface RecordedRequest {

@@ -5,7 +5,7 @@ import {
   pacificToUtc,
   shipStationDateToUtc,
   utcToPacific,
-} from '../../activities/shipstation/time';
+} from '../../connectors/shipstation/time';
 
 describe('ShipStation V1 Pacific time -> UTC', () => {
   it('reads offset-less answers as Pacific time, standard and daylight', () => {

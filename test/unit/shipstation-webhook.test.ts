@@ -13,7 +13,7 @@ import {
   V2_KEY_ID_HEADER,
   V2_SIGNATURE_HEADER,
   V2_TIMESTAMP_HEADER,
-} from '../../activities/shipstation/webhook';
+} from '../../connectors/shipstation/webhook';
 import { json, startScriptedShipStation, type ScriptedShipStation } from './shipstation-server';
 
 describe('ShipStation V1 webhook bodies', () => {

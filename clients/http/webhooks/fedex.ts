@@ -5,8 +5,8 @@
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { TrackingUpdate } from '../../../domain/model';
-import { applyTrackingUpdates, type AppliedTrackingUpdate } from '../../../activities/fedex/activities';
-import { parseAivWebhook, verifyAivSignature } from '../../../activities/fedex/webhook';
+import { applyTrackingUpdates, type AppliedTrackingUpdate } from '../../../connectors/fedex/activities';
+import { parseAivWebhook, verifyAivSignature } from '../../../connectors/fedex/webhook';
 import type { Repos, WebhookInboxRepo } from '../../../lib/db/repos';
 import { sendJson, type Handler } from '../server';
 

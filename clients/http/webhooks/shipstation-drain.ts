@@ -21,9 +21,9 @@ import {
   cancelOrdersCancelledAtWarehouse,
   type ShipmentIntake,
 } from '../../../activities/orders/fulfilment';
-import type { FulfilmentPort } from '../../../activities/orders/ports';
-import { SHIPSTATION_ERROR_TYPES } from '../../../activities/shipstation/errors';
-import { parseV1Webhook } from '../../../activities/shipstation/webhook';
+import type { FulfilmentPort } from '../../../connectors/ports';
+import { SHIPSTATION_ERROR_TYPES } from '../../../connectors/shipstation/errors';
+import { parseV1Webhook } from '../../../connectors/shipstation/webhook';
 import type { WebhookInboxRepo } from '../../../lib/db/repos';
 import type { WebhookInboxEntry } from '../../../lib/db/types';
 

@@ -19,13 +19,13 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ShipmentIntake } from '../../../activities/orders/fulfilment';
-import type { FulfilmentPort } from '../../../activities/orders/ports';
+import type { FulfilmentPort } from '../../../connectors/ports';
 import {
   checkWebhookToken,
   parseV1Webhook,
   parseV2Webhook,
   ShipStationV2WebhookVerifier,
-} from '../../../activities/shipstation/webhook';
+} from '../../../connectors/shipstation/webhook';
 import { shipmentPollScheduleId } from '../../../domain/ids';
 import type { WebhookInboxRepo } from '../../../lib/db/repos';
 import { sendJson, type Handler } from '../server';

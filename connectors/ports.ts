@@ -4,9 +4,9 @@ import type {
   ShipmentResult,
   TrackingError,
   TrackingUpdate,
-} from '../../domain/model';
-import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
-import type { FulfilmentShipment, SubmitOrderResult, WarehouseOrderPhase } from '../../domain/fulfilment';
+} from '../domain/model';
+import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../domain/order';
+import type { FulfilmentShipment, SubmitOrderResult, WarehouseOrderPhase } from '../domain/fulfilment';
 
 /**
  * What the order lifecycle needs from any ERP. Each ERP connector (activities/<erp>/) provides one

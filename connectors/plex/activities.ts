@@ -10,7 +10,7 @@ import type { FulfilmentShipment } from '../../domain/fulfilment';
 import type { Address } from '../../domain/model';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import type { AuditRepo } from '../../lib/db/repos';
-import type { DetectOptions } from '../orders/ports';
+import type { DetectOptions } from '../ports';
 import type { Database } from '../../lib/db/types';
 import { activityAttempt } from '../../lib/temporal/attempt';
 import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';

@@ -12,7 +12,7 @@ import type { AuditRepo, FulfilmentRepo } from '../../lib/db/repos';
 import type { Database } from '../../lib/db/types';
 import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { currentAttempt } from '../../lib/temporal/attempt';
-import type { FulfilmentPort, IncomingShipment, InventorySyncResult } from '../orders/ports';
+import type { FulfilmentPort, IncomingShipment, InventorySyncResult } from '../ports';
 import { ShipStationClient, shipStationLimitFor, type ShipStationLimits } from './client';
 import { ShipStationError, ShipStationImmutableOrderError, ShipStationRateLimitError } from './errors';
 import {
