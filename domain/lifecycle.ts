@@ -9,6 +9,9 @@ export const ORDER_STATUSES = [
   'in_transit',
   'shipped',
   'delivered',
+  // A step failed for a reason that passes (the system is down or busy) and its retries ran out:
+  // the order tries again by itself on a durable timer, backing off, before it asks a person.
+  'waiting',
   'needs_attention',
   'cancelled',
 ] as const;

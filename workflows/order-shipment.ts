@@ -18,6 +18,7 @@ import type { ErpOrder } from '../domain/order';
 import { buildShipmentRequest, type ShipmentMappingConfig } from '../domain/shipment-request';
 import { shipmentIdempotencyKey } from '../domain/ids';
 import { isFinalStatus } from '../domain/status';
+import { ACCESS_KINDS, TRANSIENT_KINDS, isErrorKind, type ErrorKind } from '../domain/error-kinds';
 import {
   coversOrder,
   type FulfilmentMode,
@@ -64,6 +65,14 @@ export interface OrderShipmentInput {
   stallDays?: number;
   /** Continue as new past this many history events while tracking (default 2000; the server suggests 4096). */
   historyLimit?: number;
+  /**
+   * When a step's retries run out on a transient failure (the system is down or busy), the order
+   * waits on that system and tries again by itself: first after `firstPauseMs` (default 1 min),
+   * doubling up to `maxPauseMs` (1 h), for `giveUpAfterMs` (24 h) before it asks a person.
+   */
+  patience?: { firstPauseMs?: number; maxPauseMs?: number; giveUpAfterMs?: number };
+  /** Attempts per ERP or carrier call before its step gives up (default 10, about eight minutes). */
+  callAttempts?: number;
   /** Carried over by continue-as-new. */
   resume?: ResumeState;
 }
@@ -75,17 +84,15 @@ interface ResumeState {
   trackingEventTime?: string;
 }
 
-// Short, frequent calls to ERPs and carriers. Retryable faults back off up to a few minutes;
-// after that the order is parked (needs_attention) rather than retried forever, so an operator sees it.
-const external = proxyActivities<OrderActivities>({
-  startToCloseTimeout: '60 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 10,
-  },
-});
+// Short, frequent calls to ERPs and carriers. Retryable faults back off up to a few minutes (ten
+// attempts, about eight minutes); after that a transient fault makes the order wait on the system
+// (see `step`), a permanent one parks it for a person.
+const EXTERNAL_RETRY = {
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '2 minutes',
+  maximumAttempts: 10,
+} as const;
 // Bookkeeping in our own database: retried until it works. A local activity: it runs in the
 // worker's own workflow task and leaves one marker in the history instead of three events and a
 // second workflow task, which keeps a delivered order's history short (the audit log has the detail).
@@ -101,6 +108,10 @@ const HISTORY_LIMIT = 2000;
 
 export async function orderShipment(input: OrderShipmentInput): Promise<OrderState> {
   const workflowId = workflowInfo().workflowId;
+  const external = proxyActivities<OrderActivities>({
+    startToCloseTimeout: '60 seconds',
+    retry: { ...EXTERNAL_RETRY, maximumAttempts: input.callAttempts ?? EXTERNAL_RETRY.maximumAttempts },
+  });
   const idempotencyKey = shipmentIdempotencyKey(workflowId);
   const state: OrderState = {
     status: input.resume ? 'in_transit' : 'detected',
@@ -162,9 +173,17 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
     ]);
   };
 
+  const patience = {
+    firstPauseMs: input.patience?.firstPauseMs ?? 60_000,
+    maxPauseMs: input.patience?.maxPauseMs ?? 3_600_000,
+    giveUpAfterMs: input.patience?.giveUpAfterMs ?? 24 * 3_600_000,
+  };
+
   /**
-   * Run one step; a permanent failure (or retries exhausted) parks the order until `retry` or
-   * `cancel`. Returns false when the order was cancelled while parked.
+   * Run one step. A transient failure whose retries ran out (the system is away or busy) makes the
+   * order wait on that system and try again by itself, backing off, for patience.giveUpAfterMs; a
+   * permanent failure, or a transient one past that, parks the order until `retry` or `cancel`.
+   * Returns undefined when the order was cancelled meanwhile.
    */
   const step = async <T>(
     name: OrderStep,
@@ -173,6 +192,8 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
     opts: { cancellable: boolean } = { cancellable: true },
   ): Promise<{ value: T } | undefined> => {
     const stop = () => opts.cancellable && cancelRequested !== undefined;
+    let waited = 0;
+    let pause = patience.firstPauseMs;
     for (;;) {
       if (stop()) return undefined;
       if (state.status !== status || state.step !== name) await record(status, name);
@@ -181,9 +202,23 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
         return { value: await run() };
       } catch (err) {
         const attention = attentionFor(name, err);
-        await record('needs_attention', name, attention);
         retryRequested = false;
+        if (isTransientAttention(attention) && waited < patience.giveUpAfterMs) {
+          const atCarrier = attention.kind === 'carrier_unavailable';
+          const system = atCarrier ? input.carrierConnection : input.erpConnection;
+          await record('waiting', name, {
+            ...attention,
+            message: `waiting on ${system}, trying again by itself in ${minutes(pause)}: ${attention.message}`,
+          });
+          await condition(() => retryRequested || stop(), pause);
+          waited += pause;
+          pause = Math.min(pause * 2, patience.maxPauseMs);
+          continue;
+        }
+        await record('needs_attention', name, attention);
         await condition(() => retryRequested || stop());
+        waited = 0;
+        pause = patience.firstPauseMs;
         if (stop()) return undefined;
       }
     }
@@ -205,6 +240,7 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
         throw ApplicationFailure.nonRetryable(
           `no shipment mapping for carrier connection ${input.carrierConnection}`,
           'ConfigurationError',
+          { kind: 'business' },
         );
       }
       const { request, problems } = buildShipmentRequest(order, input.routing, {
@@ -216,7 +252,7 @@ export async function orderShipment(input: OrderShipmentInput): Promise<OrderSta
         throw ApplicationFailure.nonRetryable(
           problems.map((p) => `${p.field}: ${p.message}`).join('; '),
           'OrderValidationError',
-          problems,
+          { kind: 'validation', problems },
         );
       }
       return request;
@@ -501,27 +537,47 @@ function handleOf(order: ErpOrder) {
   return { orderKey: order.orderKey, orderNumber: order.orderNumber, writeBackKeys: order.writeBackKeys };
 }
 
-/** Turn an activity failure into an operator-facing reason. */
+/** A failure that passes by itself: the ERP or the carrier was away or busy. */
+function isTransientAttention(a: AttentionReason): boolean {
+  return a.kind === 'carrier_unavailable' || a.kind === 'erp_unavailable';
+}
+
+/** "1 min", "2 min", "1 h": how long until the next try, as a person reads it. */
+function minutes(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.max(1, Math.round(ms / 1000))} s`;
+}
+
+/**
+ * Turn an activity failure into an operator-facing reason, from the kind of failure the connector
+ * reported (the ApplicationFailure's first detail) and never from type names. Field problems of
+ * the order's own data come as `problems`.
+ */
 function attentionFor(step: OrderStep, err: unknown): AttentionReason {
   const atCarrier = step === 'create_shipment' || step === 'submit_order';
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
-    const type = cause.type ?? 'Error';
-    const problems =
-      type === 'OrderValidationError' ? (cause.details?.[0] as AttentionReason['problems']) : undefined;
-    const kind =
-      type === 'OrderValidationError'
-        ? 'validation'
-        : /Auth|Forbidden|Permission/.test(type)
-          ? 'permission'
-          : cause.nonRetryable
-            ? atCarrier
-              ? 'carrier_rejected'
-              : 'erp_rejected'
-            : atCarrier
-              ? 'carrier_unavailable'
-              : 'erp_unavailable';
-    return { step, kind, message: cause.message, problems };
+    const facts = cause.details?.[0] as
+      { kind?: unknown; problems?: AttentionReason['problems'] } | undefined;
+    const kind: ErrorKind = isErrorKind(facts?.kind)
+      ? facts.kind
+      : cause.nonRetryable
+        ? 'business'
+        : 'unavailable';
+    const problems = Array.isArray(facts?.problems) ? facts.problems : undefined;
+    const reason = problems
+      ? 'validation'
+      : ACCESS_KINDS.has(kind)
+        ? 'permission'
+        : TRANSIENT_KINDS.has(kind)
+          ? atCarrier
+            ? 'carrier_unavailable'
+            : 'erp_unavailable'
+          : atCarrier
+            ? 'carrier_rejected'
+            : 'erp_rejected';
+    return { step, kind: reason, message: cause.message, problems };
   }
   if (cause instanceof TimeoutFailure || cause instanceof CancelledFailure) {
     return {

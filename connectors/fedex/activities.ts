@@ -20,10 +20,11 @@ import { defaultLease, PostgresSlidingLimiter, type RateLimit, type RateLimiter 
 import { activityAttempt } from '../../lib/temporal/attempt';
 import type { Vault } from '../../lib/vault';
 import { FedexClient } from './client';
-import { FedexError, FedexRateLimitError } from './errors';
+import { FedexError } from './errors';
 import { fedexOrderReference, fedexServiceType } from './mapping';
 import { DbTokenStore } from './token-store-db';
 import { fedexEventKey } from './webhook';
+import { connectorFailure } from '../../activities/failure';
 
 export interface FedexActivityDeps {
   /** The FedEx client of a carrier connection (see createFedexClientFactory). */
@@ -73,28 +74,6 @@ export interface AppliedTrackingUpdate {
 }
 
 const CARRIER = 'fedex';
-
-/** A typed FedEx error as Temporal should see it: business/auth faults are final, the rest retry. */
-export function toApplicationFailure(err: unknown): unknown {
-  if (!(err instanceof FedexError)) return err;
-  return ApplicationFailure.create({
-    message: err.message,
-    type: err.type,
-    nonRetryable: !err.retryable,
-    details: [
-      {
-        status: err.status ?? null,
-        code: err.code ?? null,
-        transactionId: err.transactionId ?? null,
-        errors: err.details.map((d) => ({ code: d.code, message: d.message })),
-      },
-    ],
-    ...(err instanceof FedexRateLimitError
-      ? { nextRetryDelay: Math.max(1, Math.round(err.retryAfterMs)) }
-      : {}),
-    cause: err,
-  });
-}
 
 /**
  * Store tracking updates (once per scan, whichever path saw it) and move each shipment's tracking
@@ -335,7 +314,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
             status: err.status ?? null,
           });
         }
-        throw toApplicationFailure(err);
+        throw connectorFailure(err);
       }
     },
 
@@ -347,7 +326,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
       try {
         tracked = await client(input.carrierConnection, Date.now()).track(input.trackingNumbers);
       } catch (err) {
-        throw toApplicationFailure(err);
+        throw connectorFailure(err);
       }
       const applied = await applyTrackingUpdates(repos, tracked.updates, 'poll');
       const kept = input.only === 'all' ? applied : applied.filter((a) => a.changed);
@@ -383,7 +362,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
       try {
         answer = await client(input.carrierConnection, startedAt).cancelShipment(row.master_tracking_number);
       } catch (err) {
-        throw toApplicationFailure(err);
+        throw connectorFailure(err);
       }
       if (answer.cancelled) await repos.shipments.markCancelled(input.idempotencyKey);
       await audit(

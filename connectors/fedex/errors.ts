@@ -4,6 +4,7 @@
 
 import { parseJson, parseRetryAfter } from '../../lib/http';
 import { redactSecrets } from '../../lib/logger';
+import { ConnectorError, type ConnectorErrorInit } from '../kit/errors';
 
 export interface FedexErrorDetail {
   code: string;
@@ -17,41 +18,21 @@ export interface FedexErrorEnvelope {
   errors: FedexErrorDetail[];
 }
 
-interface FedexErrorInit {
-  status?: number;
-  code?: string;
-  transactionId?: string;
+interface FedexErrorInit extends ConnectorErrorInit {
   details?: FedexErrorDetail[];
 }
 
-export abstract class FedexError extends Error {
-  abstract readonly type: string;
-  abstract readonly retryable: boolean;
-  readonly status?: number;
-  /** FedEx's own code (e.g. ACCOUNTNUMBER.REGISTRATION.REQUIRED), for operators. */
-  readonly code?: string;
-  /** FedEx's transaction id, for FedEx support. */
-  readonly transactionId?: string;
-  readonly details: FedexErrorDetail[];
-
-  constructor(message: string, init: FedexErrorInit = {}) {
-    super(message);
-    this.status = init.status;
-    this.code = init.code;
-    this.transactionId = init.transactionId;
-    this.details = init.details ?? [];
-  }
-
-  get nonRetryable(): boolean {
-    return !this.retryable;
-  }
+/**
+ * Any error from a FedEx answer (or its absence). `code` is FedEx's own (e.g.
+ * ACCOUNTNUMBER.REGISTRATION.REQUIRED), `transactionId` its transaction id for FedEx support.
+ */
+export abstract class FedexError extends ConnectorError {
+  declare readonly details: readonly FedexErrorDetail[];
 }
 
 /** FedEx refused the request itself (4xx): retrying the same data cannot succeed. */
 export class FedexBusinessError extends FedexError {
-  override readonly name = 'FedexBusinessError';
-  readonly type = 'FedexBusinessError';
-  readonly retryable = false;
+  readonly kind = 'business';
 }
 
 /**
@@ -59,40 +40,35 @@ export class FedexBusinessError extends FedexError {
  * Not retryable: an operator must fix the credentials.
  */
 export class FedexAuthError extends FedexError {
-  override readonly name = 'FedexAuthError';
-  readonly type = 'FedexAuthError';
-  readonly retryable = false;
+  readonly kind = 'auth';
 }
 
 export type RateLimitScope = 'window' | 'daily_quota' | 'auth_lockout';
 
 /** 429, the daily quota, or the token endpoint's lockout: retry after `retryAfterMs`. */
 export class FedexRateLimitError extends FedexError {
-  override readonly name = 'FedexRateLimitError';
-  readonly type = 'FedexRateLimitError';
-  readonly retryable = true;
+  readonly kind = 'rate_limited';
+  declare readonly retryAfterMs: number;
   constructor(
     message: string,
     readonly scope: RateLimitScope,
-    readonly retryAfterMs: number,
+    retryAfterMs: number,
     init: FedexErrorInit = {},
   ) {
-    super(message, init);
+    super(message, { ...init, retryAfterMs });
   }
 }
 
 /** 5xx, timeouts, connection failures, unreadable answers: retry with jittered backoff. */
 export class FedexUnavailableError extends FedexError {
-  override readonly name = 'FedexUnavailableError';
-  readonly type = 'FedexUnavailableError';
-  readonly retryable = true;
+  readonly kind = 'unavailable';
   constructor(
     message: string,
     init: FedexErrorInit = {},
     /** Set when FedEx never answered (the host is unreachable or too slow). */
-    readonly transport?: 'timeout' | 'network',
+    transport?: 'timeout' | 'network',
   ) {
-    super(message, init);
+    super(message, transport ? { ...init, transport } : init);
   }
 }
 

@@ -3,7 +3,7 @@
 // ApplicationFailures: permission, auth and validation faults are final and carry the operator's
 // message; 429 retries after Plex's wait; outages retry under the workflow's retry policy.
 
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { FulfilmentShipment } from '../../domain/fulfilment';
@@ -15,8 +15,9 @@ import type { Database } from '../../lib/db/types';
 import { activityAttempt } from '../../lib/temporal/attempt';
 import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { PlexClient, plexRateLimit, type WriteBackResult } from './client';
-import { PlexError, PlexRateLimitError } from './errors';
+import { PlexError } from './errors';
 import { DEFAULT_READY_STATE, type PlexReadyState, type PlexWriteBackConfig } from './mapping';
+import { connectorFailure } from '../../activities/failure';
 
 /** Per-connection choices: what "ready to ship" means and how write-backs map. */
 export interface PlexConnectionSettings {
@@ -30,27 +31,6 @@ export interface PlexActivityDeps {
   log: Logger;
   /** Defaults: order status "Open", no carrier or status mapping. */
   settings?: (connection: string) => PlexConnectionSettings;
-}
-
-/** A typed Plex error as Temporal should see it; anything else passes through unchanged. */
-export function plexApplicationFailure(err: unknown): unknown {
-  if (!(err instanceof PlexError)) return err;
-  return ApplicationFailure.create({
-    message: err.message,
-    type: err.type,
-    nonRetryable: !err.retryable,
-    details: [
-      {
-        status: err.status ?? null,
-        code: err.code ?? null,
-        errors: err.details.map((d) => ({ code: d.code, message: d.message })),
-      },
-    ],
-    ...(err instanceof PlexRateLimitError
-      ? { nextRetryDelay: Math.max(1, Math.round(err.retryAfterMs)) }
-      : {}),
-    cause: err,
-  });
 }
 
 function workflowId(): string | undefined {
@@ -105,7 +85,7 @@ export function createPlexActivities(deps: PlexActivityDeps) {
       if (err instanceof PlexError) {
         deps.log.warn({ action, connection, type: err.type, retryable: err.retryable }, err.message);
       }
-      throw plexApplicationFailure(err);
+      throw connectorFailure(err);
     } finally {
       await Promise.all(rows);
     }

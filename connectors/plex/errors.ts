@@ -4,90 +4,54 @@
 // these into ApplicationFailures, the CLI's `connections test` reads them as they are.
 
 import { parseJson, parseRetryAfter } from '../../lib/http';
-import { redactSecrets } from '../../lib/logger';
+import { ConnectorError, type ConnectorErrorInit, type ErrorDetail } from '../kit/errors';
 
-export interface PlexErrorDetail {
-  code: string;
-  message: string;
-}
+export type PlexErrorDetail = ErrorDetail;
+type PlexErrorInit = ConnectorErrorInit;
 
-interface PlexErrorInit {
-  status?: number;
-  /** Plex's own code, e.g. REQUEST_NOT_AUTHENTICATED. */
-  code?: string;
-  details?: PlexErrorDetail[];
-}
-
-export abstract class PlexError extends Error {
-  abstract readonly type: string;
-  abstract readonly retryable: boolean;
-  readonly status?: number;
-  readonly code?: string;
-  readonly details: PlexErrorDetail[];
-
-  constructor(message: string, init: PlexErrorInit = {}) {
-    super(redactSecrets(message));
-    this.status = init.status;
-    this.code = init.code;
-    this.details = init.details ?? [];
-  }
-}
+/** Any error from a Plex answer (or its absence). */
+export abstract class PlexError extends ConnectorError {}
 
 /** 401 REQUEST_NOT_AUTHENTICATED: bad or expired key, no access to the tenant, or (reportedly) an unsubscribed product. */
 export class PlexAuthError extends PlexError {
-  override readonly name = 'PlexAuthError';
-  readonly type = 'PlexAuthError';
-  readonly retryable = false;
+  readonly kind = 'auth';
 }
 
 /** 403: the key is valid but may not use this resource; re-authenticating changes nothing. */
 export class PlexForbiddenError extends PlexError {
-  override readonly name = 'PlexForbiddenError';
-  readonly type = 'PlexForbiddenError';
-  readonly retryable = false;
+  readonly kind = 'permission';
 }
 
 /** 404 on a record the caller asked for by id (or an unknown route). */
 export class PlexNotFoundError extends PlexError {
-  override readonly name = 'PlexNotFoundError';
-  readonly type = 'PlexNotFoundError';
-  readonly retryable = false;
+  readonly kind = 'not_found';
 }
 
 /** 429: too many calls; retry after `retryAfterMs`. */
 export class PlexRateLimitError extends PlexError {
-  override readonly name = 'PlexRateLimitError';
-  readonly type = 'PlexRateLimitError';
-  readonly retryable = true;
-  constructor(
-    message: string,
-    readonly retryAfterMs: number,
-    init: PlexErrorInit = {},
-  ) {
-    super(message, init);
+  readonly kind = 'rate_limited';
+  declare readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number, init: PlexErrorInit = {}) {
+    super(message, { ...init, retryAfterMs });
   }
 }
 
 /** 5xx, timeouts, connection failures, unreadable answers. */
 export class PlexUnavailableError extends PlexError {
-  override readonly name = 'PlexUnavailableError';
-  readonly type = 'PlexUnavailableError';
-  readonly retryable = true;
+  readonly kind = 'unavailable';
   constructor(
     message: string,
     init: PlexErrorInit = {},
     /** Set when Plex never answered. */
-    readonly transport?: 'timeout' | 'network',
+    transport?: 'timeout' | 'network',
   ) {
-    super(message, init);
+    super(message, transport ? { ...init, transport } : init);
   }
 }
 
 /** 400: Plex rejected the request's data; `details` holds its errors list. */
 export class PlexValidationError extends PlexError {
-  override readonly name = 'PlexValidationError';
-  readonly type = 'PlexValidationError';
-  readonly retryable = false;
+  readonly kind = 'validation';
 }
 
 /**
@@ -96,9 +60,7 @@ export class PlexValidationError extends PlexError {
  * yet a restricted integration user is the usual cause, so the message names the grant to check.
  */
 export class PlexPermissionProblem extends PlexError {
-  override readonly name = 'PlexPermissionProblem';
-  readonly type = 'PlexPermissionProblem';
-  readonly retryable = false;
+  readonly kind = 'permission';
 }
 
 /** The stable type names, for retry policies' nonRetryableErrorTypes and for tests. */

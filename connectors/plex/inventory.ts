@@ -54,9 +54,7 @@ export const EXTERNAL_SHIPMENT_CODE_MAX = 50;
  * warehouse shipments of the same part at once). Retryable: the next attempt picks again.
  */
 export class PlexStockConflictError extends PlexError {
-  override readonly name = 'PlexStockConflictError';
-  readonly type = 'PlexStockConflictError';
-  readonly retryable = true;
+  readonly kind = 'conflict';
 }
 
 /** Plex's codes for a container another inventory shipment took first. */
@@ -67,9 +65,7 @@ export const CONTAINER_TAKEN_CODES: readonly string[] = ['CONTAINER_ALREADY_STAG
  * that adds up to the shipped quantity. Someone must adjust stock or split a container in Plex.
  */
 export class PlexInsufficientStockError extends PlexError {
-  override readonly name = 'PlexInsufficientStockError';
-  readonly type = 'PlexInsufficientStockError';
-  readonly retryable = false;
+  readonly kind = 'business';
 }
 
 /** Check the caller's input and merge repeated part numbers; throws RangeError on bad input. */

@@ -14,7 +14,7 @@ import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { currentAttempt } from '../../lib/temporal/attempt';
 import type { FulfilmentPort, IncomingShipment, InventorySyncResult } from '../ports';
 import { ShipStationClient, shipStationLimitFor, type ShipStationLimits } from './client';
-import { ShipStationError, ShipStationImmutableOrderError, ShipStationRateLimitError } from './errors';
+import { ShipStationImmutableOrderError } from './errors';
 import {
   shipStationOrderKey,
   shipStationOrderState,
@@ -23,6 +23,7 @@ import {
   validateForShipStation,
   type ShipStationShipmentRecord,
 } from './mapping';
+import { connectorFailure } from '../../activities/failure';
 
 /** What a ShipStation connection needs from the config and the vault. */
 export interface ShipStationConnectionSettings {
@@ -76,21 +77,6 @@ export function createShipStationClientFactory(
   };
 }
 
-/** A typed ShipStation error as Temporal should see it; anything else passes through unchanged. */
-export function shipStationApplicationFailure(err: unknown): unknown {
-  if (!(err instanceof ShipStationError)) return err;
-  return ApplicationFailure.create({
-    message: err.message,
-    type: err.type,
-    nonRetryable: !err.retryable,
-    details: [{ status: err.status ?? null, api: err.api ?? null, code: err.code ?? null }],
-    ...(err instanceof ShipStationRateLimitError
-      ? { nextRetryDelay: Math.max(1, Math.round(err.retryAfterMs)) }
-      : {}),
-    cause: err,
-  });
-}
-
 /** A canonical ShipStation shipment as the ERP-facing record (ship day in UTC calendar terms). */
 export function toFulfilmentShipment(r: ShipStationShipmentRecord): FulfilmentShipment {
   return {
@@ -131,7 +117,7 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
     try {
       return await fn();
     } catch (err) {
-      throw shipStationApplicationFailure(err);
+      throw connectorFailure(err);
     }
   };
 
@@ -216,7 +202,7 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
         throw ApplicationFailure.nonRetryable(
           problems.map((p) => `${p.field}: ${p.message}`).join('; '),
           'OrderValidationError',
-          problems,
+          { kind: 'validation', problems },
         );
       }
       return guard(() => push(workflowId, order, 'awaiting_shipment'));
@@ -241,7 +227,7 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
       try {
         deps.client(connection).checkResourceUrl(resourceUrl);
       } catch (err) {
-        throw shipStationApplicationFailure(err);
+        throw connectorFailure(err);
       }
     },
 

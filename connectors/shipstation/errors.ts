@@ -6,31 +6,24 @@
 
 import { parseJson, parseRetryAfter } from '../../lib/http';
 import { redactSecrets } from '../../lib/logger';
+import { ConnectorError, type ConnectorErrorInit } from '../kit/errors';
 
 export type ShipStationApi = 'v1' | 'v2';
 
-interface ShipStationErrorInit {
-  status?: number;
+interface ShipStationErrorInit extends ConnectorErrorInit {
   api?: ShipStationApi;
-  /** V2's error_code (e.g. invalid_field_value); absent on V1. */
-  code?: string;
   /** What ShipStation said, as it said it. */
   shipStationMessage?: string;
 }
 
-export abstract class ShipStationError extends Error {
-  abstract readonly type: string;
-  abstract readonly retryable: boolean;
-  readonly status?: number;
+/** Any error from a ShipStation answer (or its absence); `code` is V2's error_code, absent on V1. */
+export abstract class ShipStationError extends ConnectorError {
   readonly api?: ShipStationApi;
-  readonly code?: string;
   readonly shipStationMessage?: string;
 
   constructor(message: string, init: ShipStationErrorInit = {}) {
-    super(redactSecrets(message));
-    this.status = init.status;
+    super(message, init);
     this.api = init.api;
-    this.code = init.code;
     this.shipStationMessage =
       init.shipStationMessage === undefined ? undefined : redactSecrets(init.shipStationMessage);
   }
@@ -38,30 +31,22 @@ export abstract class ShipStationError extends Error {
 
 /** 401/403: wrong key pair or V2 key, an expired key, or a plan without the API. Not retryable. */
 export class ShipStationAuthError extends ShipStationError {
-  override readonly name = 'ShipStationAuthError';
-  readonly type = 'ShipStationAuthError';
-  readonly retryable = false;
+  readonly kind = 'auth';
 }
 
 /** 404 on a record asked for by id. */
 export class ShipStationNotFoundError extends ShipStationError {
-  override readonly name = 'ShipStationNotFoundError';
-  readonly type = 'ShipStationNotFoundError';
-  readonly retryable = false;
+  readonly kind = 'not_found';
 }
 
 /** 400/409/422 and other 4xx: ShipStation refused the data; its message says why. */
 export class ShipStationValidationError extends ShipStationError {
-  override readonly name = 'ShipStationValidationError';
-  readonly type = 'ShipStationValidationError';
-  readonly retryable = false;
+  readonly kind = 'validation';
 }
 
 /** The order is shipped or cancelled in ShipStation: it is locked and must never be updated. */
 export class ShipStationImmutableOrderError extends ShipStationError {
-  override readonly name = 'ShipStationImmutableOrderError';
-  readonly type = 'ShipStationImmutableOrderError';
-  readonly retryable = false;
+  readonly kind = 'business';
   constructor(
     message: string,
     /** The order's status, when ShipStation's answer or a read of the order gave it. */
@@ -76,38 +61,29 @@ export class ShipStationImmutableOrderError extends ShipStationError {
 
 /** 429 that outlasted the client's own waits: retry after `retryAfterMs`. */
 export class ShipStationRateLimitError extends ShipStationError {
-  override readonly name = 'ShipStationRateLimitError';
-  readonly type = 'ShipStationRateLimitError';
-  readonly retryable = true;
-  constructor(
-    message: string,
-    readonly retryAfterMs: number,
-    init: ShipStationErrorInit = {},
-  ) {
-    super(message, init);
+  readonly kind = 'rate_limited';
+  declare readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number, init: ShipStationErrorInit = {}) {
+    super(message, { ...init, retryAfterMs });
   }
 }
 
 /** 5xx, 408, timeouts, connection failures, unreadable answers. */
 export class ShipStationUnavailableError extends ShipStationError {
-  override readonly name = 'ShipStationUnavailableError';
-  readonly type = 'ShipStationUnavailableError';
-  readonly retryable = true;
+  readonly kind = 'unavailable';
   constructor(
     message: string,
     init: ShipStationErrorInit = {},
     /** Set when ShipStation never answered. */
-    readonly transport?: 'timeout' | 'network',
+    transport?: 'timeout' | 'network',
   ) {
-    super(message, init);
+    super(message, transport ? { ...init, transport } : init);
   }
 }
 
 /** A webhook's resource_url points somewhere the connection's credentials must never go. */
 export class ShipStationForeignUrlError extends ShipStationError {
-  override readonly name = 'ShipStationForeignUrlError';
-  readonly type = 'ShipStationForeignUrlError';
-  readonly retryable = false;
+  readonly kind = 'validation';
 }
 
 /** The stable type names, for retry policies' nonRetryableErrorTypes and for tests. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { plexApplicationFailure } from '../../connectors/plex/activities';
+import { connectorFailure as plexApplicationFailure } from '../../activities/failure';
 import {
   PlexAuthError,
   PlexForbiddenError,

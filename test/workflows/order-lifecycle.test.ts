@@ -6,6 +6,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { orderWorkflowId } from '../../domain/ids';
 import { cancelSignal, retrySignal, trackingUpdateSignal } from '../../workflows/messages';
 import { orderShipment } from '../../workflows';
+import type { OrderShipmentInput } from '../../workflows/order-shipment';
 import { DELIVERY_SECONDS, startPipeline, type Pipeline } from '../helpers/pipeline';
 import { seedSequence } from '../helpers/seed';
 import { temporalTestEnv } from '../helpers/temporal';
@@ -28,6 +29,23 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
 
   const seeds = seedSequence('order-lifecycle');
   const seed = (n: number, invalidShare = 0) => p.plex.seedOrders(n, { invalidShare, seed: seeds.next() });
+  /** Start an order's workflow directly, as the poll would, with extra input. */
+  const startOrder = (o: { orderKey: string; orderNumber: string }, extra: Partial<OrderShipmentInput>) =>
+    env.client.workflow.start(orderShipment, {
+      taskQueue: p.taskQueue,
+      workflowId: orderWorkflowId('plex-demo', o.orderKey),
+      args: [
+        {
+          erpConnection: 'plex-demo',
+          orderKey: o.orderKey,
+          orderNumber: o.orderNumber,
+          carrierConnection: 'fedex-demo',
+          carrier: 'fedex',
+          routing: p.connectors.route('plex-demo').routing,
+          ...extra,
+        },
+      ],
+    });
   const labelsFor = (orderNumber: string) =>
     Object.entries(p.fedex.counters().shipmentsByReference)
       .filter(([ref]) => ref.includes(orderNumber))
@@ -113,6 +131,50 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
     p.fedex.setFaults({ errorRate: 0 });
     await p.waitFor(o!.orderKey, (s) => s.status === 'in_transit', 60_000);
     assert.equal(labelsFor(o!.orderNumber), 1);
+  });
+
+  it('a FedEx outage longer than the retry budget: the order waits on FedEx and ships by itself once FedEx is back', async () => {
+    const [o] = seed(1);
+    p.fedex.setFaults({ errorRate: 1 });
+    try {
+      // Two attempts per call and short pauses, so the outage outlasts the budget in seconds.
+      await startOrder(o!, { callAttempts: 2, patience: { firstPauseMs: 1000, maxPauseMs: 2000 } });
+      const waiting = await p.waitFor(o!.orderKey, (s) => s.status === 'waiting', 60_000);
+      assert.equal(waiting.step, 'create_shipment');
+      assert.equal(waiting.attention?.kind, 'carrier_unavailable');
+      assert.match(
+        waiting.attention?.message ?? '',
+        /^waiting on fedex-demo, trying again by itself in \d+ s: /,
+      );
+      const row = await p.repos.orders.get('plex-demo', o!.orderKey);
+      assert.equal(row?.status, 'waiting', 'the orders table shows it waiting too');
+      // It keeps trying on its own timer while FedEx is down.
+      const attempts = waiting.attempts;
+      await p.waitFor(o!.orderKey, (s) => s.status === 'waiting' && s.attempts > attempts + 1, 60_000);
+    } finally {
+      p.fedex.setFaults({ errorRate: 0 });
+    }
+    // Nobody signals anything: the next timer finds FedEx back.
+    await p.waitFor(o!.orderKey, (s) => s.status === 'in_transit', 60_000);
+    assert.equal(labelsFor(o!.orderNumber), 1, 'one label, however many tries');
+  });
+
+  it('a transient failure that outlasts the patience parks the order for a person', async () => {
+    const [o] = seed(1);
+    p.fedex.setFaults({ errorRate: 1 });
+    try {
+      await startOrder(o!, {
+        callAttempts: 1,
+        patience: { firstPauseMs: 500, maxPauseMs: 500, giveUpAfterMs: 1000 },
+      });
+      const parked = await p.waitFor(o!.orderKey, (s) => s.status === 'needs_attention', 60_000);
+      assert.equal(parked.attention?.kind, 'carrier_unavailable');
+      assert.doesNotMatch(parked.attention?.message ?? '', /^waiting on/);
+    } finally {
+      p.fedex.setFaults({ errorRate: 0 });
+    }
+    await env.client.workflow.getHandle(orderWorkflowId('plex-demo', o!.orderKey)).signal(retrySignal);
+    await p.waitFor(o!.orderKey, (s) => s.status === 'in_transit', 60_000);
   });
 
   it('cancel after the label voids it at FedEx and finishes the order as cancelled', async () => {
