@@ -44,6 +44,8 @@ const PLEX_PER_MINUTE = 6000;
 /** Simulated seconds per real second at FedEx: a ground shipment is delivered in about 40 s. */
 const FEDEX_CLOCK_SPEED = 7200;
 const TICK_MS = 500;
+/** The carrier outage: well past an order's retry budget in chaosConfig (3 attempts, about 6 s). */
+const OUTAGE_SECONDS = 45;
 /**
  * ShipStation V1 calls per minute in the simulator and the config (the real 40 would make a
  * 1,000-order run take hours, as Plex's 200 would).
@@ -70,7 +72,7 @@ export interface ChaosRunOptions extends ChaosOptions {
 }
 
 interface Action {
-  kind: 'kill' | 'restart-server' | 'lockout';
+  kind: 'kill' | 'restart-server' | 'lockout' | 'outage';
   /** Progress (0..1) at which it happens, unless the time fallback comes first. */
   at: number;
   done: boolean;
@@ -223,6 +225,8 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
         : [{ kind: 'restart-server' as const, at: 0.3 + 0.4 * random.next(), done: false }]),
       // FedEx only: ShipStation has no token endpoint to lock a client out of (V1 Basic auth).
       ...(ss ? [] : [{ kind: 'lockout' as const, at: 0.15 + 0.45 * random.next(), done: false }]),
+      // One carrier outage longer than an order's retry budget (chaosConfig's `orders`).
+      { kind: 'outage' as const, at: 0.2 + 0.3 * random.next(), done: false },
     ].sort((a, b) => a.at - b.at);
     const faults = new FaultSchedule(
       random,
@@ -382,6 +386,15 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
           fedexRecords: fedexProxy.records,
           issuedTokens: fedexProxy.issuedTokens,
         });
+    // The outage's mark: orders that ran out of retries and waited on a system by themselves.
+    const waited = await database.handle.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.count<string>('order_key').distinct().as('n'))
+      .where('action', '=', 'order.waiting')
+      .executeTakeFirst();
+    result.details.push(
+      `orders that waited on a system by themselves (no retry signal is ever sent): ${Number(waited?.n ?? 0)}; carrier outages: ${faults.outages}`,
+    );
     if (opts.keepDir) {
       await keepEvidence(opts.keepDir, {
         files: [workerLogFile, appLogFile],
@@ -422,6 +435,9 @@ async function act(
     ctx.say(`chaos: ${t()}: restarting the Temporal dev server (down ${down} ms, same db file and port)`);
     await ctx.server.restart(down);
     ctx.say(`chaos: ${t()}: dev server back`);
+  } else if (action.kind === 'outage') {
+    ctx.faults.outage(OUTAGE_SECONDS);
+    ctx.say(`chaos: ${t()}: carrier outage for ${OUTAGE_SECONDS} s (longer than an order's retry budget)`);
   } else {
     ctx.faults.lockout();
     ctx.say(`chaos: ${t()}: FedEx auth lockout`);
@@ -612,6 +628,9 @@ function chaosConfig(c: {
       },
     },
     schedules: { erpPoll: { every: '5s' }, trackingSweep: { every: '10s' } },
+    // Three attempts a call (about 6 s of backoff), then the order waits on the system by itself:
+    // the outage (OUTAGE_SECONDS) outlasts that many times over, and no one sends a retry signal.
+    orders: { callAttempts: 3, waitFirstPause: '5s', waitMaxPause: '20s' },
     limits: {
       plex: { callsPerMinute: PLEX_PER_MINUTE },
       fedex: { transactionsPer10s: 1400, lockoutMinutes: 1 },

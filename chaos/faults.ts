@@ -73,6 +73,8 @@ export class FaultSchedule {
   burstsPlex = 0;
   spikes = 0;
   lockouts = 0;
+  outages = 0;
+  private base: { errorRate: number; timeoutRate: number } = { errorRate: 0, timeoutRate: 0 };
   private lockoutStarted: number | undefined;
   private lockoutEnds: number | undefined;
   private nextStorm: number;
@@ -91,6 +93,7 @@ export class FaultSchedule {
   }
 
   applyBase(rates: { errorRate: number; timeoutRate: number }): void {
+    this.base = rates;
     this.plex.setFaults({ ...BASE_FAULTS, ...rates });
     this.fedex.setFaults({ ...BASE_FAULTS, ...rates });
   }
@@ -128,6 +131,20 @@ export class FaultSchedule {
         sim.setFaults({ latencyMs: BASE_FAULTS.latencyMs, jitterMs: BASE_FAULTS.jitterMs }),
       );
     }
+  }
+
+  /**
+   * The carrier is down for `seconds`: every call answers 5xx, longer than an order's retry budget,
+   * so orders at the carrier run out of retries and must wait on it by themselves (no retry signal).
+   */
+  outage(seconds: number, now = Date.now()): void {
+    this.fedex.setFaults({ errorRate: 1 });
+    this.outages++;
+    this.note(now, `${this.fedex.label} is down (5xx to everything) for ${seconds} s`);
+    this.later(seconds * 1000, () => {
+      this.fedex.setFaults({ errorRate: this.base.errorRate });
+      this.note(Date.now(), `${this.fedex.label} is back`);
+    });
   }
 
   /** The one FedEx auth lockout: /oauth/token answers 403 until a token request has met it. */

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     taskQueue: temporal.taskQueue,
     deps: {
       db: database.db,
-      orders: workerOrderDeps({ repos, connectors, temporal, log }),
+      orders: workerOrderDeps({ orders: config.orders, repos, connectors, temporal, log }),
     },
     log,
     payloadCodec: codec,

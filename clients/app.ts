@@ -1,7 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { notifyOrderWorkflow, type OrderActivityDeps } from '../activities/orders/activities';
-import type { Config } from '../lib/config';
+import { durationToMs, type Config } from '../lib/config';
 import { openDatabase, type DatabaseHandle } from '../lib/db';
 import { migrateToLatest } from '../lib/db/migrate';
 import { createRepos, type Repos } from '../lib/db/repos';
@@ -49,6 +49,8 @@ export interface App {
  * Temporal client, and how far the ERP poll looks back (a 2-minute overlap; 7 days on a first poll).
  */
 export function workerOrderDeps(parts: {
+  /** The `orders` section: each order's attempts per call and how it waits out an outage. */
+  orders: Config['orders'];
   repos: Repos;
   connectors: Pick<Connectors, 'erp' | 'carrier' | 'fulfilment' | 'route'>;
   temporal: Pick<TemporalHandle, 'client' | 'taskQueue'>;
@@ -65,6 +67,14 @@ export function workerOrderDeps(parts: {
     taskQueue: temporal.taskQueue,
     pollOverlapMs: 2 * 60_000,
     initialLookbackMs: 7 * 24 * 3600_000,
+    orderPolicy: {
+      callAttempts: parts.orders.callAttempts,
+      patience: {
+        firstPauseMs: durationToMs(parts.orders.waitFirstPause),
+        maxPauseMs: durationToMs(parts.orders.waitMaxPause),
+        giveUpAfterMs: durationToMs(parts.orders.waitGiveUpAfter),
+      },
+    },
     log,
   };
 }
@@ -155,7 +165,7 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
         taskQueue: temporal.taskQueue,
         deps: {
           db: database.db,
-          orders: workerOrderDeps({ repos, connectors, temporal, log }),
+          orders: workerOrderDeps({ orders: config.orders, repos, connectors, temporal, log }),
         },
         log,
         payloadCodec: codec,

@@ -10,6 +10,7 @@ import type { Repos } from '../../lib/db/repos';
 import type { DetectedOrder } from '../../lib/db/repos/orders';
 import type { ShipmentMappingConfig } from '../../domain/shipment-request';
 import { orderChangedSignal, trackingUpdateSignal } from '../../workflows/messages';
+import type { OrderShipmentInput } from '../../workflows/order-shipment';
 import type { FulfilmentMode, FulfilmentShipment } from '../../domain/fulfilment';
 import type { ErpOrder, ReadyOrderRef } from '../../domain/order';
 import type { CarrierPort, ErpOrderHandle, ErpPort, FulfilmentPort } from '../../connectors/ports';
@@ -36,6 +37,8 @@ export interface OrderActivityDeps {
   /** Starts order workflows (poll) and signals them (tracking sweep). */
   client: Client;
   taskQueue: string;
+  /** Attempts per call and outage patience for the order workflows the poll starts (defaults: theirs). */
+  orderPolicy?: Pick<OrderShipmentInput, 'callAttempts' | 'patience'>;
   /** Look back this far behind the watermark, so nothing at a window edge is missed. */
   pollOverlapMs: number;
   /** How far back the very first poll of a connection looks. */
@@ -342,6 +345,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
                 carrier: route.carrier,
                 routing: route.routing,
                 ...(route.mode === 'warehouse' ? { mode: route.mode } : {}),
+                ...deps.orderPolicy,
               },
             ],
             // One workflow per order, ever: reuse a running one, never re-ship a finished one.

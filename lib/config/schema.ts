@@ -403,6 +403,19 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /**
+     * Each order's calls to ERPs and carriers: attempts per call before its step gives up, and how
+     * an order waits out an outage longer than that (tries again by itself, backing off, before it
+     * asks a person).
+     */
+    orders: z
+      .strictObject({
+        callAttempts: positiveInt('e.g. 10').default(10),
+        waitFirstPause: duration('1m').default('1m'),
+        waitMaxPause: duration('1h').default('1h'),
+        waitGiveUpAfter: duration('24h').default('24h'),
+      })
+      .prefault({}),
     limits: z
       .strictObject({
         fedex: z
