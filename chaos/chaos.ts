@@ -225,8 +225,9 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
         : [{ kind: 'restart-server' as const, at: 0.3 + 0.4 * random.next(), done: false }]),
       // FedEx only: ShipStation has no token endpoint to lock a client out of (V1 Basic auth).
       ...(ss ? [] : [{ kind: 'lockout' as const, at: 0.15 + 0.45 * random.next(), done: false }]),
-      // One carrier outage longer than an order's retry budget (chaosConfig's `orders`).
-      { kind: 'outage' as const, at: 0.2 + 0.3 * random.next(), done: false },
+      // One carrier outage longer than an order's retry budget (chaosConfig's `orders`), early,
+      // while orders are still arriving, so some meet it at the carrier and must wait it out.
+      { kind: 'outage' as const, at: 0.02 + 0.08 * random.next(), done: false },
     ].sort((a, b) => a.at - b.at);
     const faults = new FaultSchedule(
       random,
@@ -392,8 +393,10 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
       .select((eb) => eb.fn.count<string>('order_key').distinct().as('n'))
       .where('action', '=', 'order.waiting')
       .executeTakeFirst();
+    result.outages = faults.outages;
+    result.waitedOrders = Number(waited?.n ?? 0);
     result.details.push(
-      `orders that waited on a system by themselves (no retry signal is ever sent): ${Number(waited?.n ?? 0)}; carrier outages: ${faults.outages}`,
+      `orders that waited on a system by themselves (no retry signal is ever sent): ${result.waitedOrders}; carrier outages: ${faults.outages}`,
     );
     if (opts.keepDir) {
       await keepEvidence(opts.keepDir, {

@@ -33,6 +33,9 @@ export interface ChaosResult {
   clientErrorsWorst: { endpoint: string; count: number } | undefined;
   violations: string[];
   details: string[];
+  /** Carrier outages longer than an order's retry budget, and the orders that waited them out. */
+  outages?: number;
+  waitedOrders?: number;
   complete: boolean;
   elapsedSeconds: number;
   /** The one machine-readable line. */
