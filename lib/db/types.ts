@@ -39,6 +39,29 @@ export interface OAuthTokensTable {
   /** Set after an auth lockout: no token request before this time. */
   locked_until: NullableTimestamp;
   version: ColumnType<number, number | undefined, number>;
+  /** The refresh token sealed with the access token (migration 2026-12-08T00-00_token_chain): when it was issued. */
+  refresh_issued_at: NullableTimestamp;
+  /** When the refresh token stops working (Exact Online: 30 days after issue); null when unknown or none. */
+  refresh_expires_at: NullableTimestamp;
+  /** needs_reauthorization once a refresh-token chain is broken: every worker stops refreshing. */
+  state: ColumnType<TokenState, TokenState | undefined, TokenState>;
+  state_reason: string | null;
+  state_changed_at: NullableTimestamp;
+}
+
+/** A token slot's state: usable, or broken until a person authorizes the connection again. */
+export type TokenState = 'ok' | 'needs_reauthorization';
+
+/**
+ * Per (connection, token kind): a lockout of the token endpoint and the claim of the process that is
+ * fetching a new token (migration 2026-11-23T00-00_token_lockouts). Rows exist before any token does.
+ */
+export interface OAuthTokenControlTable {
+  connection: string;
+  kind: string;
+  locked_until: NullableTimestamp;
+  refresh_claim: string | null;
+  refresh_claimed_until: NullableTimestamp;
 }
 
 /** The lifecycle statuses live in the domain (workflows use them too). */
@@ -192,6 +215,7 @@ export interface Database {
   connections: ConnectionsTable;
   credentials: CredentialsTable;
   oauth_tokens: OAuthTokensTable;
+  oauth_token_control: OAuthTokenControlTable;
   orders: OrdersTable;
   fulfilment_orders: FulfilmentOrdersTable;
   fulfilment_shipments: FulfilmentShipmentsTable;
