@@ -16,7 +16,7 @@ import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { resolveCredential, type Vault } from '../../lib/vault';
 import { fedexRateLimits, type FedexConnectionSettings } from '../../connectors/fedex/activities';
 import { FedexClient } from '../../connectors/fedex/client';
-import { DbTokenStore } from '../../connectors/fedex/token-store-db';
+import { DbTokenStore } from '../../connectors/kit/tokens';
 import { PlexClient, plexRateLimit } from '../../connectors/plex/client';
 import { ShipStationClient, shipStationLimitFor } from '../../connectors/shipstation/client';
 

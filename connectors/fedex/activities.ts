@@ -19,10 +19,10 @@ import type { Database, Shipment } from '../../lib/db/types';
 import { defaultLease, PostgresSlidingLimiter, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
 import { activityAttempt } from '../../lib/temporal/attempt';
 import type { Vault } from '../../lib/vault';
+import { DbTokenStore } from '../kit/tokens';
 import { FedexClient } from './client';
 import { FedexError } from './errors';
 import { fedexOrderReference, fedexServiceType } from './mapping';
-import { DbTokenStore } from './token-store-db';
 import { fedexEventKey } from './webhook';
 import { connectorFailure } from '../../activities/failure';
 
@@ -429,7 +429,7 @@ export interface FedexClientFactoryOptions {
 }
 
 /**
- * One FedexClient per connection (cached): tokens in the database (DbTokenStore), limits across
+ * One FedexClient per connection (cached): tokens in the database (the kit's DbTokenStore), limits across
  * processes, and an audit row per external call.
  */
 export function createFedexClientFactory(

@@ -1,4 +1,5 @@
-// FedEx REST client: OAuth with the shared token store, rate limiting, typed errors, audit entries.
+// FedEx REST client: OAuth client credentials through the connector kit's token provider and shared
+// store, rate limiting, typed errors, audit entries.
 // Plain TypeScript (no Temporal): activities wrap it, and the CLI's `connections test` uses it.
 
 import type { Logger } from 'pino';
@@ -42,7 +43,12 @@ import {
   toFedexTrackRequests,
   type FoundShipment,
 } from './mapping';
-import { TokenLockedOutError, type AccessToken, type TokenStore } from './token-store';
+import {
+  ClientCredentialsProvider,
+  type AccessToken,
+  type AccessTokenStore,
+  type TokenGrant,
+} from '../kit/tokens';
 import type { FedexGrantType } from './wire';
 import type {
   FedexAddressValidationResponse,
@@ -79,7 +85,8 @@ export interface FedexClientOptions {
   childSecret?: string;
   /** Defaults to client_credentials, or csp_credentials when child credentials are given. */
   grantType?: FedexGrantType;
-  tokenStore: TokenStore;
+  /** The shared token store (the kit's DbTokenStore; tests keep one in memory). */
+  tokenStore: AccessTokenStore;
   limiter: RateLimiter;
   timeoutMs: number;
   log: Logger;
@@ -153,12 +160,21 @@ const TRACK_RESENDS = 2;
 export class FedexClient {
   private readonly log: Logger;
   private readonly now: () => Date;
+  private readonly tokens: ClientCredentialsProvider;
 
   constructor(private readonly opts: FedexClientOptions) {
     this.log = opts.log.child({ component: 'fedex-client', connection: opts.connection });
     this.now = opts.now ?? (() => new Date());
     registerSecret(opts.clientSecret);
     registerSecret(opts.childSecret);
+    this.tokens = new ClientCredentialsProvider({
+      store: opts.tokenStore,
+      connection: opts.connection,
+      requestToken: () => this.requestToken(),
+      marginMs: TOKEN_MARGIN_MS,
+      now: this.now,
+      lockedOutError: (until, now) => this.lockoutError(until, now),
+    });
   }
 
   /**
@@ -340,7 +356,11 @@ export class FedexClient {
   ): Promise<ConnectionTestResult> {
     let token: AccessToken;
     try {
-      token = await this.fetchToken();
+      const grant = await this.requestToken();
+      token = {
+        value: grant.accessToken,
+        expiresAt: new Date(this.now().getTime() + grant.expiresInS * 1000),
+      };
     } catch (err) {
       return this.testFailure(err, 'token');
     }
@@ -461,7 +481,8 @@ export class FedexClient {
       ) {
         // The token expired or was revoked early: renew it once and try once more.
         this.log.info({ action }, 'FedEx refused the access token; renewing it once');
-        token = await this.token(token.value);
+        this.tokens.invalidate(token.value);
+        token = await this.token();
         await this.apiSlot();
         this.refuseLateWrite(operation, options.write);
         res = await this.send(method, path, json, token.value, options.customerTransactionId);
@@ -517,27 +538,14 @@ export class FedexClient {
     return body;
   }
 
-  /** A usable token: the shared one, or a single-flight refresh (forced when `rejected` is given). */
-  private async token(rejected?: string): Promise<AccessToken> {
-    const { tokenStore, connection } = this.opts;
-    const now = this.now();
-    if (!rejected) {
-      const current = await tokenStore.getValid(connection);
-      if (current && current.expiresAt.getTime() - now.getTime() > TOKEN_MARGIN_MS) return current;
-    }
-    // A lockout closes the token endpoint only (API calls with a valid token still go through), so it
-    // is looked up only when a new token is needed.
-    const locked = await tokenStore.lockedUntil(connection);
-    if (locked && locked.getTime() > now.getTime()) throw this.lockoutError(locked, now);
-    try {
-      // Another process may be fetching the token: the wait for it can last the store's claim (two
-      // minutes for DbTokenStore), longer than an activity attempt.
-      return await this.waitInActivity(tokenStore.refresh(connection, () => this.fetchToken(), rejected));
-    } catch (err) {
-      // Another process was locked out while this one waited for its token.
-      if (err instanceof TokenLockedOutError) throw this.lockoutError(err.until, this.now());
-      throw err;
-    }
+  /**
+   * A usable token from the kit's client-credentials provider: the shared one, or a single-flight
+   * refresh (a new one after `tokens.invalidate`). Another process may be fetching the token: the
+   * wait for it can last the store's claim (two minutes for DbTokenStore), longer than an activity
+   * attempt, so it heartbeats and stops when the activity is cancelled.
+   */
+  private token(): Promise<AccessToken> {
+    return this.waitInActivity(this.tokens.getToken());
   }
 
   /**
@@ -611,9 +619,8 @@ export class FedexClient {
     );
   }
 
-  /** Ask FedEx for a new token (throttled per credential). */
-  private async fetchToken(): Promise<AccessToken> {
-    const { tokenStore, connection } = this.opts;
+  /** Ask FedEx for a new token (throttled per credential); the provider stores and shares it. */
+  private async requestToken(): Promise<TokenGrant> {
     await this.opts.limiter.acquire(fedexOAuthLimitKey(this.opts.clientId));
     const path = '/oauth/token';
     const form = Object.fromEntries(
@@ -655,7 +662,7 @@ export class FedexClient {
       // FedEx throttles the token endpoint per IP and answers 403 while locked out: stay away for
       // the whole lockout, across all workers (the lockout is stored with the token).
       const until = new Date(now.getTime() + (this.opts.authLockoutMs ?? DEFAULT_AUTH_LOCKOUT_MS));
-      await tokenStore.lockUntil(connection, until);
+      await this.tokens.lockOut(until);
       this.log.warn(
         { until: until.toISOString() },
         'FedEx token endpoint answered 403; pausing token requests',
@@ -681,7 +688,7 @@ export class FedexClient {
     }
     const { access_token: value, expires_in: ttl } = body as { access_token: string; expires_in: number };
     registerSecret(value);
-    return { value, expiresAt: new Date(now.getTime() + ttl * 1000) };
+    return { accessToken: value, expiresInS: ttl };
   }
 }
 

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { FedexClient } from '../../connectors/fedex/client';
 import { FedexRateLimitError } from '../../connectors/fedex/errors';
 import { fedexRateLimits } from '../../connectors/fedex/activities';
-import { DbTokenStore } from '../../connectors/fedex/token-store-db';
+import { DbTokenStore } from '../../connectors/kit/tokens';
 import { createLogger } from '../../lib/logger';
 import { PostgresWindowLimiter, unlimited, type LimiterClock, type RateLimiter } from '../../lib/ratelimit';
 import { generateMasterKey, Vault } from '../../lib/vault';

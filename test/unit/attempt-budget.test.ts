@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
 import { FedexClient, type FedexAuditEntry, type FedexClientOptions } from '../../connectors/fedex/client';
 import { FedexUnavailableError } from '../../connectors/fedex/errors';
-import type { AccessToken } from '../../connectors/fedex/token-store';
+import type { AccessToken } from '../../connectors/kit/tokens';
 import { PlexUnavailableError } from '../../connectors/plex/errors';
 import { unlimited } from '../../lib/ratelimit';
 import { MemoryTokenStore, shipmentRequest } from './fedex-fixtures';

@@ -1,7 +1,7 @@
 // Shared test data for the FedEx connector tests: canonical requests and an in-memory TokenStore.
 
 import type { Address, ShipmentRequest } from '../../domain/model';
-import type { AccessToken, TokenStore } from '../../connectors/fedex/token-store';
+import type { AccessToken, AccessTokenStore as TokenStore } from '../../connectors/kit/tokens';
 
 export const SHIPPER: Address = {
   name: 'Shipping Dept',
