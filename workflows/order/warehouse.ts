@@ -1,0 +1,144 @@
+// The warehouse path: a warehouse system (ShipStation) picks, packs and buys the label; the
+// connector moves the data both ways.
+//   1. load the order and submit it to the warehouse (upserted; a content version goes out once)
+//   2. wait for shipments (webhooks and the shipment poll signal them); an ERP edit seen meanwhile
+//      is pushed again while nothing has shipped
+//   3. per shipment, once per shipmentId: tracking onto the ERP order, quantities out of ERP stock
+//   4. shipped once the shipments cover every line, or the warehouse calls it shipped
+import { condition } from '@temporalio/workflow';
+import { coversOrder, type FulfilmentShipment, type WarehouseOrderPhase } from '../../domain/fulfilment';
+import type { OrderState } from '../messages';
+import type { OrderRun } from './run';
+
+export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
+  const { input, external, inbox, state } = run;
+  const stallDays = input.stallDays ?? 30;
+  const applied = new Set<string>();
+  const shipped: FulfilmentShipment[] = [];
+  let phase: WarehouseOrderPhase | undefined;
+
+  const submit = async (reload: boolean) => {
+    const done = await run.step('submit_order', 'creating_shipment', async () => {
+      if (reload || !run.order) {
+        run.order = await external.erpLoadOrder({
+          erpConnection: input.erpConnection,
+          orderKey: input.orderKey,
+        });
+      }
+      return await external.fulfilmentSubmitOrder({
+        carrierConnection: input.carrierConnection,
+        workflowId: run.workflowId,
+        order: run.order,
+      });
+    });
+    if (done) phase = done.value.phase;
+    return done !== undefined;
+  };
+
+  if (!(await submit(false))) return await cancelAtWarehouse(run);
+  for (;;) {
+    if (phase === 'attention' && inbox.shipments.length === 0) {
+      await run.park(
+        'submit_order',
+        {
+          step: 'submit_order',
+          kind: 'warehouse_rejected',
+          message:
+            'the warehouse system holds the order in a state that needs a person (e.g. rejected fulfilment)',
+        },
+        () => inbox.shipments.length > 0,
+      );
+      if (inbox.cancelRequested) return await cancelAtWarehouse(run);
+      if (inbox.retryRequested && !(await submit(true))) return await cancelAtWarehouse(run);
+      continue;
+    }
+    if (phase === 'cancelled' && inbox.shipments.length === 0 && shipped.length === 0) {
+      inbox.cancelRequested = { reason: 'cancelled in the warehouse system' };
+      return await cancelAtWarehouse(run);
+    }
+    if (phase === 'shipped' && shipped.length > 0 && inbox.shipments.length === 0) break;
+    if (state.status !== 'awaiting_fulfilment') await run.record('awaiting_fulfilment', 'await_shipment');
+
+    const got = await condition(
+      () =>
+        inbox.shipments.length > 0 ||
+        inbox.changedVersion !== undefined ||
+        inbox.cancelRequested !== undefined,
+      stallDays * 24 * 3600 * 1000,
+    );
+    if (inbox.cancelRequested) return await cancelAtWarehouse(run);
+    if (!got) {
+      await run.park(
+        'await_shipment',
+        {
+          step: 'await_shipment',
+          kind: 'stalled',
+          message: `the warehouse has not shipped the order in ${stallDays} days`,
+        },
+        () => inbox.shipments.length > 0 || inbox.changedVersion !== undefined,
+      );
+      if (inbox.cancelRequested) return await cancelAtWarehouse(run);
+      if (inbox.retryRequested && !(await submit(true))) return await cancelAtWarehouse(run);
+      continue;
+    }
+
+    for (const notice of inbox.shipments.splice(0)) {
+      if (applied.has(notice.shipmentId)) continue;
+      const wrote = await run.step('write_shipment', 'writing_tracking', async () => {
+        await external.erpWriteTracking({
+          erpConnection: input.erpConnection,
+          order: run.handle,
+          tracking: {
+            carrier: notice.carrier,
+            trackingNumber: notice.trackingNumber,
+            pieceTrackingNumbers: [],
+            serviceType: notice.service ?? '',
+            shipDate: notice.shipDate,
+            cost: notice.cost,
+          },
+        });
+        return await external.erpRecordShipped({
+          erpConnection: input.erpConnection,
+          order: run.handle,
+          shipment: notice,
+        });
+      });
+      if (!wrote) return await cancelAtWarehouse(run);
+      applied.add(notice.shipmentId);
+      shipped.push(notice);
+      state.trackingNumber = notice.trackingNumber;
+    }
+    if (shipped.length > 0 && coversOrder(run.order!.lines, shipped)) break;
+
+    // An edit seen while nothing was shipped yet: push it (the warehouse may still take it).
+    if (inbox.changedVersion !== undefined && inbox.shipments.length === 0) {
+      inbox.changedVersion = undefined;
+      if (!(await submit(true))) return await cancelAtWarehouse(run);
+    }
+  }
+  await run.record('shipped', 'done');
+  return await run.finish();
+}
+
+/** Cancel a warehouse order: withdraw it there while open, record it in the ERP, and finish. */
+async function cancelAtWarehouse(run: OrderRun): Promise<OrderState> {
+  let why = run.cancelReason;
+  if (run.order) {
+    const order = run.order;
+    const withdrawn = await run.step(
+      'done',
+      'cancelled',
+      () =>
+        run.external.fulfilmentCancelOrder({
+          carrierConnection: run.input.carrierConnection,
+          workflowId: run.workflowId,
+          order,
+        }),
+      { cancellable: false },
+    );
+    if (withdrawn?.value.phase === 'shipped') {
+      why += ' (the warehouse had already shipped it: void the label there if the goods must stay)';
+    }
+  }
+  return await run.finishCancelled(why);
+}
