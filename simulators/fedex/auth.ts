@@ -17,7 +17,8 @@ function same(a: string, b: string): boolean {
 }
 
 /**
- * The OAuth side of the simulator: issues bearer tokens that expire after the TTL (real time),
+ * The OAuth side of the simulator: issues bearer tokens that expire after the TTL (real time, as
+ * `now` tells it: `Date.now` unless a test injects its own clock),
  * throttles token requests per client_id and locks a client_id out after repeated bad credentials.
  * (FedEx applies its thresholds per IP; keying by client_id lets one test process play several callers.)
  */

@@ -4,6 +4,7 @@ import { errors } from './errors';
  * FedEx's project limits: a fixed 10-second window (the counter resets every 10 s, so a burst
  * uses up the rest of the window) and an optional daily quota that resets at 00:00 GMT.
  * A "storm" answers 429 to everything until it ends.
+ * All of it is timed by `now` (real time, `Date.now`, unless a test injects its own clock).
  */
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();

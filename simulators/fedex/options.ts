@@ -26,7 +26,7 @@ export interface FedexSimOptions {
   clients?: FedexSimClient[];
   /** Simulated seconds per real second for shipment progress (default 60). */
   clockSpeed?: number;
-  /** Access token lifetime in real seconds (default 3600). */
+  /** Access token lifetime in seconds of `now` (default 3600). */
   tokenTtlSeconds?: number;
   /** API transactions per client per fixed 10-second window (default 1400). */
   rateLimitPer10s?: number;
@@ -43,6 +43,13 @@ export interface FedexSimOptions {
   seed?: number;
   /** Request body limit in bytes (default 1 MB). */
   bodyLimitBytes?: number;
+  /**
+   * The real-time clock, in epoch milliseconds (default `Date.now`). It times token lifetimes, the
+   * auth throttle and lockouts, storms, the 10-second rate windows and the GMT day of the daily quota.
+   * Tests pass a clock they move by hand. Shipment progress runs on the simulated clock
+   * (`clockSpeed`, `advanceClock`) instead, which this does not drive.
+   */
+  now?: () => number;
 }
 
 export const DEMO_CLIENT: FedexSimClient = {
@@ -67,6 +74,7 @@ export interface ResolvedOptions {
   webhook: FedexSimWebhook | undefined;
   seed: number;
   bodyLimitBytes: number;
+  now: () => number;
 }
 
 function positive(name: string, value: number, allowZero = false): number {
@@ -80,6 +88,12 @@ export function share(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0 || value > 1)
     throw new RangeError(`${name} must be between 0 and 1`);
   return value;
+}
+
+function clockFunction(now: (() => number) | undefined): () => number {
+  if (now === undefined) return Date.now;
+  if (typeof now !== 'function') throw new RangeError('now must be a function returning epoch milliseconds');
+  return now;
 }
 
 export function resolveOptions(opts: FedexSimOptions = {}): ResolvedOptions {
@@ -105,5 +119,6 @@ export function resolveOptions(opts: FedexSimOptions = {}): ResolvedOptions {
     webhook: opts.webhook,
     seed: opts.seed ?? DEFAULT_SEED,
     bodyLimitBytes: positive('bodyLimitBytes', opts.bodyLimitBytes ?? 1_000_000),
+    now: clockFunction(opts.now),
   };
 }

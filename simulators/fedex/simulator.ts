@@ -92,8 +92,8 @@ export async function startFedexSimulator(options: FedexSimOptions = {}): Promis
   const clock = new AcceleratedClock(opts.clockSpeed);
   const delays = new Delays();
   const faults = new FaultKnobs(random);
-  const auth = new AuthService(opts);
-  const limiter = new RateLimiter(opts.rateLimitPer10s, opts.dailyQuota);
+  const auth = new AuthService(opts, opts.now);
+  const limiter = new RateLimiter(opts.rateLimitPer10s, opts.dailyQuota, opts.now);
   const store = new ShipmentStore(random);
   const documents = new Map<string, StoredDocument>();
   const webhook = new WebhookPusher(store, () => clock.now(), delays);

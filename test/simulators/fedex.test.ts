@@ -43,15 +43,27 @@ async function admin(sim: FedexSimulator, route: string, body?: unknown) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** Wait until the current fixed 10-second window has at least `ms` left, so a burst fits in one window. */
-async function earlyInWindow(ms = 3000) {
-  const left = 10_000 - (Date.now() % 10_000);
-  if (left < ms) await sleep(left + 20);
+/** Noon GMT: the start of a fixed 10-second window, 12 hours from either GMT midnight. */
+const NOON = Date.UTC(2026, 2, 10, 12, 0, 0);
+
+/**
+ * The simulator's real-time clock (token lifetimes, throttle, lockouts, storms, rate windows),
+ * held still and moved only by the test, so no window depends on how fast the machine runs.
+ */
+function handClock(start = NOON) {
+  let t = start;
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+  };
 }
 
 describe('FedEx simulator: OAuth', () => {
-  it('issues bearer tokens that work until their TTL, then answer 401 NOT.AUTHORIZED.ERROR', () =>
-    withSim({ tokenTtlSeconds: 1 }, async (sim) => {
+  it('issues bearer tokens that work until their TTL, then answer 401 NOT.AUTHORIZED.ERROR', () => {
+    const clock = handClock();
+    return withSim({ tokenTtlSeconds: 1, now: clock.now }, async (sim) => {
       const issued = await requestToken(sim);
       assert.equal(issued.status, 200);
       assert.equal(issued.body.token_type, 'bearer');
@@ -59,7 +71,15 @@ describe('FedEx simulator: OAuth', () => {
       assert.equal(issued.body.scope, 'CXS');
       const ok = await call(sim, issued.body.access_token, '/track/v1/trackingnumbers', trackRequest(['1']));
       assert.equal(ok.status, 200);
-      await sleep(1100);
+      clock.advance(999);
+      const last = await call(
+        sim,
+        issued.body.access_token,
+        '/track/v1/trackingnumbers',
+        trackRequest(['1']),
+      );
+      assert.equal(last.status, 200, 'still inside its lifetime');
+      clock.advance(1);
       const expired = await call(
         sim,
         issued.body.access_token,
@@ -70,10 +90,12 @@ describe('FedEx simulator: OAuth', () => {
       assert.equal(expired.body.errors[0].code, 'NOT.AUTHORIZED.ERROR');
       assert.match(expired.body.errors[0].message, /Access token expired/);
       assert.match(expired.body.transactionId, /^[0-9a-f-]{36}$/);
-    }));
+    });
+  });
 
-  it('rejects unknown tokens, bad credentials and wrong child keys; accepts the child-key grants', () =>
-    withSim({}, async (sim) => {
+  it('rejects unknown tokens, bad credentials and wrong child keys; accepts the child-key grants', () => {
+    const clock = handClock();
+    return withSim({ now: clock.now }, async (sim) => {
       const unknown = await call(sim, 'made-up', '/track/v1/trackingnumbers', trackRequest(['1']));
       assert.equal(unknown.status, 401);
       const bad = await requestToken(sim, {
@@ -85,7 +107,7 @@ describe('FedEx simulator: OAuth', () => {
       assert.equal(bad.body.errors[0].code, 'NOT.AUTHORIZED.ERROR');
       assert.match(bad.body.errors[0].message, /client credentials were not valid/);
       assert.ok(!JSON.stringify(bad.body).includes('wrong'), 'the secret is not echoed');
-      await sleep(1100); // stay under the default 3 per second throttle
+      clock.advance(1000); // stay under the default 3 per second throttle
       for (const grant_type of ['csp_credentials', 'client_pc_credentials']) {
         const child = await requestToken(sim, {
           grant_type,
@@ -104,10 +126,12 @@ describe('FedEx simulator: OAuth', () => {
         child_secret: 'nope',
       });
       assert.equal(wrongChild.status, 401);
-    }));
+    });
+  });
 
-  it('throttles token requests per client and counts them per credential', () =>
-    withSim({ authThrottle: { limit: 2, windowSeconds: 60 } }, async (sim) => {
+  it('throttles token requests per client and counts them per credential', () => {
+    const clock = handClock();
+    return withSim({ authThrottle: { limit: 2, windowSeconds: 60 }, now: clock.now }, async (sim) => {
       assert.equal((await requestToken(sim)).status, 200);
       assert.equal((await requestToken(sim)).status, 200);
       const third = await requestToken(sim);
@@ -124,11 +148,22 @@ describe('FedEx simulator: OAuth', () => {
         'someone-else': 1,
       });
       assert.equal(sim.counters().tooManyRequestsSent, 1);
-    }));
+      // the budget comes back when the window has passed, not before
+      clock.advance(59_999);
+      assert.equal((await requestToken(sim)).status, 429);
+      clock.advance(1);
+      assert.equal((await requestToken(sim)).status, 200);
+    });
+  });
 
-  it('locks a client out with 403 after repeated bad credentials, for the configured period', () =>
-    withSim(
-      { authLockout: { badAttempts: 3, seconds: 1 }, authThrottle: { limit: 100, windowSeconds: 1 } },
+  it('locks a client out with 403 after repeated bad credentials, for the configured period', () => {
+    const clock = handClock();
+    return withSim(
+      {
+        authLockout: { badAttempts: 3, seconds: 1 },
+        authThrottle: { limit: 100, windowSeconds: 1 },
+        now: clock.now,
+      },
       async (sim) => {
         const bad = {
           grant_type: 'client_credentials',
@@ -139,10 +174,13 @@ describe('FedEx simulator: OAuth', () => {
         const locked = await requestToken(sim); // even good credentials
         assert.equal(locked.status, 403);
         assert.equal(locked.body.errors[0].code, 'FORBIDDEN.ERROR');
-        await sleep(1100);
+        clock.advance(999);
+        assert.equal((await requestToken(sim)).status, 403, 'still locked out');
+        clock.advance(1);
         assert.equal((await requestToken(sim)).status, 200);
       },
-    ));
+    );
+  });
 });
 
 describe('FedEx simulator: ship', () => {
@@ -457,31 +495,45 @@ describe('FedEx simulator: rate, address', () => {
 });
 
 describe('FedEx simulator: rate limits', () => {
-  it('answers 429 past the per-window limit until the next 10-second window', () =>
-    withSim({ rateLimitPer10s: 5 }, async (sim) => {
+  it('answers 429 past the per-window limit until the next 10-second window', () => {
+    const clock = handClock(NOON + 4000); // 4 s into a fixed window: 6 s of it are left
+    return withSim({ rateLimitPer10s: 5, now: clock.now }, async (sim) => {
       const t = await token(sim);
-      await earlyInWindow();
+      const track = async () => (await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status;
       const statuses: number[] = [];
-      for (let i = 0; i < 7; i++)
-        statuses.push((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status);
+      for (let i = 0; i < 7; i++) statuses.push(await track());
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
       const limited = await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']));
       assert.match(limited.body.errors[0].message, /too many requests in a short duration/);
       assert.equal(sim.counters().tooManyRequestsSent, 3);
-      await sleep(10_000 - (Date.now() % 10_000) + 20);
-      assert.equal((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 200);
-    }));
+      clock.advance(5999); // the last millisecond of the window
+      assert.equal(await track(), 429);
+      clock.advance(1); // the next window, 6 s (not 10) after the burst: the windows are fixed
+      const next: number[] = [];
+      for (let i = 0; i < 6; i++) next.push(await track());
+      assert.deepEqual(next, [200, 200, 200, 200, 200, 429]);
+    });
+  });
 
-  it('has a daily quota knob with its own 429 message', () =>
-    withSim({ dailyQuota: 2 }, async (sim) => {
+  it('has a daily quota knob with its own 429 message', () => {
+    const clock = handClock();
+    return withSim({ dailyQuota: 2, now: clock.now }, async (sim) => {
       const t = await token(sim);
-      await earlyInWindow();
       for (let i = 0; i < 2; i++)
         assert.equal((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 200);
       const over = await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']));
       assert.equal(over.status, 429);
       assert.match(over.body.errors[0].message, /Daily transaction quota exceeded/);
-    }));
+      // the quota resets at 00:00 GMT, and not before (the token lives 3600 s: get a fresh one)
+      clock.advance(12 * HOUR * 1000 - 1);
+      const fresh = await token(sim);
+      const late = await call(sim, fresh, '/track/v1/trackingnumbers', trackRequest(['1']));
+      assert.equal(late.status, 429);
+      assert.match(late.body.errors[0].message, /Daily transaction quota exceeded/);
+      clock.advance(1);
+      assert.equal((await call(sim, fresh, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 200);
+    });
+  });
 });
 
 describe('FedEx simulator: AIV webhook pushes', () => {
@@ -660,8 +712,9 @@ describe('FedEx simulator: AIV pushes switched on and off', () => {
 });
 
 describe('FedEx simulator: admin knobs', () => {
-  it('5xx share, latency, timeouts that still create the shipment, storms, lockout, clock, counters and reset', () =>
-    withSim({}, async (sim) => {
+  it('5xx share, latency, timeouts that still create the shipment, storms, lockout, clock, counters and reset', () => {
+    const wall = handClock();
+    return withSim({ now: wall.now }, async (sim) => {
       const t = await token(sim);
       assert.equal((await admin(sim, 'faults', { errorRate: 1 })).status, 200);
       const failed = await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']));
@@ -699,9 +752,12 @@ describe('FedEx simulator: admin knobs', () => {
       await admin(sim, 'faults', { timeoutRate: 0, timeoutDelayMs: 0 });
       assert.equal((await admin(sim, 'faults', { errorRate: 2 })).status, 400);
 
-      await admin(sim, 'storm', { seconds: 1 });
+      const storm = await admin(sim, 'storm', { seconds: 1 });
+      assert.equal(storm.body.stormUntil, new Date(NOON + 1000).toISOString());
       assert.equal((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 429);
-      await sleep(1100);
+      wall.advance(999);
+      assert.equal((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 429);
+      wall.advance(1);
       assert.equal((await call(sim, t, '/track/v1/trackingnumbers', trackRequest(['1']))).status, 200);
 
       await admin(sim, 'lockout', { seconds: 60 });
@@ -727,5 +783,6 @@ describe('FedEx simulator: admin knobs', () => {
       assert.equal(sim.counters().shipments, 0);
       assert.equal((await requestToken(sim)).status, 200, 'reset lifts the lockout');
       assert.equal((await admin(sim, 'nope', {})).status, 404);
-    }));
+    });
+  });
 });
