@@ -84,19 +84,12 @@ export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
 
     for (const notice of inbox.shipments.splice(0)) {
       if (applied.has(notice.shipmentId)) continue;
+      // Two write-backs in one step: a try after the first went through (the second ran out of
+      // retries, the order waited or was retried) does not write the tracking again.
+      let trackingWritten = false;
       const wrote = await run.step('write_shipment', 'writing_tracking', async () => {
-        await external.erpWriteTracking({
-          erpConnection: input.erpConnection,
-          order: run.handle,
-          tracking: {
-            carrier: notice.carrier,
-            trackingNumber: notice.trackingNumber,
-            pieceTrackingNumbers: [],
-            serviceType: notice.service ?? '',
-            shipDate: notice.shipDate,
-            cost: notice.cost,
-          },
-        });
+        if (!trackingWritten) await writeTracking(notice);
+        trackingWritten = true;
         return await external.erpRecordShipped({
           erpConnection: input.erpConnection,
           order: run.handle,
@@ -118,6 +111,22 @@ export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
   }
   await run.record('shipped', 'done');
   return await run.finish();
+
+  /** A warehouse shipment's tracking number, carrier, service, date and cost onto the ERP order. */
+  async function writeTracking(notice: FulfilmentShipment): Promise<void> {
+    await external.erpWriteTracking({
+      erpConnection: input.erpConnection,
+      order: run.handle,
+      tracking: {
+        carrier: notice.carrier,
+        trackingNumber: notice.trackingNumber,
+        pieceTrackingNumbers: [],
+        serviceType: notice.service ?? '',
+        shipDate: notice.shipDate,
+        cost: notice.cost,
+      },
+    });
+  }
 }
 
 /** Cancel a warehouse order: withdraw it there while open, record it in the ERP, and finish. */
