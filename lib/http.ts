@@ -119,6 +119,24 @@ export class HttpTransportError extends Error {
   }
 }
 
+/**
+ * The request could not be sent at all (a header Node refuses: usually a credential with a line
+ * break or a non-Latin-1 character pasted into it). Nothing was sent, and sending it again fails the
+ * same way: callers treat it as a problem with the credential, never as a network error to retry.
+ * The message names the header, never its value.
+ */
+export class HttpRequestInvalid extends Error {
+  override readonly name = 'HttpRequestInvalid';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    detail: string,
+  ) {
+    // Node's message names the header ("Invalid character in header content [\"authorization\"]").
+    super(`${method} ${path} cannot be sent: ${detail.replace(/\s+/g, ' ')}`);
+  }
+}
+
 export function httpError(req: Pick<HttpRequest, 'method' | 'url'>, res: HttpResponse): HttpError {
   return new HttpError(
     req.method,
@@ -152,6 +170,7 @@ export async function httpRequest(req: HttpRequest, opts: HttpOptions = {}): Pro
       ? await viaFetch(opts.fetch, req, headers, body, limit)
       : await viaNodeHttp(req, headers, body, limit);
   } catch (err) {
+    if (err instanceof HttpRequestInvalid) throw err;
     if (err instanceof AnswerTooLarge) {
       opts.log?.warn({ method: req.method, path, limit: err.limit }, 'http answer too large; not read');
       throw new HttpTransportError(req.method, path, 'too_large', err.message);
@@ -269,7 +288,17 @@ function viaNodeHttp(
       });
       request.end(payload);
     };
-    send(false);
+    try {
+      send(false);
+    } catch (err) {
+      // Thrown before anything was sent: a header name or value Node will not put on the wire.
+      const code = (err as { code?: string }).code;
+      fail(
+        code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN'
+          ? new HttpRequestInvalid(req.method, pathOf(req.url), (err as Error).message)
+          : err,
+      );
+    }
   });
 }
 

@@ -8,7 +8,13 @@ import type { Address } from '../../domain/model';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import { forEachConcurrently, sleepUnlessAborted } from '../../lib/concurrency';
 import { ExpiringCache } from '../../lib/expiring-cache';
-import { httpRequest, HttpTransportError, parseJson, type HttpResponse } from '../../lib/http';
+import {
+  httpRequest,
+  HttpRequestInvalid,
+  HttpTransportError,
+  parseJson,
+  type HttpResponse,
+} from '../../lib/http';
 import { registerSecret } from '../../lib/logger';
 import { defaultLease, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
 import {
@@ -1288,7 +1294,12 @@ export class PlexClient {
         const e =
           err instanceof HttpTransportError
             ? new PlexUnavailableError(`Plex ${operation}: ${err.message}`, {}, err.unanswered)
-            : (err as Error);
+            : err instanceof HttpRequestInvalid
+              ? new PlexAuthError(
+                  `Plex ${operation}: ${err.message}. The connection's Consumer Key has a character ` +
+                    'that cannot be sent in a header (a line break or space pasted with it?): store it again',
+                )
+              : (err as Error);
         await this.audit({
           action,
           outcome: 'error',

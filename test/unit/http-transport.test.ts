@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { httpRequest, HttpTransportError } from '../../lib/http';
+import { httpRequest, HttpRequestInvalid, HttpTransportError } from '../../lib/http';
 
 describe('lib/http: the node:http transport', () => {
   let server: Server;
@@ -155,5 +155,29 @@ describe('lib/http: the node:http transport', () => {
         return true;
       },
     );
+  });
+
+  it('refuses a header Node cannot send as a request problem naming the header, not its value, and leaves no timer', async () => {
+    const before = seen.length;
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const timersBefore = timers();
+    const secret = 'tok-3f9a\nX-Injected: 1';
+    await assert.rejects(
+      httpRequest({
+        method: 'GET',
+        url: `${url}/json`,
+        headers: { authorization: `Bearer ${secret}` },
+        timeoutMs: 60_000,
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof HttpRequestInvalid, `not a transport error to retry: ${String(err)}`);
+        assert.ok(!(err instanceof HttpTransportError));
+        assert.match(err.message, /authorization/);
+        assert.ok(!err.message.includes('tok-3f9a'), 'the value never appears');
+        return true;
+      },
+    );
+    assert.equal(seen.length, before, 'nothing reached the server');
+    assert.equal(timers(), timersBefore, 'the 60-s timeout timer was cleared');
   });
 });

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
-import { PlexNotFoundError } from '../../connectors/plex/errors';
+import { PlexAuthError, PlexNotFoundError } from '../../connectors/plex/errors';
 import { fullLimiter } from '../helpers/limiter';
 import { parseReadyState } from '../../connectors/plex/mapping';
 import { IDS, ORDER, RELEASES } from './plex-fixtures';
@@ -36,6 +36,18 @@ describe('PlexClient detection and write-back details', () => {
     world = freshWorld();
     server.routes = orderRoutes(world);
     server.requests.length = 0;
+  });
+
+  it('a Consumer Key that cannot be sent in a header is an auth error naming the fix, sent nowhere', async () => {
+    const { client } = testClient(server.url, { apiKey: 'plex-key-77\nX-Evil: 1' });
+    await assert.rejects(client.getOrder(IDS.order), (err: unknown) => {
+      assert.ok(err instanceof PlexAuthError, String(err));
+      assert.equal(err.retryable, false, 'not a network error to retry');
+      assert.match(err.message, /cannot be sent in a header/);
+      assert.ok(!err.message.includes('plex-key-77'), 'the key never appears');
+      return true;
+    });
+    assert.equal(server.requests.length, 0, 'nothing reached Plex');
   });
 
   it('polls orders with the modifiedByDate window and the ready statuses', async () => {
