@@ -36,8 +36,12 @@ export function createNullActivities(deps: NullActivityDeps): OrderActivities {
   return {
     recordOrderStatus: async () => undefined,
     erpLoadOrder: async (input) => ({ ...deps.order, orderKey: input.orderKey }),
-    erpWriteTracking: async (input) => deps.onTrackingWritten?.(input.order.orderKey),
-    erpWriteStatus: async () => undefined,
+    // The same answers as the real write-backs, so both pipelines carry the same payloads.
+    erpWriteTracking: async (input) => {
+      deps.onTrackingWritten?.(input.order.orderKey);
+      return { written: true };
+    },
+    erpWriteStatus: async () => ({ written: true }),
     carrierCreateShipment: async () => NULL_SHIPMENT,
     carrierCancelShipment: async () => undefined,
     async pollReadyOrders(input) {

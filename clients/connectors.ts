@@ -40,6 +40,8 @@ import { fedexWebhookRoute } from './http/webhooks/fedex';
 import { testConnection } from './cli/connections';
 import type { Handler } from './http/server';
 import { claimDemoRun, type DemoRun } from './demo-run';
+import { mappingProblem } from '../connectors/capabilities';
+import type { FulfilmentMode } from '../domain/fulfilment';
 
 /** A connection as the running app sees it: where to reach it and with which credentials. */
 export interface LiveConnection {
@@ -437,11 +439,15 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
     }
   };
 
+  /** A warehouse system ships the orders itself; a label carrier sells the connector labels. */
+  const modeOf = (carrierConnection: string): FulfilmentMode =>
+    config.connections[carrierConnection]!.system === 'shipstation' ? 'warehouse' : 'label';
+
   const route = (erpConnection: string): OrderRoute => {
     const m = config.mappings.find((x) => x.erp === erpConnection);
     if (!m) throw new Error(`no mapping for ERP connection ${erpConnection} (add one under mappings:)`);
     const carrierConn = config.connections[m.carrier]!;
-    if (carrierConn.system === 'shipstation') {
+    if (modeOf(m.carrier) === 'warehouse') {
       return { carrierConnection: m.carrier, carrier: carrierConn.system, mode: 'warehouse' };
     }
     if (!m.shipFrom) throw new Error(`mapping ${m.erp} -> ${m.carrier} has no shipFrom`);
@@ -458,6 +464,18 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
     };
     return { carrierConnection: m.carrier, carrier: carrierConn.system, routing, mode: 'label' };
   };
+
+  // A mapping its ERP cannot serve stops the start here, in one line, not at the first order.
+  const problem = mappingProblem(
+    config.mappings
+      .filter((m) => live.has(m.erp) && live.has(m.carrier))
+      .map((m) => ({ erp: m.erp, carrier: m.carrier, mode: modeOf(m.carrier) })),
+    (name) => erp(name).capabilities,
+  );
+  if (problem) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    throw new Error(problem);
+  }
 
   return {
     live,

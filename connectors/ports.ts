@@ -24,12 +24,36 @@ export interface DetectOptions {
   onReady?: (ref: ReadyOrderRef) => Promise<void>;
 }
 
+/**
+ * What an ERP connector can do beyond detect, load and write back, declared so that a mapping it
+ * cannot serve fails at start (connectors/capabilities.ts) instead of at the first order.
+ */
+export interface ErpCapabilities {
+  /**
+   * Orders can go to a warehouse system (ShipStation): every warehouse shipment's tracking is
+   * written back to the order, and re-pushing an edited order is safe.
+   */
+  warehouse: boolean;
+  /** On-hand stock can be read (`onHand`), for the warehouse inventory sync. */
+  stock: boolean;
+  /** A warehouse shipment's quantities can be taken out of ERP stock (`recordShipped`). */
+  stockWriteBack: boolean;
+  /** Ship-to addresses edited in place can be noticed (`shipToChanges`). */
+  shipToChanges: boolean;
+}
+
+/** What a write-back did: `written` is false when the ERP already held exactly this (a repeat). */
+export interface WriteBackOutcome {
+  written: boolean;
+}
+
 export interface ErpPort {
+  readonly capabilities: ErpCapabilities;
   /** Orders ready to ship whose state changed in the window. */
   detectReadyOrders(window: { since: Date; until: Date }, opts?: DetectOptions): Promise<ReadyOrderRef[]>;
   loadOrder(orderKey: string): Promise<ErpOrder>;
-  writeTracking(order: ErpOrderHandle, tracking: TrackingWriteBack): Promise<void>;
-  writeStatus(order: ErpOrderHandle, status: StatusWriteBack): Promise<void>;
+  writeTracking(order: ErpOrderHandle, tracking: TrackingWriteBack): Promise<WriteBackOutcome>;
+  writeStatus(order: ErpOrderHandle, status: StatusWriteBack): Promise<WriteBackOutcome>;
   /**
    * Take a warehouse shipment's quantities out of ERP stock, exactly once per shipmentId (the ERP
    * keeps the id). Absent when the ERP connector cannot; the order then ships without it.

@@ -13,7 +13,13 @@ import { orderChangedSignal, trackingUpdateSignal } from '../../workflows/messag
 import type { OrderShipmentInput } from '../../workflows/order-shipment';
 import type { FulfilmentMode, FulfilmentShipment } from '../../domain/fulfilment';
 import type { ErpOrder, ReadyOrderRef } from '../../domain/order';
-import type { CarrierPort, ErpOrderHandle, ErpPort, FulfilmentPort } from '../../connectors/ports';
+import type {
+  CarrierPort,
+  ErpOrderHandle,
+  ErpPort,
+  FulfilmentPort,
+  WriteBackOutcome,
+} from '../../connectors/ports';
 import { acceptShipments, cancelOrdersCancelledAtWarehouse } from './fulfilment';
 import { shipToVersion } from './ship-to';
 
@@ -168,16 +174,16 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       erpConnection: string;
       order: ErpOrderHandle;
       tracking: TrackingWriteBack;
-    }): Promise<void> {
-      await deps.erp(input.erpConnection).writeTracking(input.order, input.tracking);
+    }): Promise<WriteBackOutcome> {
+      return await deps.erp(input.erpConnection).writeTracking(input.order, input.tracking);
     },
 
     async erpWriteStatus(input: {
       erpConnection: string;
       order: ErpOrderHandle;
       status: StatusWriteBack;
-    }): Promise<void> {
-      await deps.erp(input.erpConnection).writeStatus(input.order, input.status);
+    }): Promise<WriteBackOutcome> {
+      return await deps.erp(input.erpConnection).writeStatus(input.order, input.status);
     },
 
     async carrierCreateShipment(input: {

@@ -10,7 +10,7 @@ import type { FulfilmentShipment } from '../../domain/fulfilment';
 import type { Address } from '../../domain/model';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import type { AuditRepo } from '../../lib/db/repos';
-import type { DetectOptions } from '../ports';
+import type { DetectOptions, ErpPort } from '../ports';
 import type { Database } from '../../lib/db/types';
 import { activityAttempt } from '../../lib/temporal/attempt';
 import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
@@ -195,34 +195,31 @@ export type PlexActivities = ReturnType<typeof createPlexActivities>;
  * The Plex activities for one connection in the shape the order lifecycle's ERP port expects
  * (detect, load, write tracking, write status).
  */
-export function plexErpPort(activities: PlexActivities, connection: string) {
+export function plexErpPort(activities: PlexActivities, connection: string): ErpPort {
   return {
+    capabilities: { warehouse: true, stock: true, stockWriteBack: true, shipToChanges: true },
     detectReadyOrders: (window: { since: Date; until: Date }, opts?: DetectOptions) =>
       activities.plexDetectReadyOrders({ connection, ...window, ...opts }),
     loadOrder: (orderKey: string) => activities.plexLoadOrder({ connection, orderKey }),
-    writeTracking: async (
-      order: Pick<ErpOrder, 'orderKey' | 'writeBackKeys'>,
-      tracking: TrackingWriteBack,
-    ): Promise<void> => {
-      await activities.plexWriteTracking({
+    writeTracking: async (order, tracking) => {
+      const { written } = await activities.plexWriteTracking({
         connection,
         orderKey: order.orderKey,
         writeBackKeys: order.writeBackKeys,
         tracking,
       });
+      return { written };
     },
-    writeStatus: async (
-      order: Pick<ErpOrder, 'orderKey' | 'writeBackKeys'>,
-      status: StatusWriteBack,
-    ): Promise<void> => {
-      await activities.plexWriteStatus({
+    writeStatus: async (order, status) => {
+      const { written } = await activities.plexWriteStatus({
         connection,
         orderKey: order.orderKey,
         writeBackKeys: order.writeBackKeys,
         status,
       });
+      return { written };
     },
-    recordShipped: (order: Pick<ErpOrder, 'orderKey'>, shipment: FulfilmentShipment) =>
+    recordShipped: (order, shipment) =>
       activities.plexRecordShipped({ connection, orderKey: order.orderKey, shipment }),
     onHand: (skus: string[]) => activities.plexOnHand({ connection, skus }),
     shipToChanges: (q: { since: Date; until: Date; refs: string[] }) =>
