@@ -30,7 +30,7 @@ import {
   plexProductFor,
   type PlexScope,
 } from './errors';
-import { PLEX_RECORD, shapeProblem, type RecordShape } from './shape';
+import { PLEX_RECORD, recordProblem, type PlexRecord } from './schemas';
 import {
   CONTAINER_TAKEN_CODES,
   PLEX_SHIPMENT_STATUS,
@@ -1166,7 +1166,7 @@ export class PlexClient {
 
   /** A GET answering a list of records: every item must be a record of `shape` (see shape.ts). */
   private async list<T>(
-    shape: RecordShape,
+    shape: PlexRecord,
     operation: string,
     path: string,
     query: Query,
@@ -1177,7 +1177,7 @@ export class PlexClient {
       throw new PlexUnavailableError(`Plex ${operation}: ${path} did not answer with a JSON array`);
     }
     for (let i = 0; i < body.length; i++) {
-      const problem = shapeProblem(body[i], shape);
+      const problem = recordProblem(body[i], shape);
       if (problem) {
         throw new PlexUnavailableError(
           `Plex ${operation}: ${path} answered a list whose item ${i} ${problem}`,
@@ -1187,17 +1187,17 @@ export class PlexClient {
     return body as T[];
   }
 
-  private async get<T>(shape: RecordShape, operation: string, path: string, subject: string): Promise<T> {
+  private async get<T>(shape: PlexRecord, operation: string, path: string, subject: string): Promise<T> {
     const body = await this.call<unknown>(operation, 'GET', path, [], { subject });
     return this.record<T>(shape, operation, path, body);
   }
 
   /** One record of `shape`, or PlexUnavailableError saying what Plex sent instead. */
-  private record<T>(shape: RecordShape, operation: string, path: string, body: unknown): T {
+  private record<T>(shape: PlexRecord, operation: string, path: string, body: unknown): T {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw new PlexUnavailableError(`Plex ${operation}: ${path} did not answer with a JSON object`);
     }
-    const problem = shapeProblem(body, shape);
+    const problem = recordProblem(body, shape);
     if (problem)
       throw new PlexUnavailableError(`Plex ${operation}: ${path} answered a ${shape.what} that ${problem}`);
     return body as T;
