@@ -1,8 +1,12 @@
-// FedEx REST client: OAuth client credentials through the connector kit's token provider and shared
-// store, rate limiting, typed errors, audit entries.
+// FedEx REST client: what FedEx's API is (its paths, headers, answers and error envelope) and what
+// its limits are. The call itself (the shared rate-limit slot, cancellation in every wait, resends of
+// a Track after an outage, the late-write guard, the 401 renewal, one audit entry per request, the
+// answer read through the zod schemas in wire.ts) is the connector kit's HttpCaller. Tokens come
+// from the kit's client-credentials provider and its shared store.
 // Plain TypeScript (no Temporal): activities wrap it, and the CLI's `connections test` uses it.
 
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type {
   Address,
   AddressCheck,
@@ -13,9 +17,23 @@ import type {
   TrackingError,
   TrackingUpdate,
 } from '../../domain/model';
-import { httpRequest, HttpTransportError, parseJson, type HttpResponse } from '../../lib/http';
 import { registerSecret } from '../../lib/logger';
 import { defaultLease, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
+import {
+  HttpCaller,
+  tokenAuth,
+  type CallAttempt,
+  type CallAuditEntry,
+  type HttpCallerOptions,
+  type RefineError,
+  type RequestAuth,
+} from '../kit/http';
+import {
+  ClientCredentialsProvider,
+  type AccessToken,
+  type AccessTokenStore,
+  type TokenGrant,
+} from '../kit/tokens';
 import {
   FedexAuthError,
   FedexBusinessError,
@@ -23,7 +41,7 @@ import {
   FedexRateLimitError,
   FedexUnavailableError,
   fedexErrorFromResponse,
-  isTokenRejection,
+  inFedexWords,
   parseFedexErrorBody,
 } from './errors';
 import {
@@ -44,19 +62,14 @@ import {
   type FoundShipment,
 } from './mapping';
 import {
-  ClientCredentialsProvider,
-  type AccessToken,
-  type AccessTokenStore,
-  type TokenGrant,
-} from '../kit/tokens';
-import type { FedexGrantType } from './wire';
-import type {
-  FedexAddressValidationResponse,
-  FedexCancelResponse,
-  FedexRateResponse,
-  FedexShipResponse,
-  FedexTokenResponse,
-  FedexTrackResponse,
+  fedexAddressValidationAnswer,
+  fedexCancelAnswer,
+  fedexRateAnswer,
+  fedexShipAnswer,
+  fedexTokenAnswer,
+  fedexTrackAnswer,
+  fedexTrackByReferenceAnswer,
+  type FedexGrantType,
 } from './wire';
 
 /** One row for the audit log: what was called and how it went. Never bodies, never headers. */
@@ -107,7 +120,6 @@ export interface FedexClientOptions {
   signal?: AbortSignal;
   now?: () => Date;
   random?: () => number;
-  fetch?: typeof fetch;
 }
 
 export type ConnectionTestReason =
@@ -140,27 +152,53 @@ export function fedexRateLimit(key: string): RateLimit {
   return { limit: 1400, windowMs: 10_000, lease: defaultLease(1400) };
 }
 
+/** The kit builds its own errors (no answer, an unreadable one, no slot in time) from FedEx's classes. */
+const FEDEX_ERROR_CLASSES: HttpCallerOptions['errors'] = {
+  auth: FedexAuthError,
+  permission: FedexAuthError,
+  not_found: FedexBusinessError,
+  validation: FedexBusinessError,
+  conflict: FedexBusinessError,
+  rate_limited: FedexRateLimitError,
+  unavailable: FedexUnavailableError,
+};
+
 /** A request that changes something at FedEx, and what happens when it is not sent late. */
 interface Write {
-  what: string;
+  what: 'create' | 'cancel';
   retry: string;
 }
 
-interface CallOptions {
-  customerTransactionId?: string;
-  /** Use this token as is: no token store, no refresh (connection tests). */
-  token?: AccessToken;
-  /** Set for a create or cancel: not sent once the activity attempt's time is used up. */
+/** One FedEx request as the operations describe it. */
+interface FedexCall<S extends z.ZodType> {
+  operation: string;
+  method?: 'POST' | 'PUT';
+  path: string;
+  body: unknown;
+  /** The answer's zod schema (wire.ts). */
+  answer: S;
+  /**
+   * Set for a create or cancel: not sent once the activity attempt's time is used up, and never sent
+   * again here after a 5xx or no answer (the activity's retry looks the shipment up first). Every
+   * other request is a read, though FedEx takes them as POST: the kit sends it again, twice (a sweep
+   * makes a Track call per 30 shipments, and one failed call must not cost the whole sweep), and
+   * sends it however late (nothing changes at FedEx).
+   */
   write?: Write;
+  /** `x-customer-transaction-id`, also the audit entry's correlation id. */
+  customerTransactionId?: string;
+  /** Use this token as is: no token store, no renewal (connection tests). */
+  token?: AccessToken;
 }
-
-/** Re-sends of a Track call that met a 5xx or no answer (see readAgainAfterOutage). */
-const TRACK_RESENDS = 2;
 
 export class FedexClient {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly tokens: ClientCredentialsProvider;
+  /** Reads, with the shared token. A write or a connection test gets a caller of its own (see `call`). */
+  private readonly http: HttpCaller;
+  /** The token endpoint: its own limiter key, FedEx's reading of a refused client. */
+  private readonly tokenHttp: HttpCaller;
 
   constructor(private readonly opts: FedexClientOptions) {
     this.log = opts.log.child({ component: 'fedex-client', connection: opts.connection });
@@ -174,6 +212,13 @@ export class FedexClient {
       marginMs: TOKEN_MARGIN_MS,
       now: this.now,
       lockedOutError: (until, now) => this.lockoutError(until, now),
+    });
+    this.http = this.caller(this.bearer());
+    this.tokenHttp = new HttpCaller({
+      ...this.callerOptions(),
+      limitKey: fedexOAuthLimitKey(opts.clientId),
+      refine: (answer, ctx) =>
+        answer.status === 401 ? refusedClient(answer.text) : this.refine(answer, ctx),
     });
   }
 
@@ -189,8 +234,11 @@ export class FedexClient {
 
   /** Create a shipment and its label. `x-customer-transaction-id` carries the idempotency key. */
   async createShipment(req: ShipmentRequest): Promise<CarrierShipment> {
-    const body = toFedexShipRequest(req, { accountNumber: this.opts.accountNumber });
-    const res = await this.call<FedexShipResponse>('createShipment', 'POST', '/ship/v1/shipments', body, {
+    const res = await this.call({
+      operation: 'createShipment',
+      path: '/ship/v1/shipments',
+      body: toFedexShipRequest(req, { accountNumber: this.opts.accountNumber }),
+      answer: fedexShipAnswer,
       customerTransactionId: req.idempotencyKey,
       write: { what: 'create', retry: 'the retry looks the shipment up first' },
     });
@@ -212,34 +260,27 @@ export class FedexClient {
    * retry after an uncertain failure reuses it instead of buying a second label. Null when none.
    */
   async findShipmentByReference(reference: string, shipDate?: string): Promise<FoundShipment | null> {
-    const body = toFedexTrackByReferenceRequest(reference, {
-      accountNumber: this.opts.accountNumber,
-      shipDate,
-      now: this.now(),
-    });
-    let res: FedexTrackResponse;
+    let res;
     try {
-      res = await this.call<FedexTrackResponse>(
-        'findShipmentByReference',
-        'POST',
-        '/track/v1/referencenumbers',
-        body,
-      );
+      // The schema requires the result list: a missing or unreadable one must never read as "no
+      // shipment, safe to create".
+      res = await this.call({
+        operation: 'findShipmentByReference',
+        path: '/track/v1/referencenumbers',
+        body: toFedexTrackByReferenceRequest(reference, {
+          accountNumber: this.opts.accountNumber,
+          shipDate,
+          now: this.now(),
+        }),
+        answer: fedexTrackByReferenceAnswer,
+      });
     } catch (err) {
       // Only an explicit "not found" means there is no shipment; any other failure must not be
       // read as "safe to create".
       if (err instanceof FedexBusinessError && /NOT\.?FOUND/.test(err.code ?? '')) return null;
       throw err;
     }
-    // A list that is missing or unreadable must never read as "no shipment, safe to create".
-    checkTrackAnswer('findShipmentByReference', res, { listRequired: true });
-    const found = readAnswer('findShipmentByReference', () => parseTrackByReferenceResponse(res));
-    if (found.some((s) => typeof s.trackingNumber !== 'string')) {
-      throw new FedexUnavailableError(
-        'FedEx findShipmentByReference: a track result has no tracking number as text',
-      );
-    }
-    const live = found.filter((s) => s.status !== 'cancelled');
+    const live = parseTrackByReferenceResponse(res).filter((s) => s.status !== 'cancelled');
     return live[0] ?? null;
   }
 
@@ -247,24 +288,18 @@ export class FedexClient {
     trackingNumber: string,
     senderCountryCode?: string,
   ): Promise<{ cancelled: boolean; message: string }> {
-    const body = toFedexCancelRequest(trackingNumber, {
-      accountNumber: this.opts.accountNumber,
-      senderCountryCode,
+    const res = await this.call({
+      operation: 'cancelShipment',
+      method: 'PUT',
+      path: '/ship/v1/shipments/cancel',
+      body: toFedexCancelRequest(trackingNumber, {
+        accountNumber: this.opts.accountNumber,
+        senderCountryCode,
+      }),
+      answer: fedexCancelAnswer,
+      write: { what: 'cancel', retry: 'the retry sends it again' },
     });
-    const res = await this.call<FedexCancelResponse>(
-      'cancelShipment',
-      'PUT',
-      '/ship/v1/shipments/cancel',
-      body,
-      { write: { what: 'cancel', retry: 'the retry sends it again' } },
-    );
-    const flag = (res.output as { cancelledShipment?: unknown } | null | undefined)?.cancelledShipment;
-    if (typeof flag !== 'boolean') {
-      throw new FedexUnavailableError(
-        'FedEx cancelShipment: the answer has no output.cancelledShipment flag (true or false)',
-      );
-    }
-    return readAnswer('cancelShipment', () => parseCancelResponse(res));
+    return parseCancelResponse(res);
   }
 
   /** Latest status per tracking number, in batches of 30; unknown numbers come back in `errors`. */
@@ -272,13 +307,15 @@ export class FedexClient {
     const updates: TrackingUpdate[] = [];
     const errors: TrackingError[] = [];
     for (const batch of toFedexTrackRequests(trackingNumbers)) {
-      const res = await this.readAgainAfterOutage(() =>
-        this.call<FedexTrackResponse>('track', 'POST', '/track/v1/trackingnumbers', batch),
-      );
-      checkTrackAnswer('track', res, { listRequired: false });
-      const parsed = readAnswer('track', () => parseTrackResponse(res, { now: this.now() }));
-      if (parsed.updates.some((u) => typeof u.trackingNumber !== 'string' || !u.trackingNumber)) {
-        throw new FedexUnavailableError('FedEx track: a track result has no tracking number as text');
+      const res = await this.call({
+        operation: 'track',
+        path: '/track/v1/trackingnumbers',
+        body: batch,
+        answer: fedexTrackAnswer,
+      });
+      const parsed = parseTrackResponse(res, { now: this.now() });
+      if (parsed.updates.some((u) => !u.trackingNumber)) {
+        throw new FedexUnavailableError('FedEx track: a track result has no tracking number');
       }
       updates.push(...parsed.updates);
       errors.push(...parsed.errors);
@@ -286,48 +323,27 @@ export class FedexClient {
     return { updates, errors };
   }
 
-  /**
-   * Track is a read sent as POST: one that met a 5xx or got no answer is sent again, twice, before
-   * the error surfaces. A sweep makes a Track call per 30 shipments, and one failed call must not
-   * cost the whole sweep. Creates and cancels are never sent again here (the activity's retry looks
-   * up first).
-   */
-  private async readAgainAfterOutage<T>(read: () => Promise<T>): Promise<T> {
-    for (let resent = 0; ; resent++) {
-      try {
-        return await read();
-      } catch (err) {
-        const outage =
-          err instanceof FedexUnavailableError && (err.transport !== undefined || (err.status ?? 0) >= 500);
-        if (!outage || resent >= TRACK_RESENDS) throw err;
-        this.log.warn(
-          { action: 'fedex.track', retry: resent + 1, why: err.message },
-          'FedEx read failed; sending it again',
-        );
-        await new Promise((resolve) =>
-          setTimeout(resolve, 150 * (resent + 1) + Math.floor((this.opts.random ?? Math.random)() * 100)),
-        );
-      }
-    }
-  }
-
   async rateQuote(req: RateQuoteRequest): Promise<RateQuote[]> {
-    const body = toFedexRateRequest(req, { accountNumber: this.opts.accountNumber });
-    const res = await this.call<FedexRateResponse>('rateQuote', 'POST', '/rate/v1/rates/quotes', body);
-    return readAnswer('rateQuote', () => parseRateResponse(res));
+    const res = await this.call({
+      operation: 'rateQuote',
+      path: '/rate/v1/rates/quotes',
+      body: toFedexRateRequest(req, { accountNumber: this.opts.accountNumber }),
+      answer: fedexRateAnswer,
+    });
+    return parseRateResponse(res);
   }
 
   async validateAddress(addresses: Address[]): Promise<AddressCheck[]> {
     const checks: AddressCheck[] = [];
     for (let i = 0; i < addresses.length; i += ADDRESS_BATCH_SIZE) {
       const batch = addresses.slice(i, i + ADDRESS_BATCH_SIZE);
-      const res = await this.call<FedexAddressValidationResponse>(
-        'validateAddress',
-        'POST',
-        '/address/v1/addresses/resolve',
-        toFedexAddressValidationRequest(batch),
-      );
-      checks.push(...readAnswer('validateAddress', () => parseAddressValidationResponse(res, batch)));
+      const res = await this.call({
+        operation: 'validateAddress',
+        path: '/address/v1/addresses/resolve',
+        body: toFedexAddressValidationRequest(batch),
+        answer: fedexAddressValidationAnswer,
+      });
+      checks.push(...parseAddressValidationResponse(res, batch));
     }
     return checks;
   }
@@ -369,7 +385,13 @@ export class FedexClient {
         { shipper: lane.from, recipient: lane.to, packages: [{ weight: { value: 1, unit: 'LB' } }] },
         { accountNumber: this.opts.accountNumber },
       );
-      await this.call<FedexRateResponse>('testConnection', 'POST', '/rate/v1/rates/quotes', body, { token });
+      await this.call({
+        operation: 'testConnection',
+        path: '/rate/v1/rates/quotes',
+        body,
+        answer: fedexRateAnswer,
+        token,
+      });
     } catch (err) {
       if (err instanceof FedexError && /ACCOUNT/.test(err.code ?? '')) {
         return {
@@ -417,8 +439,156 @@ export class FedexClient {
     return { ok: false, reason: 'error', message: (err as Error).message };
   }
 
-  private url(path: string): string {
-    return `${this.opts.baseUrl.replace(/\/+$/, '')}${path}`;
+  /**
+   * One request through the kit's call path, in this client's activity attempt. The kit's wire and
+   * answer errors are restated in FedEx's words (inFedexWords); an empty 2xx body is "not JSON".
+   */
+  private async call<S extends z.ZodType>(c: FedexCall<S>): Promise<z.output<S>> {
+    const { waitBudgetMs, heartbeat, signal } = this.opts;
+    // A limiter is not bound to look at a signal that fired before its wait began.
+    signal?.throwIfAborted();
+    const attempt: CallAttempt = {
+      ...(waitBudgetMs ? { waitBudgetMs } : {}),
+      ...(heartbeat ? { heartbeat } : {}),
+      ...(signal ? { signal } : {}),
+    };
+    const id = c.customerTransactionId;
+    const http = c.token
+      ? this.caller(fixedToken(c.token))
+      : c.write
+        ? this.caller(this.bearer(c))
+        : this.http;
+    try {
+      const data = await http.call({
+        operation: c.operation,
+        method: c.method ?? 'POST',
+        path: c.path,
+        json: c.body,
+        headers: { 'x-locale': 'en_US', ...(id ? { 'x-customer-transaction-id': id } : {}) },
+        answer: c.answer.optional(),
+        repeatable: !c.write,
+        attempt,
+        ...(id ? { correlationId: id } : {}),
+      });
+      if (data === undefined) {
+        throw new FedexUnavailableError(`FedEx ${c.operation}: answer is not JSON (an empty body)`);
+      }
+      return data;
+    } catch (err) {
+      throw inFedexWords(c.operation, err);
+    }
+  }
+
+  /** What every FedEx caller shares: limiter, audit, timeouts, FedEx's error classes. */
+  private callerOptions(): Omit<HttpCallerOptions, 'limitKey'> {
+    return {
+      system: 'FedEx',
+      baseUrl: this.opts.baseUrl,
+      limiter: this.opts.limiter,
+      audit: (entry) => this.audit(auditEntry(entry)),
+      log: this.log,
+      timeoutMs: this.opts.timeoutMs,
+      errors: FEDEX_ERROR_CLASSES,
+      // A 429 goes back to the activity at once, its retryAfterMs (the rest of FedEx's 10-second
+      // window, or 00:00 GMT for the daily quota) becoming Temporal's next retry delay: FedEx does not
+      // say where its windows start, so an inline wait is as long as a retry's and holds a worker slot.
+      maxRateLimitWaits: 0,
+      ...(this.opts.waitHeartbeatMs ? { heartbeatEveryMs: this.opts.waitHeartbeatMs } : {}),
+      ...(this.opts.random ? { random: this.opts.random } : {}),
+    };
+  }
+
+  /** A caller for FedEx's API: its shared per-project limit, FedEx's error envelope. */
+  private caller(auth: RequestAuth): HttpCaller {
+    return new HttpCaller({
+      ...this.callerOptions(),
+      auth,
+      limitKey: fedexApiLimitKey(this.opts.clientId),
+      refine: (answer, ctx) => this.refine(answer, ctx),
+    });
+  }
+
+  /** FedEx's error envelope, status and 429 scope (window, daily quota) as FedEx's own error. */
+  private readonly refine: RefineError = (answer, ctx) => {
+    const error = fedexErrorFromResponse(answer, {
+      operation: ctx.operation,
+      nowMs: this.now().getTime(),
+      random: this.opts.random,
+    });
+    this.log.warn(
+      { action: `fedex.${ctx.operation}`, status: answer.status, code: error.code, type: error.type },
+      'FedEx call failed',
+    );
+    return error;
+  };
+
+  /**
+   * The shared token as a bearer header. Another process may be fetching the token: the wait can last
+   * the store's claim (two minutes for DbTokenStore), longer than an activity attempt, so it
+   * heartbeats (the provider ends it when the activity is cancelled). For a write, FedEx's late-write
+   * guard runs right after the token wait, before the kit's own (which says the same in other words).
+   */
+  private bearer(call?: Pick<FedexCall<z.ZodType>, 'operation' | 'method' | 'path' | 'write'>): RequestAuth {
+    const auth = tokenAuth(this.tokens, undefined, 'the FedEx access token');
+    return {
+      what: 'the FedEx access token',
+      headers: async (signal) => {
+        const headers = await this.heartbeating(Promise.resolve(auth.headers(signal)));
+        if (call?.write) await this.refuseLateWrite(call, call.write);
+        return headers;
+      },
+      invalidate: (sent) => {
+        // The token expired or was revoked early: the kit sends the request once more with a new one.
+        this.log.info('FedEx refused the access token; renewing it once');
+        auth.invalidate?.(sent);
+      },
+    };
+  }
+
+  /**
+   * A create or cancel is not sent once the activity attempt's time is used up (checked after the
+   * token and limiter waits, right before the request): Temporal is about to time the attempt out
+   * and retry it, and a retried create looks the shipment up by reference before creating. An old
+   * attempt released from a long token wait together with its retry would otherwise create a second
+   * label. Checking and then sending still leaves a small window: a request sent just before the
+   * margin runs out that FedEx completes only after the retry has looked.
+   */
+  private async refuseLateWrite(
+    call: Pick<FedexCall<z.ZodType>, 'operation' | 'method' | 'path'>,
+    write: Write,
+  ): Promise<void> {
+    if ((this.opts.waitBudgetMs?.() ?? Infinity) > 0) return;
+    const message =
+      `FedEx ${call.operation}: the activity attempt's start-to-close timeout is used up; not sending the ` +
+      `${write.what}: ${write.retry}`;
+    this.log.warn({ action: `fedex.${call.operation}` }, `activity attempt used up; ${write.what} not sent`);
+    await this.audit({
+      action: `fedex.${call.operation}`,
+      outcome: 'error',
+      httpMethod: call.method ?? 'POST',
+      httpPath: call.path,
+      durationMs: 0,
+      details: { error: message },
+    });
+    throw new FedexUnavailableError(message);
+  }
+
+  /** A long wait heartbeats every few seconds; a heartbeat that fails must not end it. */
+  private async heartbeating<T>(work: Promise<T>): Promise<T> {
+    const { heartbeat } = this.opts;
+    if (!heartbeat) return work;
+    const beat = setInterval(() => {
+      try {
+        heartbeat();
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'heartbeat during a wait failed');
+      }
+    }, this.opts.waitHeartbeatMs ?? 5_000);
+    try {
+      return await work;
+    } finally {
+      clearInterval(beat);
+    }
   }
 
   private async audit(entry: Omit<FedexAuditEntry, 'actor' | 'system' | 'connection'>): Promise<void> {
@@ -436,314 +606,84 @@ export class FedexClient {
     }
   }
 
-  private async send(
-    method: 'POST' | 'PUT',
-    path: string,
-    json: unknown,
-    token: string,
-    customerTransactionId?: string,
-  ): Promise<HttpResponse> {
-    return httpRequest(
-      {
-        method,
-        url: this.url(path),
-        headers: {
-          authorization: `Bearer ${token}`,
-          'x-locale': 'en_US',
-          ...(customerTransactionId ? { 'x-customer-transaction-id': customerTransactionId } : {}),
-        },
-        json,
-        timeoutMs: this.opts.timeoutMs,
-      },
-      { log: this.log, fetch: this.opts.fetch },
-    );
-  }
-
-  private async call<T>(
-    operation: string,
-    method: 'POST' | 'PUT',
-    path: string,
-    json: unknown,
-    options: CallOptions = {},
-  ): Promise<T> {
-    const action = `fedex.${operation}`;
-    const started = this.now().getTime();
-    let res: HttpResponse;
-    try {
-      await this.apiSlot();
-      let token = options.token ?? (await this.token());
-      this.refuseLateWrite(operation, options.write);
-      res = await this.send(method, path, json, token.value, options.customerTransactionId);
-      if (
-        !options.token &&
-        res.status >= 400 &&
-        isTokenRejection(res.status, parseFedexErrorBody(res.text))
-      ) {
-        // The token expired or was revoked early: renew it once and try once more.
-        this.log.info({ action }, 'FedEx refused the access token; renewing it once');
-        this.tokens.invalidate(token.value);
-        token = await this.token();
-        await this.apiSlot();
-        this.refuseLateWrite(operation, options.write);
-        res = await this.send(method, path, json, token.value, options.customerTransactionId);
-      }
-    } catch (err) {
-      const error =
-        err instanceof HttpTransportError
-          ? new FedexUnavailableError(`FedEx ${operation}: ${err.message}`, {}, err.unanswered)
-          : err;
-      await this.audit({
-        action,
-        outcome: 'error',
-        correlationId: options.customerTransactionId,
-        httpMethod: method,
-        httpPath: path,
-        durationMs: this.now().getTime() - started,
-        details: { error: (error as Error).message },
-      });
-      throw error;
-    }
-
-    const ok = res.status >= 200 && res.status < 300;
-    const error = ok
-      ? undefined
-      : fedexErrorFromResponse(res, { operation, nowMs: this.now().getTime(), random: this.opts.random });
-    const body = ok ? parseJson<T>(res.text) : undefined;
-    const unreadable = !ok
-      ? undefined
-      : body === undefined
-        ? 'answer is not JSON'
-        : !isJsonObject(body)
-          ? 'answer is not a JSON object'
-          : undefined;
-    await this.audit({
-      action,
-      outcome: ok && !unreadable ? 'ok' : 'error',
-      correlationId: options.customerTransactionId,
-      httpMethod: method,
-      httpPath: path,
-      httpStatus: res.status,
-      durationMs: res.durationMs,
-      details: {
-        ...(error?.transactionId ? { transactionId: error.transactionId } : {}),
-        ...(error?.code ? { code: error.code } : {}),
-      },
-    });
-    if (error) {
-      this.log.warn({ action, status: res.status, code: error.code, type: error.type }, 'FedEx call failed');
-      throw error;
-    }
-    if (unreadable || body === undefined)
-      throw new FedexUnavailableError(`FedEx ${operation}: ${unreadable}`, { status: res.status });
-    return body;
-  }
-
-  /**
-   * A usable token from the kit's client-credentials provider: the shared one, or a single-flight
-   * refresh (a new one after `tokens.invalidate`). Another process may be fetching the token: the
-   * wait for it can last the store's claim (two minutes for DbTokenStore), longer than an activity
-   * attempt, so it heartbeats and stops when the activity is cancelled.
-   */
-  private token(): Promise<AccessToken> {
-    return this.waitInActivity(this.tokens.getToken());
-  }
-
-  /**
-   * A create or cancel is not sent once the activity attempt's time is used up (checked after the
-   * token and limiter waits, right before the request): Temporal is about to time the attempt out
-   * and retry it, and a retried create looks the shipment up by reference before creating. An old
-   * attempt released from a long token wait together with its retry would otherwise create a second
-   * label. Checking and then sending still leaves a small window: a request sent just before the
-   * margin runs out that FedEx completes only after the retry has looked.
-   */
-  private refuseLateWrite(operation: string, write: Write | undefined): void {
-    if (!write || (this.opts.waitBudgetMs?.() ?? Infinity) > 0) return;
-    this.log.warn({ action: `fedex.${operation}` }, `activity attempt used up; ${write.what} not sent`);
-    throw new FedexUnavailableError(
-      `FedEx ${operation}: the activity attempt's start-to-close timeout is used up; not sending the ` +
-        `${write.what}: ${write.retry}`,
-    );
-  }
-
-  /**
-   * A request slot under the API limit. Inside an activity the wait stops when the activity is
-   * cancelled (nothing is sent then). The token fetch's slot is not tied to one activity: the fetch
-   * serves every caller waiting for the token.
-   */
-  private async apiSlot(): Promise<void> {
-    const { signal } = this.opts;
-    signal?.throwIfAborted();
-    await this.opts.limiter.acquire(fedexApiLimitKey(this.opts.clientId), 1, signal ? { signal } : {});
-  }
-
-  /**
-   * Inside an activity, a long wait heartbeats (an activity with a heartbeat timeout stays alive, and
-   * the heartbeat's answer is how a cancelled or timed-out attempt hears of it) and stops when the
-   * activity is cancelled. The wait itself goes on for the other callers that share it.
-   */
-  private async waitInActivity<T>(work: Promise<T>): Promise<T> {
-    const { heartbeat, signal } = this.opts;
-    if (!heartbeat && !signal) return work;
-    let beat: ReturnType<typeof setInterval> | undefined;
-    let stop: (() => void) | undefined;
-    try {
-      return await new Promise<T>((resolve, reject) => {
-        work.then(resolve, reject);
-        if (heartbeat) beat = setInterval(() => this.beat(heartbeat), this.opts.waitHeartbeatMs ?? 5_000);
-        if (!signal) return;
-        stop = () => reject(signal.reason);
-        if (signal.aborted) stop();
-        else signal.addEventListener('abort', stop, { once: true });
-      });
-    } finally {
-      clearInterval(beat);
-      if (stop) signal?.removeEventListener('abort', stop);
-    }
-  }
-
-  /** A heartbeat that fails must not end the wait, nor the process (it runs from a timer). */
-  private beat(heartbeat: () => void): void {
-    try {
-      heartbeat();
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'heartbeat during a wait failed');
-    }
-  }
-
   private lockoutError(until: Date, now: Date): FedexRateLimitError {
     return new FedexRateLimitError(
       `FedEx token endpoint locked connection ${this.opts.connection} out until ${until.toISOString()}; ` +
         'no token requests are sent before then',
-      'auth_lockout',
-      until.getTime() - now.getTime(),
+      { scope: 'auth_lockout', retryAfterMs: until.getTime() - now.getTime() },
     );
   }
 
   /** Ask FedEx for a new token (throttled per credential); the provider stores and shares it. */
   private async requestToken(): Promise<TokenGrant> {
-    await this.opts.limiter.acquire(fedexOAuthLimitKey(this.opts.clientId));
-    const path = '/oauth/token';
     const form = Object.fromEntries(
       Object.entries(toFedexTokenForm(this.opts)).filter(
         (e): e is [string, string] => typeof e[1] === 'string',
       ),
     );
-    let res: HttpResponse;
+    let body;
     try {
-      res = await httpRequest(
-        { method: 'POST', url: this.url(path), form, timeoutMs: this.opts.timeoutMs },
-        { log: this.log, fetch: this.opts.fetch },
-      );
-    } catch (err) {
-      if (!(err instanceof HttpTransportError)) throw err;
-      await this.audit({
-        action: 'fedex.oauth',
-        outcome: 'error',
-        httpMethod: 'POST',
-        httpPath: path,
-        durationMs: 0,
-        details: { error: err.message },
-      });
-      throw new FedexUnavailableError(`FedEx oauth: ${err.message}`, {}, err.unanswered);
-    }
-    const now = this.now();
-    const body = res.status === 200 ? parseJson<FedexTokenResponse>(res.text) : undefined;
-    const tokenProblem = res.status === 200 ? tokenAnswerProblem(body) : undefined;
-    await this.audit({
-      action: 'fedex.oauth',
-      outcome: res.status === 200 && !tokenProblem ? 'ok' : 'error',
-      httpMethod: 'POST',
-      httpPath: path,
-      httpStatus: res.status,
-      durationMs: res.durationMs,
-      details: {},
-    });
-    if (res.status === 403) {
-      // FedEx throttles the token endpoint per IP and answers 403 while locked out: stay away for
-      // the whole lockout, across all workers (the lockout is stored with the token).
-      const until = new Date(now.getTime() + (this.opts.authLockoutMs ?? DEFAULT_AUTH_LOCKOUT_MS));
-      await this.tokens.lockOut(until);
-      this.log.warn(
-        { until: until.toISOString() },
-        'FedEx token endpoint answered 403; pausing token requests',
-      );
-      throw this.lockoutError(until, now);
-    }
-    if (res.status === 401) {
-      const envelope = parseFedexErrorBody(res.text);
-      throw new FedexAuthError('FedEx oauth: the client id/secret were refused (NOT.AUTHORIZED.ERROR)', {
-        status: 401,
-        code: envelope.errors[0]?.code,
-        transactionId: envelope.transactionId,
-      });
-    }
-    if (res.status !== 200)
-      throw fedexErrorFromResponse(res, {
+      // Not tied to one activity attempt: the token serves every caller waiting for it.
+      body = await this.tokenHttp.call({
         operation: 'oauth',
-        nowMs: now.getTime(),
-        random: this.opts.random,
+        method: 'POST',
+        path: '/oauth/token',
+        form,
+        answer: fedexTokenAnswer.optional(),
       });
-    if (tokenProblem || !body) {
-      throw new FedexUnavailableError(`FedEx oauth: ${tokenProblem}`, { status: res.status });
+    } catch (err) {
+      if (err instanceof FedexError && err.status === 403) {
+        // FedEx throttles the token endpoint per IP and answers 403 while locked out: stay away for
+        // the whole lockout, across all workers (the lockout is stored with the token).
+        const now = this.now();
+        const until = new Date(now.getTime() + (this.opts.authLockoutMs ?? DEFAULT_AUTH_LOCKOUT_MS));
+        await this.tokens.lockOut(until);
+        this.log.warn(
+          { until: until.toISOString() },
+          'FedEx token endpoint answered 403; pausing token requests',
+        );
+        throw this.lockoutError(until, now);
+      }
+      throw inFedexWords('oauth', err);
     }
-    const { access_token: value, expires_in: ttl } = body as { access_token: string; expires_in: number };
-    registerSecret(value);
-    return { accessToken: value, expiresInS: ttl };
+    if (!body) throw new FedexUnavailableError('FedEx oauth: answer is not JSON (an empty body)');
+    registerSecret(body.access_token);
+    return { accessToken: body.access_token, expiresInS: body.expires_in };
   }
 }
 
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The token endpoint's 401: the client id or secret is wrong (no token to renew). */
+function refusedClient(text: string): FedexAuthError {
+  const envelope = parseFedexErrorBody(text);
+  return new FedexAuthError('FedEx oauth: the client id/secret were refused (NOT.AUTHORIZED.ERROR)', {
+    status: 401,
+    code: envelope.errors[0]?.code,
+    transactionId: envelope.transactionId,
+  });
 }
 
-/** FedEx tokens live an hour; a lifetime beyond a day is not one FedEx gives. */
-const MAX_TOKEN_LIFETIME_S = 24 * 60 * 60;
-
-/** What is wrong with a 200 answer of the token endpoint, or undefined when it is usable. */
-function tokenAnswerProblem(body: FedexTokenResponse | undefined): string | undefined {
-  if (body === undefined) return 'answer is not JSON';
-  if (!isJsonObject(body)) return 'answer is not a JSON object';
-  if (typeof body.access_token !== 'string' || body.access_token === '') {
-    return 'answer has no access_token (text)';
-  }
-  const ttl: unknown = body.expires_in;
-  if (typeof ttl !== 'number' || !(ttl > 0 && ttl <= MAX_TOKEN_LIFETIME_S)) {
-    return `answer's expires_in is not a number of seconds from 1 to ${MAX_TOKEN_LIFETIME_S}`;
-  }
-  return undefined;
+/** A token used as it is: a connection test checks a fresh one, not the shared one. */
+function fixedToken(token: AccessToken): RequestAuth {
+  return { what: 'the FedEx access token', headers: () => ({ authorization: `Bearer ${token.value}` }) };
 }
 
-/**
- * The Track answer's frame: `output` must be an object; `output.completeTrackResults` a list (a
- * missing one reads as "no results" unless `listRequired`).
- */
-function checkTrackAnswer(operation: string, res: FedexTrackResponse, opts: { listRequired: boolean }): void {
-  const output: unknown = res.output;
-  if (!isJsonObject(output))
-    throw new FedexUnavailableError(`FedEx ${operation}: the answer has no output object`);
-  const list = output.completeTrackResults;
-  if (list === undefined && !opts.listRequired) return;
-  if (!Array.isArray(list)) {
-    throw new FedexUnavailableError(
-      `FedEx ${operation}: output.completeTrackResults is missing or not a list`,
-    );
-  }
-  for (const [i, entry] of list.entries()) {
-    const results: unknown = isJsonObject(entry) ? (entry.trackResults ?? []) : undefined;
-    if (!Array.isArray(results) || !results.every(isJsonObject)) {
-      throw new FedexUnavailableError(
-        `FedEx ${operation}: output.completeTrackResults[${i}] is not an object with a trackResults list of objects`,
-      );
-    }
-  }
-}
-
-/** Run a pure parser over an answer; a field of the wrong type deep inside becomes a typed error. */
-function readAnswer<T>(operation: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (err instanceof FedexError) throw err;
-    throw new FedexUnavailableError(`FedEx ${operation}: unreadable answer (${(err as Error).message})`);
-  }
+/** The kit's audit entry as FedEx's audit row (action `fedex.<operation>`). */
+function auditEntry(e: CallAuditEntry): Omit<FedexAuditEntry, 'actor' | 'system' | 'connection'> {
+  return {
+    action: `fedex.${e.operation}`,
+    outcome: e.outcome === 'ok' ? 'ok' : 'error',
+    ...(e.correlationId ? { correlationId: e.correlationId } : {}),
+    httpMethod: e.method,
+    httpPath: e.path,
+    ...(e.status !== undefined ? { httpStatus: e.status } : {}),
+    durationMs: e.durationMs,
+    details: {
+      ...(e.code ? { code: e.code } : {}),
+      ...(e.errorType ? { errorType: e.errorType } : {}),
+      ...(e.transport ? { transport: e.transport } : {}),
+      ...(e.outcome === 'cancelled' ? { cancelled: true } : {}),
+      ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}),
+      ...(e.attempt > 1 ? { send: e.attempt } : {}),
+    },
+  };
 }

@@ -1,14 +1,18 @@
-// FedEx's error envelope turned into typed errors. Each carries a stable `type` string and the
-// retry flags the activity layer turns into a Temporal ApplicationFailure, so this module stays free
-// of Temporal and the client stays usable from the CLI.
+// FedEx's error envelope turned into typed errors: the kit's HttpCaller hands every non-2xx answer to
+// fedexErrorFromResponse (its `refine` hook), and builds its own errors (no answer, an unreadable
+// one, no rate-limit slot) from these classes too. Each carries a stable `type` string and the kind
+// the activity layer turns into a Temporal ApplicationFailure, so this module stays free of Temporal
+// and the client stays usable from the CLI.
 
-import { parseJson, parseRetryAfter } from '../../lib/http';
+import { HttpTransportError, parseJson, parseRetryAfter } from '../../lib/http';
 import { redactSecrets } from '../../lib/logger';
 import { ConnectorError, type ConnectorErrorInit } from '../kit/errors';
 
 export interface FedexErrorDetail {
   code: string;
   message: string;
+  /** The field of an answer a schema problem concerns (the kit's reading of a 2xx body). */
+  field?: string;
   parameterList?: Array<{ key?: string; value?: string }>;
 }
 
@@ -19,7 +23,7 @@ export interface FedexErrorEnvelope {
 }
 
 interface FedexErrorInit extends ConnectorErrorInit {
-  details?: FedexErrorDetail[];
+  details?: readonly FedexErrorDetail[];
 }
 
 /**
@@ -45,17 +49,24 @@ export class FedexAuthError extends FedexError {
 
 export type RateLimitScope = 'window' | 'daily_quota' | 'auth_lockout';
 
-/** 429, the daily quota, or the token endpoint's lockout: retry after `retryAfterMs`. */
+interface FedexRateLimitInit extends FedexErrorInit {
+  /** Which limit: FedEx's 10-second window (the default), its daily quota, or the token lockout. */
+  scope?: RateLimitScope;
+}
+
+/**
+ * 429, the daily quota, the token endpoint's lockout, or no request slot under the API limit in
+ * time: retry after `retryAfterMs`. The constructor has the kit's shape (message, init), so the
+ * HttpCaller builds its own rate-limit errors from this class too.
+ */
 export class FedexRateLimitError extends FedexError {
   readonly kind = 'rate_limited';
   declare readonly retryAfterMs: number;
-  constructor(
-    message: string,
-    readonly scope: RateLimitScope,
-    retryAfterMs: number,
-    init: FedexErrorInit = {},
-  ) {
-    super(message, { ...init, retryAfterMs });
+  readonly scope: RateLimitScope;
+  constructor(message: string, init: FedexRateLimitInit = {}) {
+    const { scope = 'window', ...rest } = init;
+    super(message, rest);
+    this.scope = scope;
   }
 }
 
@@ -154,12 +165,8 @@ export function backoffMs(
   return Math.floor(random() * cap);
 }
 
-/** Codes FedEx uses for a token that must be renewed. */
+/** Codes FedEx uses for a token that must be renewed (it sends them with a 401, which the kit renews on). */
 const TOKEN_CODES = new Set(['NOT.AUTHORIZED.ERROR', 'LOGIN.REAUTHENTICATE.ERROR']);
-
-export function isTokenRejection(status: number, envelope: FedexErrorEnvelope): boolean {
-  return status === 401 || envelope.errors.some((e) => e.code === 'LOGIN.REAUTHENTICATE.ERROR');
-}
 
 function summary(envelope: FedexErrorEnvelope): string {
   return redactSecrets(envelope.errors.map((e) => `${e.code}: ${e.message}`).join('; '));
@@ -188,12 +195,11 @@ export function fedexErrorFromResponse(
     );
     const reason =
       scope === 'daily_quota' ? 'daily transaction quota exceeded' : 'rate limit (10-second window) exceeded';
-    return new FedexRateLimitError(
-      `${prefix}: ${reason}; retry in ${Math.ceil(waitMs / 1000)} s`,
+    return new FedexRateLimitError(`${prefix}: ${reason}; retry in ${Math.ceil(waitMs / 1000)} s`, {
+      ...init,
       scope,
-      waitMs,
-      init,
-    );
+      retryAfterMs: waitMs,
+    });
   }
   if (res.status >= 500) return new FedexUnavailableError(`${prefix}: FedEx unavailable (${what})`, init);
   if (res.status === 401 || (first && TOKEN_CODES.has(first.code))) {
@@ -202,4 +208,38 @@ export function fedexErrorFromResponse(
   if (res.status === 403) return new FedexAuthError(`${prefix}: not permitted (${what})`, init);
   if (res.status === 408) return new FedexUnavailableError(`${prefix}: FedEx timed out (${what})`, init);
   return new FedexBusinessError(`${prefix}: rejected (${what})`, init);
+}
+
+/**
+ * The kit's errors about the wire and the answer, in FedEx's words: `FedEx <operation>: POST /path
+ * failed (timeout): ...` and `FedEx <operation>: unreadable answer (<field>: <problem>)`, the form
+ * the connector has always given operators (and test/bad-input pins). Everything else passes as it
+ * is: FedEx's own errors from the refine hook and the token step, the kit's "not JSON" reading.
+ * A restated error keeps the kit's as its cause, so it is never restated twice.
+ */
+export function inFedexWords(operation: string, err: unknown): unknown {
+  if (!(err instanceof FedexUnavailableError)) return err;
+  if (err.cause instanceof HttpTransportError) {
+    return new FedexUnavailableError(
+      `FedEx ${operation}: ${err.cause.message}`,
+      { cause: err },
+      err.cause.unanswered,
+    );
+  }
+  const status = err.status ?? 0;
+  const [first, ...more] = err.details;
+  if (status < 200 || status > 299 || !first || err.cause !== undefined) return err;
+  const where = first.field ? `${first.field}: ` : 'the answer ';
+  const others = more.length > 0 ? `; and ${more.length} more` : '';
+  return new FedexUnavailableError(
+    `FedEx ${operation}: unreadable answer (${where}${first.message}${others})`,
+    {
+      status,
+      details: err.details.map((d) => ({
+        code: d.code,
+        message: d.field ? `${d.field}: ${d.message}` : d.message,
+      })),
+      cause: err,
+    },
+  );
 }

@@ -1,5 +1,11 @@
 // The parts of FedEx's JSON the connector writes and reads (shapes from FedEx's OpenAPI files in
-// shared/specs/fedex). Responses are typed loosely: every field may be missing.
+// shared/specs/fedex). Requests are plain types. Answers are zod schemas, handed to the kit's
+// HttpCaller, which reads every 2xx body through them: a field of the wrong type ends in a typed
+// Unavailable error naming the field, before any mapping sees it. Every field may be missing or null
+// except the few an operation cannot do without; unknown fields are dropped. The types of the
+// answers are inferred from the schemas.
+
+import { z } from 'zod';
 
 export interface FedexAddress {
   streetLines: string[];
@@ -119,130 +125,218 @@ export interface FedexTokenForm {
   child_secret?: string;
 }
 
-// ---- responses (loose) ----
+// ---- answers ----
 
+/** Text that may be missing or null. */
+const text = z.string().nullish();
+
+/** Every answer is a JSON object; anything else (null, a bare string, a list) says so. */
+const NOT_AN_OBJECT = { error: 'is not a JSON object' };
+
+/** A tracking number FedEx gives is text; a number would lose digits on the way. */
+const trackingNumber = z.string({ error: 'is not a tracking number (text)' }).nullish();
+
+/**
+ * A figure the connector can do without (a charge, a rate): kept when it is a number, dropped when
+ * it is anything else, so a created shipment is never read as a failure for its cost's sake.
+ */
+const figure = z.number().nullish().catch(undefined);
+
+/** Alerts come as a list of objects, a list with nulls or a single text: read by alertText. */
+const alerts = z.unknown().optional();
+
+/**
+ * A field the connector does not read: never a reason to refuse an answer (FedEx's track answer
+ * gives packageIdentifiers[].value as a list where its own schema says text). Fields nobody reads
+ * and nobody builds are simply left out of the schemas, and dropped when an answer is read.
+ */
+const unread = z.unknown().optional();
+
+/** One alert, as alertText reads it out of whatever `alerts` holds. */
 export interface FedexAlert {
-  code?: string;
-  alertType?: string;
-  message?: string;
+  code?: string | null;
+  alertType?: string | null;
+  message?: string | null;
 }
 
-export interface FedexDocument {
-  contentType?: string;
-  docType?: string;
-  url?: string;
-  encodedLabel?: string;
-  trackingNumber?: string;
-}
+const fedexDocument = z.object({
+  contentType: text,
+  docType: unread,
+  url: text,
+  encodedLabel: text,
+  trackingNumber,
+});
+export type FedexDocument = z.output<typeof fedexDocument>;
 
-export interface FedexRateDetail {
-  rateType?: string;
-  currency?: string;
-  totalNetCharge?: number;
-}
+const rateDetail = z.object({
+  rateType: text.catch(undefined),
+  currency: text.catch(undefined),
+  totalNetCharge: figure,
+});
+export type FedexRateDetail = z.output<typeof rateDetail>;
 
-export interface FedexTransactionShipment {
-  masterTrackingNumber?: string;
-  serviceType?: string;
-  shipDatestamp?: string;
-  pieceResponses?: Array<{
-    trackingNumber?: string;
-    masterTrackingNumber?: string;
-    netChargeAmount?: number;
-    packageDocuments?: FedexDocument[];
-  }>;
-  shipmentDocuments?: FedexDocument[];
-  completedShipmentDetail?: {
-    masterTrackingId?: { trackingNumber?: string };
-    completedPackageDetails?: Array<{ trackingIds?: Array<{ trackingNumber?: string }> }>;
-    shipmentRating?: { actualRateType?: string; shipmentRateDetails?: FedexRateDetail[] };
-  };
-  alerts?: Array<FedexAlert | null>;
-}
+const transactionShipment = z.object({
+  masterTrackingNumber: trackingNumber,
+  serviceType: text.catch(undefined),
+  pieceResponses: z
+    .array(
+      z.object({
+        trackingNumber,
+        netChargeAmount: figure,
+        packageDocuments: z.array(fedexDocument).nullish(),
+      }),
+    )
+    .nullish(),
+  shipmentDocuments: z.array(fedexDocument).nullish(),
+  completedShipmentDetail: z
+    .object({
+      masterTrackingId: z.object({ trackingNumber }).nullish(),
+      completedPackageDetails: z
+        .array(z.object({ trackingIds: z.array(z.object({ trackingNumber })).nullish() }))
+        .nullish(),
+      shipmentRating: z
+        .object({ actualRateType: text.catch(undefined), shipmentRateDetails: z.array(rateDetail).nullish() })
+        .nullish()
+        .catch(undefined),
+    })
+    .nullish(),
+  alerts,
+});
+export type FedexTransactionShipment = z.output<typeof transactionShipment>;
 
-export interface FedexShipResponse {
-  transactionId?: string;
-  output?: { transactionShipments?: FedexTransactionShipment[]; alerts?: Array<FedexAlert | null> | string };
-}
+/** Ship: the shipment FedEx created; without an `output` object nothing can be read of it. */
+export const fedexShipAnswer = z.object(
+  {
+    transactionId: text,
+    output: z.object(
+      // An empty or missing list is the mapping's to refuse ("has no transactionShipments").
+      { transactionShipments: z.array(transactionShipment).nullish(), alerts },
+      { error: 'is not an object with a transactionShipments list' },
+    ),
+  },
+  NOT_AN_OBJECT,
+);
+export type FedexShipResponse = z.output<typeof fedexShipAnswer>;
 
-export interface FedexScanLocation {
-  city?: string;
-  stateOrProvinceCode?: string;
-  postalCode?: string;
-  countryCode?: string;
-}
+const scanLocation = z.object({ city: text, stateOrProvinceCode: text, postalCode: text, countryCode: text });
+export type FedexScanLocation = z.output<typeof scanLocation>;
 
-export interface FedexTrackResult {
-  trackingNumberInfo?: { trackingNumber?: string; carrierCode?: string; trackingNumberUniqueId?: string };
-  additionalTrackingInfo?: { packageIdentifiers?: Array<{ type?: string; value?: string }> };
-  latestStatusDetail?: {
-    code?: string;
-    derivedCode?: string;
-    statusByLocale?: string;
-    description?: string;
-    scanLocation?: FedexScanLocation;
-  };
-  scanEvents?: Array<{
-    date?: string;
-    eventType?: string;
-    eventDescription?: string;
-    derivedStatusCode?: string;
-    scanLocation?: FedexScanLocation;
-  }>;
-  dateAndTimes?: Array<{ type?: string; dateTime?: string }>;
-  estimatedDeliveryTimeWindow?: { window?: { begins?: string; ends?: string } };
-  shipDateBegin?: string;
-  error?: { code?: string; message?: string };
-}
+const trackResult = z.object({
+  trackingNumberInfo: z
+    .object({ trackingNumber, carrierCode: unread, trackingNumberUniqueId: unread })
+    .nullish(),
+  latestStatusDetail: z
+    .object({
+      code: text,
+      derivedCode: text,
+      statusByLocale: text,
+      description: text,
+      scanLocation: scanLocation.nullish(),
+    })
+    .nullish(),
+  scanEvents: z
+    .array(
+      z.object({
+        date: text,
+        eventType: text,
+        eventDescription: text,
+        derivedStatusCode: text,
+        scanLocation: scanLocation.nullish(),
+      }),
+    )
+    .nullish(),
+  dateAndTimes: z.array(z.object({ type: text, dateTime: text })).nullish(),
+  estimatedDeliveryTimeWindow: z
+    .object({ window: z.object({ begins: text, ends: text }).nullish() })
+    .nullish(),
+  error: z.object({ code: text, message: text }).nullish(),
+});
+export type FedexTrackResult = z.output<typeof trackResult>;
 
-export interface FedexTrackResponse {
-  output?: {
-    completeTrackResults?: Array<{ trackingNumber?: string; trackResults?: FedexTrackResult[] }>;
-    alerts?: unknown;
-  };
-}
+const completeTrackResults = z.array(
+  z.object({ trackingNumber, trackResults: z.array(trackResult).nullish() }),
+);
 
-export interface FedexCancelResponse {
-  output?: { cancelledShipment?: boolean; cancelledHistory?: boolean; message?: string };
-}
+/** Track by number: `output` is required; a missing result list reads as "no results". */
+export const fedexTrackAnswer = z.object(
+  { output: z.object({ completeTrackResults: completeTrackResults.nullish(), alerts }) },
+  NOT_AN_OBJECT,
+);
+export type FedexTrackResponse = z.output<typeof fedexTrackAnswer>;
 
-export interface FedexRateResponse {
-  output?: {
-    rateReplyDetails?: Array<{
-      serviceType?: string;
-      serviceName?: string;
-      commit?: { dateDetail?: { dayCxsFormat?: string } };
-      ratedShipmentDetails?: Array<{
-        rateType?: string;
-        totalNetCharge?: number;
-        currency?: string;
-        shipmentRateDetail?: { currency?: string };
-      }>;
-    }>;
-  };
-}
+/**
+ * Track by reference: the result list is required too. A missing or unreadable list must never read
+ * as "no shipment with this reference, safe to create".
+ */
+export const fedexTrackByReferenceAnswer = z.object(
+  { output: z.object({ completeTrackResults, alerts }) },
+  NOT_AN_OBJECT,
+);
 
-export interface FedexAddressValidationResponse {
-  output?: {
-    resolvedAddresses?: Array<{
-      clientReferenceId?: string;
-      streetLinesToken?: string[];
-      city?: string;
-      stateOrProvinceCode?: string;
-      countryCode?: string;
-      postalCodeToken?: { value?: string };
-      parsedPostalCode?: { base?: string; addOn?: string };
-      classification?: string;
-      customerMessage?: unknown[];
-      attributes?: Record<string, unknown>;
-    }>;
-    alerts?: Array<FedexAlert | null>;
-  };
-}
+/** Cancel: FedEx says true or false in `output.cancelledShipment`; nothing else answers the question. */
+export const fedexCancelAnswer = z.object(
+  {
+    output: z.object(
+      { cancelledShipment: z.boolean(), message: text },
+      { error: 'is not an object with a cancelledShipment flag (true or false)' },
+    ),
+  },
+  NOT_AN_OBJECT,
+);
+export type FedexCancelResponse = z.output<typeof fedexCancelAnswer>;
 
-export interface FedexTokenResponse {
-  access_token?: string;
-  token_type?: string;
-  expires_in?: number;
-  scope?: string;
-}
+const rateReply = z.object({
+  serviceType: text,
+  serviceName: text,
+  commit: z.object({ dateDetail: z.object({ dayCxsFormat: text }).nullish() }).nullish(),
+  ratedShipmentDetails: z
+    .array(
+      z.object({
+        rateType: text,
+        totalNetCharge: figure,
+        currency: text,
+        shipmentRateDetail: z.object({ currency: text }).nullish(),
+      }),
+    )
+    .nullish(),
+});
+
+export const fedexRateAnswer = z.object(
+  { output: z.object({ rateReplyDetails: z.array(rateReply).nullish() }).nullish() },
+  NOT_AN_OBJECT,
+);
+export type FedexRateResponse = z.output<typeof fedexRateAnswer>;
+
+const resolvedAddress = z.object({
+  clientReferenceId: text,
+  streetLinesToken: z.array(z.string()).nullish(),
+  city: text,
+  stateOrProvinceCode: text,
+  countryCode: text,
+  postalCodeToken: z.object({ value: text }).nullish(),
+  parsedPostalCode: z.object({ base: text, addOn: text }).nullish(),
+  classification: text,
+  customerMessage: z.array(z.unknown()).nullish(),
+  attributes: z.record(z.string(), z.unknown()).nullish(),
+});
+
+export const fedexAddressValidationAnswer = z.object(
+  { output: z.object({ resolvedAddresses: z.array(resolvedAddress).nullish(), alerts }).nullish() },
+  NOT_AN_OBJECT,
+);
+export type FedexAddressValidationResponse = z.output<typeof fedexAddressValidationAnswer>;
+
+/** FedEx tokens live an hour; a lifetime beyond a day is not one FedEx gives. */
+export const MAX_TOKEN_LIFETIME_S = 24 * 60 * 60;
+
+export const fedexTokenAnswer = z.object(
+  {
+    access_token: z.string({ error: 'is missing or not text' }).min(1, 'is empty'),
+    expires_in: z
+      .number({ error: 'is not a number of seconds' })
+      .positive(`is not a number of seconds from 1 to ${MAX_TOKEN_LIFETIME_S}`)
+      .max(MAX_TOKEN_LIFETIME_S, `is not a number of seconds from 1 to ${MAX_TOKEN_LIFETIME_S}`),
+  },
+  NOT_AN_OBJECT,
+);
+export type FedexTokenResponse = z.output<typeof fedexTokenAnswer>;

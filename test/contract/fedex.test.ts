@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv, { type ValidateFunction } from 'ajv';
@@ -322,20 +324,24 @@ describe('the client sends only conforming bodies', () => {
       '/rate/v1/rates/quotes': example('rate', 'RatcResponseVO'),
       '/address/v1/addresses/resolve': example('address', 'AdvcResponseVO'),
     };
-    const fakeFetch = (async (url: string | URL, init?: RequestInit) => {
-      const p = new URL(String(url)).pathname;
-      const headers = init?.headers as Record<string, string>;
-      const raw = String(init?.body ?? '');
-      const body = p === '/oauth/token' ? Object.fromEntries(new URLSearchParams(raw)) : JSON.parse(raw);
-      sent.push({ path: p, body, headers });
-      return new Response(JSON.stringify(answers[p] ?? {}), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
+    // The client sends through the connector kit over real HTTP: a local server records each request.
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const p = new URL(req.url ?? '/', 'http://localhost').pathname;
+        const raw = Buffer.concat(chunks).toString();
+        const body = p === '/oauth/token' ? Object.fromEntries(new URLSearchParams(raw)) : JSON.parse(raw);
+        sent.push({ path: p, body, headers: req.headers as Record<string, string> });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answers[p] ?? {}));
       });
-    }) as typeof fetch;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const client = new FedexClient({
       connection: 'fedex-contract',
-      baseUrl: 'https://fedex.invalid',
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
       clientId: 'client-id',
       clientSecret: 'client-secret-value',
       accountNumber: ACCOUNT,
@@ -343,7 +349,6 @@ describe('the client sends only conforming bodies', () => {
       limiter: unlimited,
       timeoutMs: 1000,
       log: pino({ level: 'silent' }),
-      fetch: fakeFetch,
     });
     await client.createShipment(shipmentRequest({ label: { format: 'PDF', delivery: 'URL_ONLY' } }));
     await client.cancelShipment('794842623031', 'US');
