@@ -1,16 +1,21 @@
 // ShipStation answers turned into typed errors with a stable `type`, a `retryable` flag and
 // ShipStation's own message where it gave one. V1 error bodies are ASP.NET shaped
 // (`{Message, ModelState}` / `{Message, ExceptionMessage}` / `{message}`); V2 uses
-// `{request_id, errors:[{error_source, error_type, error_code, message}]}`. Temporal-free: the
+// `{request_id, errors:[{error_source, error_type, error_code, message}]}`. The kit's HttpCaller
+// reads every non-2xx answer through `shipStationRefine` (its `refine` hook). Temporal-free: the
 // activities turn these into ApplicationFailures, the CLI reads them as they are.
 
 import { parseJson, parseRetryAfter } from '../../lib/http';
 import { redactSecrets } from '../../lib/logger';
 import { ConnectorError, type ConnectorErrorInit } from '../kit/errors';
+import type { RefineError } from '../kit/http';
 
 export type ShipStationApi = 'v1' | 'v2';
 
-interface ShipStationErrorInit extends ConnectorErrorInit {
+/** Without a header, wait out a whole minute: both APIs count per minute. */
+export const SHIPSTATION_RATE_WINDOW_MS = 60_000;
+
+export interface ShipStationErrorInit extends ConnectorErrorInit {
   api?: ShipStationApi;
   /** What ShipStation said, as it said it. */
   shipStationMessage?: string;
@@ -59,12 +64,16 @@ export class ShipStationImmutableOrderError extends ShipStationError {
   }
 }
 
-/** 429 that outlasted the client's own waits: retry after `retryAfterMs`. */
+/**
+ * 429 that outlasted the client's own waits, or no request slot in time: retry after
+ * `retryAfterMs` (a whole rate window when the maker gave none). Built as `(message, init)` like
+ * every kit error class, so the HttpCaller can make it too.
+ */
 export class ShipStationRateLimitError extends ShipStationError {
   readonly kind = 'rate_limited';
   declare readonly retryAfterMs: number;
-  constructor(message: string, retryAfterMs: number, init: ShipStationErrorInit = {}) {
-    super(message, { ...init, retryAfterMs });
+  constructor(message: string, init: ShipStationErrorInit = {}) {
+    super(message, { ...init, retryAfterMs: init.retryAfterMs ?? SHIPSTATION_RATE_WINDOW_MS });
   }
 }
 
@@ -143,8 +152,6 @@ export function shipStationMessageOf(text: string): { message?: string; code?: s
   return {};
 }
 
-/** Without a header, wait out a whole minute: both APIs count per minute. */
-export const SHIPSTATION_RATE_WINDOW_MS = 60_000;
 const MAX_JITTER_MS = 1_000;
 
 /**
@@ -194,8 +201,7 @@ export function shipStationErrorFromResponse(
     const limit = ctx.api === 'v1' ? '40 requests per minute per key pair' : '200 requests per minute';
     return new ShipStationRateLimitError(
       `${prefix}: rate limit exceeded (ShipStation allows ${limit}); retry in ${Math.ceil(waitMs / 1000)} s`,
-      waitMs,
-      init,
+      { ...init, retryAfterMs: waitMs },
     );
   }
   if (res.status >= 500 || res.status === 408) {
@@ -222,4 +228,26 @@ export function shipStationErrorFromResponse(
     );
   }
   return new ShipStationValidationError(`${prefix}: ShipStation rejected the request (${text})`, init);
+}
+
+/**
+ * The HttpCaller's `refine` hook for one API: every non-2xx answer becomes the ShipStation error
+ * above (the kit's default reading is replaced, not refined: ShipStation's 429 header on V1 is
+ * `X-Rate-Limit-Reset`, which the kit does not read, and 403 is an auth problem here).
+ */
+export function shipStationRefine(
+  api: ShipStationApi,
+  nowMs: () => number,
+  random?: () => number,
+): RefineError {
+  return (answer, ctx) =>
+    shipStationErrorFromResponse(answer, {
+      api,
+      operation: ctx.operation,
+      method: ctx.method,
+      path: ctx.path,
+      nowMs: nowMs(),
+      ...(random ? { random } : {}),
+      ...(ctx.subject !== undefined ? { subject: ctx.subject } : {}),
+    });
 }
