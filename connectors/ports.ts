@@ -98,7 +98,16 @@ export interface FulfilmentPort {
    * not sent again; an order the warehouse has shipped or cancelled is never changed (its phase is
    * answered instead). Invalid orders fail with a non-retryable OrderValidationError.
    */
-  submitOrder(input: { workflowId: string; order: ErpOrder }): Promise<SubmitOrderResult>;
+  submitOrder(input: {
+    workflowId: string;
+    order: ErpOrder;
+    /**
+     * The step runs again after its retries ran out (the order waited or was parked): an earlier
+     * push may have landed unanswered, and the warehouse may have shipped it since. Look it up before
+     * sending, so a shipped order is read rather than refused with a 4xx.
+     */
+    lookFirst?: boolean;
+  }): Promise<SubmitOrderResult>;
   /** Cancel the order at the warehouse if it is still open; answers the phase it ends in. */
   cancelOrder(input: { workflowId: string; order: ErpOrder }): Promise<SubmitOrderResult>;
   /** Shipments created in [since, until], with the ERP order each belongs to where it is ours. */

@@ -202,10 +202,16 @@ export function createOrderActivities(deps: OrderActivityDeps) {
     },
 
     /** Hand the order to the warehouse system, or bring its copy there up to date. */
-    async fulfilmentSubmitOrder(input: { carrierConnection: string; workflowId: string; order: ErpOrder }) {
+    async fulfilmentSubmitOrder(input: {
+      carrierConnection: string;
+      workflowId: string;
+      order: ErpOrder;
+      lookFirst?: boolean;
+    }) {
       return await warehouse(input.carrierConnection).submitOrder({
         workflowId: input.workflowId,
         order: input.order,
+        ...(input.lookFirst ? { lookFirst: true } : {}),
       });
     },
 

@@ -14,7 +14,7 @@ import { PostgresSlidingLimiter, type RateLimiter } from '../../lib/ratelimit';
 import { currentAttempt } from '../../lib/temporal/attempt';
 import type { FulfilmentPort, IncomingShipment, InventorySyncResult } from '../ports';
 import { ShipStationClient, shipStationLimitFor, type ShipStationLimits } from './client';
-import { ShipStationImmutableOrderError } from './errors';
+import { ShipStationImmutableOrderError, isLockedOrderStatus } from './errors';
 import {
   shipStationOrderKey,
   shipStationOrderState,
@@ -122,7 +122,12 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
   };
 
   /** Push `status` for the order unless that exact content is there already; never touch a locked order. */
-  async function push(workflowId: string, order: ErpOrder, status: 'awaiting_shipment' | 'cancelled') {
+  async function push(
+    workflowId: string,
+    order: ErpOrder,
+    status: 'awaiting_shipment' | 'cancelled',
+    lookFirst = false,
+  ) {
     const s = settings();
     const body = {
       ...toShipStationOrder(order, {
@@ -150,7 +155,19 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
         ...(known.external_order_id ? { externalOrderId: known.external_order_id } : {}),
       } satisfies SubmitOrderResult;
     }
-    const existingOrderId = known?.external_order_id ? Number(known.external_order_id) : undefined;
+    let existingOrderId = known?.external_order_id ? Number(known.external_order_id) : undefined;
+    if (lookFirst && existingOrderId === undefined) {
+      // The order waited on ShipStation: an unanswered push may have created it meanwhile, and the
+      // warehouse may have shipped it. Read before writing, so a final order is not refused (4xx).
+      const there = await client().findOrderByKey(key, body.orderNumber);
+      if (there && isLockedOrderStatus(there.orderStatus)) {
+        const phase = shipStationOrderState(there.orderStatus).phase;
+        const externalOrderId = String(there.orderId);
+        await deps.fulfilment.markPushed(connection, key, { phase, externalOrderId });
+        return { phase, pushed: false, externalOrderId } satisfies SubmitOrderResult;
+      }
+      if (there) existingOrderId = there.orderId;
+    }
     try {
       const saved = await client().createOrUpdateOrder(body, {
         ...(existingOrderId !== undefined && Number.isSafeInteger(existingOrderId)
@@ -196,7 +213,7 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
   return {
     systemName: 'ShipStation',
 
-    async submitOrder({ workflowId, order }) {
+    async submitOrder({ workflowId, order, lookFirst }) {
       const problems = validateForShipStation(order);
       if (problems.length > 0) {
         throw ApplicationFailure.nonRetryable(
@@ -205,7 +222,7 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
           { kind: 'validation', problems },
         );
       }
-      return guard(() => push(workflowId, order, 'awaiting_shipment'));
+      return guard(() => push(workflowId, order, 'awaiting_shipment', lookFirst === true));
     },
 
     async cancelOrder({ workflowId, order }) {

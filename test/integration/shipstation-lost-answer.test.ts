@@ -119,6 +119,36 @@ forEachDatabase('ShipStation submit retried after a lost createorder answer', (g
     assert.equal(sim.counters().lockedOrderUpdatesRefused, 1);
   });
 
+  it('after the order waited (lookFirst), a shipped order is read, not refused: no 4xx at all', async () => {
+    const order = erpOrder();
+    const workflowId = `wf-${order.orderKey}`;
+    sim.setWarehouse({ shipAfterSeconds: 0 });
+    await submitWithLostAnswer(order, workflowId);
+    const ss = ssOrderOf(order)!;
+    assert.equal(ss.orderStatus, 'shipped');
+
+    const retried = await port.submitOrder({ workflowId, order, lookFirst: true });
+    assert.deepEqual(retried, { phase: 'shipped', pushed: false, externalOrderId: String(ss.orderId) });
+    assert.equal(sim.counters().lockedOrderUpdatesRefused, 0, 'ShipStation refused nothing');
+    assert.equal(requests(CREATE), 1, 'only the lost push was sent');
+    assert.equal(requests('GET /orders'), 1, 'one read by orderKey');
+    const row = await repos.fulfilment.getOrder(connection, ss.orderKey);
+    assert.equal(row?.phase, 'shipped');
+    assert.equal(row?.external_order_id, String(ss.orderId));
+  });
+
+  it('after the order waited (lookFirst), an open order found there is updated in place, once', async () => {
+    const order = erpOrder();
+    const workflowId = `wf-${order.orderKey}`;
+    sim.setWarehouse({ shipAfterSeconds: 3600 });
+    await submitWithLostAnswer(order, workflowId);
+    const ss = ssOrderOf(order)!;
+    const retried = await port.submitOrder({ workflowId, order, lookFirst: true });
+    assert.equal(retried.phase, 'open');
+    assert.equal(retried.externalOrderId, String(ss.orderId));
+    assert.equal(sim.counters().ordersCreated, 1, 'no second order');
+  });
+
   it('cancelled at ShipStation before the retry: the retry reports it cancelled, and the cancel sends nothing', async () => {
     const order = erpOrder();
     const workflowId = `wf-${order.orderKey}`;

@@ -159,25 +159,28 @@ export class OrderRun {
    * Run one step. A transient failure whose retries ran out (the system is away or busy) makes the
    * order wait on that system and try again by itself, backing off, for patience.giveUpAfterMs; a
    * permanent failure, or a transient one past that, parks the order until `retry` or `cancel`.
-   * Returns undefined when the order was cancelled meanwhile.
+   * Returns undefined when the order was cancelled meanwhile. `run` learns whether it runs again
+   * after its retries ran out (the order waited or was parked), when an earlier try may have landed.
    */
   async step<T>(
     name: OrderStep,
     status: OrderStatus,
-    run: () => Promise<T>,
+    run: (again: boolean) => Promise<T>,
     opts: { cancellable: boolean } = { cancellable: true },
   ): Promise<{ value: T } | undefined> {
     const inbox = this.inbox;
     const stop = () => opts.cancellable && inbox.cancelRequested !== undefined;
     let waited = 0;
     let pause = this.patience.firstPauseMs;
+    let again = false;
     for (;;) {
       if (stop()) return undefined;
       if (this.state.status !== status || this.state.step !== name) await this.record(status, name);
       try {
         this.state.attempts++;
-        return { value: await run() };
+        return { value: await run(again) };
       } catch (err) {
+        again = true;
         const attention = attentionFor(name, err);
         inbox.retryRequested = false;
         if (isTransientAttention(attention) && waited < this.patience.giveUpAfterMs) {

@@ -18,7 +18,7 @@ export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
   let phase: WarehouseOrderPhase | undefined;
 
   const submit = async (reload: boolean) => {
-    const done = await run.step('submit_order', 'creating_shipment', async () => {
+    const done = await run.step('submit_order', 'creating_shipment', async (again) => {
       if (reload || !run.order) {
         run.order = await external.erpLoadOrder({
           erpConnection: input.erpConnection,
@@ -29,6 +29,8 @@ export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
         carrierConnection: input.carrierConnection,
         workflowId: run.workflowId,
         order: run.order,
+        // After the retries ran out, an unanswered push may have landed and shipped meanwhile.
+        ...(again ? { lookFirst: true } : {}),
       });
     });
     if (done) phase = done.value.phase;
