@@ -225,9 +225,10 @@ export async function runChaos(opts: ChaosRunOptions): Promise<ChaosResult> {
         : [{ kind: 'restart-server' as const, at: 0.3 + 0.4 * random.next(), done: false }]),
       // FedEx only: ShipStation has no token endpoint to lock a client out of (V1 Basic auth).
       ...(ss ? [] : [{ kind: 'lockout' as const, at: 0.15 + 0.45 * random.next(), done: false }]),
-      // One carrier outage longer than an order's retry budget (chaosConfig's `orders`), early,
-      // while orders are still arriving, so some meet it at the carrier and must wait it out.
-      { kind: 'outage' as const, at: 0.02 + 0.08 * random.next(), done: false },
+      // One carrier outage longer than an order's retry budget (chaosConfig's `orders`), at once,
+      // while the first orders arrive: they meet it at the carrier and must wait it out by
+      // themselves (a later point depends on how fast the run goes, and may catch none).
+      { kind: 'outage' as const, at: 0, done: false },
     ].sort((a, b) => a.at - b.at);
     const faults = new FaultSchedule(
       random,
