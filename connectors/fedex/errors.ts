@@ -73,14 +73,6 @@ export class FedexRateLimitError extends FedexError {
 /** 5xx, timeouts, connection failures, unreadable answers: retry with jittered backoff. */
 export class FedexUnavailableError extends FedexError {
   readonly kind = 'unavailable';
-  constructor(
-    message: string,
-    init: FedexErrorInit = {},
-    /** Set when FedEx never answered (the host is unreachable or too slow). */
-    transport?: 'timeout' | 'network',
-  ) {
-    super(message, transport ? { ...init, transport } : init);
-  }
 }
 
 /** The stable type names, for retry policies' nonRetryableErrorTypes and for tests. */

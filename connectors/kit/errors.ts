@@ -56,7 +56,9 @@ export abstract class ConnectorError extends Error {
   readonly transactionId?: string;
   readonly action?: string;
 
-  constructor(message: string, init: ConnectorErrorInit = {}) {
+  /** `transport` (also settable in `init`): the system never answered, by timeout or network. */
+  constructor(message: string, init: ConnectorErrorInit = {}, transport?: 'timeout' | 'network') {
+    if (transport) init = { ...init, transport };
     // Every message is redacted, whatever built it: a secret echoed in an answer never travels on.
     super(redactSecrets(message), init.cause === undefined ? undefined : { cause: init.cause });
     this.name = new.target.name;

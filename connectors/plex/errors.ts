@@ -39,14 +39,6 @@ export class PlexRateLimitError extends PlexError {
 /** 5xx, timeouts, connection failures, unreadable answers. */
 export class PlexUnavailableError extends PlexError {
   readonly kind = 'unavailable';
-  constructor(
-    message: string,
-    init: PlexErrorInit = {},
-    /** Set when Plex never answered. */
-    transport?: 'timeout' | 'network',
-  ) {
-    super(message, transport ? { ...init, transport } : init);
-  }
 }
 
 /** 400: Plex rejected the request's data; `details` holds its errors list. */

@@ -26,8 +26,8 @@ export abstract class ShipStationError extends ConnectorError {
   readonly api?: ShipStationApi;
   readonly shipStationMessage?: string;
 
-  constructor(message: string, init: ShipStationErrorInit = {}) {
-    super(message, init);
+  constructor(message: string, init: ShipStationErrorInit = {}, transport?: 'timeout' | 'network') {
+    super(message, init, transport);
     this.api = init.api;
     this.shipStationMessage =
       init.shipStationMessage === undefined ? undefined : redactSecrets(init.shipStationMessage);
@@ -80,14 +80,6 @@ export class ShipStationRateLimitError extends ShipStationError {
 /** 5xx, 408, timeouts, connection failures, unreadable answers. */
 export class ShipStationUnavailableError extends ShipStationError {
   readonly kind = 'unavailable';
-  constructor(
-    message: string,
-    init: ShipStationErrorInit = {},
-    /** Set when ShipStation never answered. */
-    transport?: 'timeout' | 'network',
-  ) {
-    super(message, transport ? { ...init, transport } : init);
-  }
 }
 
 /** A webhook's resource_url points somewhere the connection's credentials must never go. */

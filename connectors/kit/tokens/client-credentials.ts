@@ -4,7 +4,7 @@
 // locked the connection out. The token call itself is the connector's (`requestToken`, through its
 // own HTTP client and limits); this file knows no system. Temporal-free.
 
-import { isFresh } from './store';
+import { usableStored } from './store';
 import { TokenEndpointLockedError } from './errors';
 import { accessTokenFrom } from './grant';
 import type { AccessToken, AccessTokenStore, TokenGrant, TokenProvider } from './types';
@@ -40,10 +40,8 @@ export class ClientCredentialsProvider implements TokenProvider {
     signal?.throwIfAborted();
     const { store, connection } = this.opts;
     const rejected = this.rejected;
-    const current = await store.getValid(connection, this.marginMs);
-    if (current && isFresh(current, this.now(), this.marginMs) && current.value !== rejected) {
-      return this.served(current, rejected);
-    }
+    const current = await usableStored(store, connection, this.marginMs, this.now(), rejected);
+    if (current) return this.served(current, rejected);
     // A lockout closes the token endpoint only (calls with a valid token still go through), so it is
     // looked up only when a new token is needed.
     const now = this.now();

@@ -17,7 +17,14 @@ import type { Logger } from 'pino';
 import { ConnectorError } from '../errors';
 import { NeedsReauthorizationError, reauthorizeCommand, TokenRefreshTooEarlyError } from './errors';
 import { accessTokenFrom, refreshTokenFrom } from './grant';
-import { isFresh, type DbTokenStore, type FailurePlan, type FetchedTokens, type RenewPlan } from './store';
+import {
+  isFresh,
+  usableStored,
+  type DbTokenStore,
+  type FailurePlan,
+  type FetchedTokens,
+  type RenewPlan,
+} from './store';
 import type { AccessToken, StoredTokens, TokenGrant, TokenProvider, TokenState } from './types';
 import { untilAborted } from './wait';
 
@@ -69,10 +76,8 @@ export class RotatingRefreshTokenProvider implements TokenProvider {
     signal?.throwIfAborted();
     const { store, connection } = this.opts;
     const rejected = this.rejected;
-    const current = await store.getValid(connection, this.marginMs);
-    if (current && isFresh(current, this.now(), this.marginMs) && current.value !== rejected) {
-      return this.served(current, rejected);
-    }
+    const current = await usableStored(store, connection, this.marginMs, this.now(), rejected);
+    if (current) return this.served(current, rejected);
     const token = await untilAborted(
       store.renew(connection, {
         plan: (stored, at) => this.plan(stored, at, rejected),

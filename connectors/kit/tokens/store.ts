@@ -468,6 +468,21 @@ function readPayload(text: string): { access: string; refresh?: string } {
  * life where that is known, so a margin longer than a short-lived token (IFS: 180 s) does not turn
  * every call into a token request.
  */
+/**
+ * The stored token when it is fresh (see isFresh) and not the one the system just refused; null
+ * when a new one is needed. Where every provider's getToken starts.
+ */
+export async function usableStored(
+  store: Pick<AccessTokenStore, 'getValid'>,
+  connection: string,
+  marginMs: number,
+  now: Date,
+  rejected: string | undefined,
+): Promise<AccessToken | null> {
+  const current = await store.getValid(connection, marginMs);
+  return current && isFresh(current, now, marginMs) && current.value !== rejected ? current : null;
+}
+
 export function isFresh(token: AccessToken, now: Date, marginMs: number): boolean {
   const left = token.expiresAt.getTime() - now.getTime();
   const life = token.obtainedAt ? token.expiresAt.getTime() - token.obtainedAt.getTime() : Infinity;
