@@ -5,7 +5,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { buildConnectors, type Connectors } from '../clients/connectors';
-import { loadConfig, type Config } from '../lib/config';
+import { loadConfig, type Config } from '../clients/config';
 import { createRepos, type Repos } from '../lib/db/repos';
 import { createLogger } from '../lib/logger';
 import { Vault } from '../lib/vault';

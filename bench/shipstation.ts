@@ -4,9 +4,9 @@ import path from 'node:path';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { sql } from 'kysely';
 import { createShipStationClientFactory } from '../connectors/shipstation/activities';
-import { shipStationWebhookPath } from '../clients/connectors';
+import { shipStationWebhookPath } from '../connectors/shipstation/system';
 import { startHttpServer } from '../clients/http/server';
-import { loadConfig } from '../lib/config';
+import { loadConfig } from '../clients/config';
 import { createRepos } from '../lib/db/repos';
 import { createLogger } from '../lib/logger';
 import { Registry } from '../lib/metrics';
@@ -173,7 +173,7 @@ export async function shipStationPhase(
     const windowStart = Date.now();
     const client = createShipStationClientFactory({
       db: infra.database.db,
-      limits: config.limits.shipstation,
+      limits: config.limits.shipstation as { v1PerMinute: number; v2PerMinute: number },
       settings: () => ({ v1BaseUrl: ss.url, v2BaseUrl: ss.url, ...v1 }),
       log,
     })(warehouseConnection);

@@ -11,7 +11,7 @@ import { deriveCodecKey, EncryptionCodec } from '../lib/temporal/codec';
 import { parseMasterKey } from '../lib/vault';
 import { startFedexSimulator } from '../simulators/fedex';
 import { shipStationOrderKey } from '../connectors/shipstation/mapping';
-import { shipStationWebhookPath } from '../clients/connectors';
+import { shipStationWebhookPath } from '../connectors/shipstation/system';
 import { freePort } from '../lib/process';
 import { startPlexSimulator } from '../simulators/plex';
 import { SeededRandom } from '../simulators/shared/random';

@@ -5,7 +5,7 @@ import { activeConnections, buildConnectors } from '../clients/connectors';
 import { workerOrderDeps } from '../clients/app';
 import { startHttpServer, type RunningHttpServer } from '../clients/http/server';
 import { desiredSchedules, ensureSchedules } from '../clients/schedules';
-import { loadConfig } from '../lib/config';
+import { loadConfig } from '../clients/config';
 import { openDatabase } from '../lib/db';
 import { createRepos } from '../lib/db/repos';
 import { createLogger } from '../lib/logger';

@@ -136,7 +136,7 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
       httpBaseUrl,
     });
     // Stopped after the HTTP server (no delivery arrives any more) and before Temporal and the
-    // database: connectors.stop() first waits for each ShipStation webhook drainer's row in progress.
+    // database: connectors.stop() first waits for each webhook drainer's row in progress.
     stack.push(() => connectors.stop());
     const connections = connectors.live;
     for (const c of connections.values()) {
@@ -237,7 +237,7 @@ export async function startApp(config: Config, log: Logger, role: Role): Promise
     });
     stack.push(() => app.http!.close());
     // Simulated warehouses notify this app of shipments, as a real account would once subscribed.
-    if (role === 'all') await connectors.subscribeSimulatorWebhooks();
+    if (role === 'all') await connectors.afterListen();
     return app;
   } catch (err) {
     await shutdown();

@@ -6,7 +6,8 @@ import {
   shipmentPollScheduleId,
   trackingSweepScheduleId,
 } from '../domain/ids';
-import { isCarrierSystem, isErpSystem, type Config } from '../lib/config';
+import type { Config } from '../lib/config';
+import { systemOf } from '../connectors/registry';
 
 export interface ScheduleSpecOf {
   scheduleId: string;
@@ -27,14 +28,15 @@ export function desiredSchedules(config: Config, active: ReadonlySet<string>): S
   const used = new Set(config.mappings.flatMap((m) => [m.erp, m.carrier]));
   for (const [name, conn] of Object.entries(config.connections)) {
     if (!used.has(name) || !active.has(name)) continue;
-    if (isErpSystem(conn.system)) {
+    const system = systemOf(conn.system);
+    if (system.role === 'erp') {
       out.push({
         scheduleId: erpPollScheduleId(name),
         workflowType: 'erpPoll',
         every: config.schedules.erpPoll.every,
         args: [{ erpConnection: name }],
       });
-    } else if (conn.system === 'shipstation') {
+    } else if (system.mode === 'warehouse') {
       out.push({
         scheduleId: shipmentPollScheduleId(name),
         workflowType: 'shipmentPoll',
@@ -51,7 +53,7 @@ export function desiredSchedules(config: Config, active: ReadonlySet<string>): S
           args: [{ carrierConnection: name, erpConnection: owner.erp }],
         });
       }
-    } else if (isCarrierSystem(conn.system)) {
+    } else {
       out.push({
         scheduleId: trackingSweepScheduleId(name),
         workflowType: 'trackingSweep',

@@ -1,4 +1,4 @@
-// The warehouse-fulfilled path (ShipStation and systems like it): the connector hands the order to
+// The warehouse-fulfilled path (connectors whose mode is `warehouse`): the connector hands the order to
 // a warehouse system, which picks, packs and buys the label itself; its shipments come back later
 // (webhook or poll) and are written to the ERP. Pure types only: workflows import this module.
 
@@ -25,7 +25,7 @@ export interface FulfilmentShipment {
   /** The warehouse system's shipment id: the dedup key for applying it to the ERP. */
   shipmentId: string;
   trackingNumber: string;
-  /** Carrier code as the warehouse system names it ("fedex", "ups", "stamps_com"). */
+  /** Carrier code as the warehouse system names it ("ups", "stamps_com"). */
   carrier: string;
   service?: string;
   /** YYYY-MM-DD. */

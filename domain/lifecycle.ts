@@ -19,7 +19,7 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /**
  * Statuses an order never leaves (the workflow has completed). `shipped` ends an order a warehouse
- * system (ShipStation) fulfilled: its shipments are written back; delivery is not followed.
+ * system fulfilled: its shipments are written back; delivery is not followed.
  */
 export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['delivered', 'shipped', 'cancelled'];
 

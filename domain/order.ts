@@ -6,7 +6,7 @@ import type { TrackingStatus } from './status';
 
 /** One order an ERP poll found ready to ship. `version` changes whenever the order changes. */
 export interface ReadyOrderRef {
-  /** Stable key of the order in this ERP connection (for Plex: the sales order id). */
+  /** Stable key of the order in this ERP connection (the sales order's id, say). */
   orderKey: string;
   /** The number people use (sales order number). */
   orderNumber: string;
@@ -21,7 +21,7 @@ export interface ErpOrderLine {
   /** Part / item number (the SKU a warehouse system sees). */
   sku: string;
   description?: string;
-  /** Quantity to ship now (for Plex: the sum of the open release quantities). */
+  /** Quantity to ship now (the sum of the open release quantities, say). */
   quantity: number;
   /** Weight of one unit; missing weights are a data problem the validation reports. */
   unitWeight?: { value: number; unit: WeightUnit };
@@ -47,12 +47,12 @@ export interface ErpOrder {
   version: string;
   /**
    * The ERP's record of the ship-to address, opaque outside the connector, where the ERP edits
-   * addresses in place without touching the order (Plex). The poll asks the connector which of
+   * addresses in place without touching the order. The poll asks the connector which of
    * these changed (ErpPort.shipToChanges), since the order's own version cannot show it.
    */
   shipToRef?: string;
   /**
-   * Keys the ERP connector needs to write back, e.g. Plex's customer shipper id. Opaque to the
+   * Keys the ERP connector needs to write back, e.g. the ERP's shipping document id. Opaque to the
    * workflow; passed back unchanged.
    */
   writeBackKeys: Record<string, string>;

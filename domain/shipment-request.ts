@@ -37,7 +37,7 @@ export const DEFAULT_PACKING: PackingRule = {
 export interface ShipmentMappingConfig {
   /** The warehouse the goods leave from. */
   shipFrom: Address;
-  /** ERP ship-via code -> carrier service code ("FDX-GROUND" -> "FEDEX_GROUND"). */
+  /** ERP ship-via code -> carrier service code ("GND" -> the carrier's ground service code). */
   serviceLevels: Record<string, string>;
   /** Carrier service code when the order's ship-via is missing or unmapped. */
   defaultService?: string;
@@ -81,9 +81,9 @@ function roundUp(value: number): number {
 /**
  * The least weight a package is declared at, in the rule's unit (KG or LB). A few light units left
  * over when a package fills up (one 0.05-kg gasket) would otherwise travel at a weight the carrier
- * refuses: the FedEx simulator answers under 0.1 with INVALID.INPUT.EXCEPTION, and the order would
+ * refuses: the carrier simulator answers under 0.1 with INVALID.INPUT.EXCEPTION, and the order would
  * stop in needs_attention although nothing in the ERP is wrong. Declaring more than the goods weigh
- * costs nothing: FedEx bills a package at 1 lb or more, rounded up to the pound.
+ * costs nothing: a carrier bills a package at 1 lb or more, rounded up to the pound.
  */
 export const MIN_PACKAGE_WEIGHT = 0.1;
 
@@ -95,7 +95,7 @@ export interface PackItem {
 
 /**
  * Pack items by the rule; returns package weights in the rule's unit. Quantities may be fractional
- * (Plex quantities are decimals): a trailing part unit packs like a unit of its own weight share.
+ * (ERP quantities may be decimals): a trailing part unit packs like a unit of its own weight share.
  */
 export function packWeights(items: PackItem[], rule: PackingRule): number[] {
   const max = rule.maxPackageWeight.value;

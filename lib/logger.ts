@@ -30,18 +30,10 @@ export const REDACT_PATHS = [
   '*.clientSecret',
   '*.access_token',
   '*.refresh_token',
-  '*.headers.authorization',
-  '*.headers.Authorization',
-  '*.headers["api-key"]',
-  '*.headers["x-plex-connect-api-key"]',
-  '*.headers["X-Plex-Connect-Api-Key"]',
-  'headers.authorization',
-  'headers.Authorization',
-  'headers["api-key"]',
-  'headers["x-plex-connect-api-key"]',
-  'headers["X-Plex-Connect-Api-Key"]',
-  'req.headers.authorization',
-  'req.headers.cookie',
+  // Every header is looked at; those whose names carry credentials are masked (see censor).
+  'headers.*',
+  '*.headers.*',
+  'req.headers.*',
   '*.*.password',
   '*.*.secret',
   '*.*.token',
@@ -51,6 +43,19 @@ export const REDACT_PATHS = [
 ];
 
 const REDACTED = '[redacted]';
+
+/**
+ * Header names that carry credentials, whatever system sends them: Authorization, Cookie, any
+ * "...key...", "...secret...", "...token...", "...signature...". Other headers are kept.
+ */
+const SECRET_HEADER = /auth|cookie|key|secret|token|signature|password/i;
+
+/** pino's censor: every redacted path is masked, except headers whose names carry no credential. */
+function censor(value: unknown, path: string[]): unknown {
+  const name = path[path.length - 1] ?? '';
+  const inHeaders = path[path.length - 2] === 'headers';
+  return inHeaders && !SECRET_HEADER.test(name) ? value : REDACTED;
+}
 
 /** Values registered here are masked wherever they appear inside a string logged later. */
 const knownSecrets = new Set<string>();
@@ -94,7 +99,7 @@ export function createLogger(options: LoggerOptions & { destination?: pino.Desti
     level: process.env.LOG_LEVEL ?? 'info',
     base: { app: 'ml-connector' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    redact: { paths: REDACT_PATHS, censor },
     formatters: { level: (label) => ({ level: label }) },
     mixin: temporalIds,
     hooks: {
@@ -116,7 +121,7 @@ export function createLogger(options: LoggerOptions & { destination?: pino.Desti
 
 let root: Logger | undefined;
 
-/** The process-wide logger. Components take a child: `logger().child({ component: 'fedex' })`. */
+/** The process-wide logger. Components take a child: `logger().child({ component: 'order-activities' })`. */
 export function logger(): Logger {
   root ??= createLogger();
   return root;

@@ -33,9 +33,9 @@ export interface RateLimit {
 
 /**
  * The lease a connector asks for (RateLimit.lease): about a 200th of the limit, 1 to 20. At the
- * limits carriers and ERPs document for one key (Plex 200 a minute, FedEx 100 per 10 s for a small
- * project, ShipStation 40 a minute) that is 1, so every request asks the database and the limit is
- * used to the unit; only at thousands (the simulators, FedEx's 1,400 per 10 s) a process takes a few.
+ * limits carriers and ERPs document for one key (200 a minute, 100 per 10 s for a small
+ * project, 40 a minute) that is 1, so every request asks the database and the limit is
+ * used to the unit; only at thousands (the simulators, 1,400 per 10 s) a process takes a few.
  */
 export function defaultLease(limit: number): number {
   return Math.min(20, Math.max(1, Math.floor(limit / 200)));

@@ -258,7 +258,7 @@ export class Vault {
 function checkRef(ref: string): void {
   if (!VAULT_REF.test(ref)) {
     throw new VaultError(
-      `"${ref.slice(0, 60)}" is not a valid credential ref (use letters, digits, ".", "_", "/" or "-", e.g. fedex-demo.clientSecret)`,
+      `"${ref.slice(0, 60)}" is not a valid credential ref (use letters, digits, ".", "_", "/" or "-", e.g. carrier-demo.clientSecret)`,
     );
   }
 }

@@ -24,7 +24,7 @@ export async function trackingSweep(input: {
   return await sweepTracking(input);
 }
 
-/** Shipments a warehouse system (ShipStation) made: to their orders, once each (webhooks' safety net). */
+/** Shipments a warehouse system made: to their orders, once each (webhooks' safety net). */
 export async function shipmentPoll(input: { carrierConnection: string }) {
   return await pollShipments(input);
 }

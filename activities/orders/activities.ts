@@ -29,7 +29,7 @@ export interface OrderRoute {
   carrier: string;
   /** How orders become label requests (label carriers only). */
   routing?: ShipmentMappingConfig;
-  /** label (default): the carrier makes a label on request (FedEx); warehouse: it ships the order itself (ShipStation). */
+  /** label (default): the carrier makes a label on request ; warehouse: it ships the order itself (connectors/kit/system.ts, `mode`). */
   mode?: FulfilmentMode;
 }
 
@@ -249,7 +249,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       const intake = { client: deps.client, repos, log: deps.log };
       const seen = await port.listShipments({ since, until });
       const accepted = await acceptShipments(intake, input.carrierConnection, seen, 'poll');
-      // ShipStation notifies no cancellation: orders cancelled there are found here.
+      // Warehouse systems may notify no cancellation: orders cancelled there are found here.
       const cancelledKeys = await port.listCancelledOrders({ since, until });
       const cancelled = await cancelOrdersCancelledAtWarehouse(
         intake,

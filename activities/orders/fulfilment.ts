@@ -96,7 +96,7 @@ export async function cancelOrdersCancelledAtWarehouse(
   deps: ShipmentIntake,
   carrierConnection: string,
   externalOrderKeys: string[],
-  /** Names the system in the reason operators read, e.g. "ShipStation". */
+  /** Names the system in the reason operators read, its product name. */
   systemName: string,
 ): Promise<number> {
   let cancelled = 0;

@@ -1,6 +1,7 @@
 import type { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { requiredCredentials, type Config } from '../../lib/config';
+import { systemOf } from '../../connectors/registry';
 import { openDatabase, type DatabaseHandle } from '../../lib/db';
 import { migrationStatus } from '../../lib/db/migrate';
 import { findTemporalCli } from '../../lib/temporal/cli-binary';
@@ -58,7 +59,7 @@ export async function doctorCommand(config: Config, log: Logger): Promise<number
       const vault = await openVault(database.db, config, process.env);
       for (const [name, conn] of Object.entries(config.connections)) {
         const missing: string[] = [];
-        for (const field of requiredCredentials(conn)) {
+        for (const field of requiredCredentials(conn, systemOf(conn.system))) {
           const ref = (conn.credentials as Record<string, string | undefined>)[field];
           if (!ref) missing.push(field);
           else

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config } from '../../lib/config';
+import { ConfigError, loadConfig, type Config } from '../config';
 import { createLogger, setLogger } from '../../lib/logger';
 import { UsageError, parseArgs } from './args';
 import { doctorCommand } from './doctor';

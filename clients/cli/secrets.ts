@@ -79,7 +79,7 @@ async function set(args: string[], deps: SecretsDeps): Promise<number> {
   }
   if (fromEnv !== undefined && stdin) throw new UsageError('give either --stdin or --from-env, not both');
   const [ref, ...extra] = positional;
-  if (!ref) throw new UsageError('secrets set needs a ref, e.g. secrets set fedex-demo.clientSecret');
+  if (!ref) throw new UsageError('secrets set needs a ref, e.g. secrets set carrier-demo.clientSecret');
   if (extra.length > 0) {
     // Deliberately not echoed: the extra word is most likely the secret itself.
     throw new UsageError(

@@ -110,7 +110,7 @@ async function seedOrders(app: App, count: number): Promise<DemoSeeding | undefi
 }
 
 /**
- * "seeded 6 demo orders into plex-demo (order numbers 100001-100006; 1 with a data problem a person
+ * "seeded 6 demo orders into erp-demo (order numbers 100001-100006; 1 with a data problem a person
  * must fix: 100004 postal_code)": what the run will ship, and what it is expected to park.
  */
 export function describeSeeding(seeding: DemoSeeding): string {

@@ -10,7 +10,7 @@ import { temporal } from '@temporalio/proto';
 import { isOrderStatus } from '../../domain/lifecycle';
 import type { Repos } from '../../lib/db/repos';
 import type { Order } from '../../lib/db/types';
-import { UNKNOWN_CONNECTION } from '../cli/connections';
+import { UNKNOWN_CONNECTION } from '../connectors';
 import { cancelSignal, retrySignal, statusQuery } from '../../workflows/messages';
 import { sendJson, type Handler } from './server';
 

@@ -3,13 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from '../../lib/metrics';
 
-/** `params` holds the `:name` segments of the route pattern, URL-decoded. */
-export type Handler = (
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  body: Buffer,
-  params: Record<string, string>,
-) => Promise<void> | void;
+import { sendJson, type Handler } from '../../lib/http-routes';
+
+export { sendJson, type Handler };
 
 export interface HealthCheck {
   name: string;
@@ -24,7 +20,7 @@ export interface HttpServerOptions {
   /** Where Temporal's Prometheus exporter listens (127.0.0.1:port); merged into /metrics. */
   temporalMetricsAddress?: string;
   health: HealthCheck[];
-  /** Extra routes, e.g. `POST /webhooks/fedex`, `GET /api/orders/:connection/:orderKey`. Key: "METHOD /path". */
+  /** Extra routes, e.g. `POST /webhooks/<system>/<connection>`, `GET /api/orders/:connection/:orderKey`. Key: "METHOD /path". */
   routes?: Record<string, Handler>;
   /** Largest request body accepted (webhooks, codec): bigger ones get 413. */
   maxBodyBytes?: number;
@@ -33,12 +29,6 @@ export interface HttpServerOptions {
 export interface RunningHttpServer {
   url: string;
   close(): Promise<void>;
-}
-
-export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 /**

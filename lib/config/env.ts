@@ -23,7 +23,7 @@ const ALIASES: ReadonlyArray<{ name: string; path: string[]; value: (v: string) 
 /**
  * The env segment for a key: camelCase split before an upper-case letter that follows a
  * lower-case letter or digit, "-" turned into "_", upper-cased. Digits stay with the word before
- * them: transactionsPer10s -> TRANSACTIONS_PER10S, v1PerMinute -> V1_PER_MINUTE, fedex-demo -> FEDEX_DEMO.
+ * them: transactionsPer10s -> TRANSACTIONS_PER10S, v1PerMinute -> V1_PER_MINUTE, carrier-demo -> CARRIER_DEMO.
  */
 export function envSegment(key: string): string {
   return key

@@ -103,7 +103,7 @@ function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
-/** `connections.fedex-demo.credentials.clientSecret` -> `fedex-demo.clientSecret`. */
+/** `connections.carrier-demo.credentials.clientSecret` -> `carrier-demo.clientSecret`. */
 function literalSecretRef(path: readonly PropertyKey[]): string {
   const p = path.map(String);
   const at = p.indexOf('credentials');

@@ -1,30 +1,26 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { DEMO_CONFIG } from './defaults';
 import { applyEnv } from './env';
 import { ConfigError, configErrorFromZod } from './errors';
-import { configSchema, type ParsedConfig } from './schema';
+import { buildConfigSchema, type ParsedConfig, type SystemConfigSpec } from './schema';
 
 export { durationToMs, isDuration } from './duration';
 export { ConfigError } from './errors';
 export { envName, envSegment, RESERVED_ENV } from './env';
-export { DEMO_CONFIG } from './defaults';
 export {
-  CARRIER_SYSTEMS,
-  ERP_SYSTEMS,
-  configSchema,
+  buildConfigSchema,
   defaultBaseUrl,
-  isCarrierSystem,
-  isErpSystem,
+  httpUrl,
+  nonEmpty,
+  positiveInt,
   requiredCredentials,
-  type CarrierSystem,
+  stringMap,
+  type ConfigSchema,
   type ConnectionConfig,
-  type ConnectionOf,
   type CredentialReference,
-  type ErpSystem,
   type MappingConfig,
-  type System,
+  type SystemConfigSpec,
 } from './schema';
 
 type Temporal = ParsedConfig['temporal'];
@@ -43,20 +39,26 @@ export interface LoadConfigOptions {
   cwd?: string;
 }
 
+/** What the configuration is checked against: the systems there are, and the configuration used without a file. */
+export interface ConfigSystems {
+  systems: readonly SystemConfigSpec[];
+  demo: Record<string, unknown>;
+}
+
 /**
  * Load the configuration: the file (or the embedded demo), then conventional env aliases, then
- * MLC_ overrides, validated as a whole. Throws ConfigError with a one-line message.
+ * MLC_ overrides, validated as a whole. Throws ConfigError with a one-line message. The app calls
+ * it through clients/config.ts, which hands in the connector registry's systems.
  */
-export function loadConfig(opts: LoadConfigOptions = {}): Config {
+export function loadConfigWith(known: ConfigSystems, opts: LoadConfigOptions = {}): Config {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const file = opts.file ?? (env.MLC_CONFIG || undefined);
-  const raw = file
-    ? readConfigFile(path.resolve(cwd, file))
-    : (structuredClone(DEMO_CONFIG) as Record<string, unknown>);
-  const origins = applyEnv(raw, configSchema, env);
-  const result = configSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw configErrorFromZod(result.error, configSchema, raw, origins);
+  const raw = file ? readConfigFile(path.resolve(cwd, file)) : structuredClone(known.demo);
+  const schema = buildConfigSchema(known.systems);
+  const origins = applyEnv(raw, schema, env);
+  const result = schema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw configErrorFromZod(result.error, schema, raw, origins);
   return resolvePaths(result.data, cwd);
 }
 

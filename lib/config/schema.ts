@@ -5,17 +5,34 @@ import { isDuration } from './duration';
 // ignored key. Custom messages are written to follow `<key>: <value> ` (see errors.ts) and end with
 // the fix in parentheses.
 
-export const ERP_SYSTEMS = ['plex', 'exact', 'ifs', 'sagex3'] as const;
-export const CARRIER_SYSTEMS = ['fedex', 'shipstation'] as const;
-export type ErpSystem = (typeof ERP_SYSTEMS)[number];
-export type CarrierSystem = (typeof CARRIER_SYSTEMS)[number];
-export type System = ErpSystem | CarrierSystem;
-
-export function isErpSystem(system: string): system is ErpSystem {
-  return (ERP_SYSTEMS as readonly string[]).includes(system);
-}
-export function isCarrierSystem(system: string): system is CarrierSystem {
-  return (CARRIER_SYSTEMS as readonly string[]).includes(system);
+/**
+ * What one system (an ERP or a carrier) tells the configuration about itself. The configuration
+ * names no system: the connector registry (connectors/registry.ts) hands these in, and the schema
+ * of `connections.<name>` and `limits.<system>` is built from them.
+ */
+export interface SystemConfigSpec {
+  /** The value of `system:` in a connection (lower case, e.g. the registry's ids). */
+  id: string;
+  /** The product's name for people, as its maker writes it. */
+  title: string;
+  role: 'erp' | 'carrier';
+  /**
+   * A carrier's way of shipping: `label` (the connector buys a label per order, so a mapping needs
+   * shipFrom and defaultService) or `warehouse` (the system picks, packs and ships the order itself).
+   */
+  mode?: 'label' | 'warehouse';
+  /** Schema of `connections.<name>.settings` (strict; defaults filled in). */
+  settings: z.ZodType;
+  /** Credential fields a connection may name (each a vault: or env: reference). */
+  credentialFields: readonly string[];
+  /** The fields without which the real system cannot be reached. */
+  requiredCredentials(settings: Record<string, unknown>): string[];
+  /** The real system's URL when the connection names none; undefined when it is per customer. */
+  defaultBaseUrl(settings: Record<string, unknown>): string | undefined;
+  /** An example base URL for messages. */
+  urlExample: string;
+  /** Schema of `limits.<id>` (strict; defaults filled in). */
+  limits: z.ZodType;
 }
 
 export const CONNECTION_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -46,7 +63,7 @@ const credentialReference = z.string().superRefine((value, ctx) => {
         code: 'custom',
         params: { hideValue: true },
         message:
-          'is not a valid env reference (write env:<VAR> with a variable name such as FEDEX_CLIENT_SECRET)',
+          'is not a valid env reference (write env:<VAR> with a variable name such as CARRIER_CLIENT_SECRET)',
       });
     }
   } else {
@@ -58,7 +75,7 @@ const credentialReference = z.string().superRefine((value, ctx) => {
   }
 }) as unknown as z.ZodType<CredentialReference, string>;
 
-function httpUrl(example: string) {
+export function httpUrl(example: string) {
   return z.string().refine(
     (value) => {
       try {
@@ -74,11 +91,11 @@ function httpUrl(example: string) {
 
 const portMessage = 'is not a TCP port (use an integer from 0 to 65535; 0 picks a free port)';
 const port = z.int({ error: portMessage }).min(0, { error: portMessage }).max(65535, { error: portMessage });
-const positiveInt = (what: string) =>
+export const positiveInt = (what: string) =>
   z.int({ error: `is not a whole number (write a positive integer ${what})` }).positive({
     error: `must be a positive integer (write ${what})`,
   });
-const nonEmpty = (example: string) =>
+export const nonEmpty = (example: string) =>
   z
     .string({ error: `is not a string (write e.g. ${example})` })
     .min(1, { error: `is empty (write e.g. ${example})` });
@@ -86,158 +103,32 @@ const duration = (example: string) =>
   z.string().refine(isDuration, {
     message: `is not a duration (write a number followed by ms, s, m or h, e.g. ${example})`,
   });
-const stringMap = z.record(nonEmpty('"CODE"'), nonEmpty('"VALUE"'));
+export const stringMap = z.record(nonEmpty('"CODE"'), nonEmpty('"VALUE"'));
 
 const simulator = z.enum(['auto', 'always', 'never']).default('auto');
 
-function connection<S extends System, Settings extends z.ZodType, Creds extends z.ZodType>(
-  system: S,
-  settings: Settings,
-  credentials: Creds,
-  urlExample: string,
-) {
+const ref = credentialReference.optional();
+
+/** The schema of a connection of one system: a misspelt credential field is an error, not a silent simulator. */
+function connectionOf(spec: SystemConfigSpec) {
   return z.strictObject({
-    system: z.literal(system),
-    baseUrl: httpUrl(urlExample).optional(),
+    system: z.literal(spec.id),
+    baseUrl: httpUrl(spec.urlExample).optional(),
     simulator,
-    credentials,
-    settings,
+    credentials: z.strictObject(Object.fromEntries(spec.credentialFields.map((f) => [f, ref]))).prefault({}),
+    settings: spec.settings,
   });
 }
 
-const ref = credentialReference.optional();
-/** Each system's known credential fields: a misspelt field is an error, not a silent simulator. */
-
-const plexConnection = connection(
-  'plex',
-  z
-    .strictObject({
-      /** Plexus Customer Number, sent as X-Plex-Connect-Customer-Id to act on another PCN. */
-      pcn: z
-        .string()
-        .regex(/^\d+$/, { error: 'is not a PCN (write the numeric Plexus Customer Number)' })
-        .optional(),
-      /** Tenant UUID, sent as X-Plex-Connect-Tenant-Id. */
-      tenantId: z.uuid({ error: 'is not a UUID (write the tenant id from GET /mdm/v1/tenants)' }).optional(),
-      /**
-       * What "ready to ship" means: an order status ("Open", the default), "release:<status>" (a
-       * release in that status), or "shipper:<status>" (a customer shipper in that status).
-       */
-      readyState: nonEmpty('"Open"').default('Open'),
-      /** How tracking and status land on the customer shipper (connectors/plex/README.md). */
-      writeBack: z
-        .strictObject({
-          /** Carrier name ("fedex") -> Plex carrier id. */
-          carrierIds: stringMap.optional(),
-          /** Shipper status once tracking is written (e.g. "Shipped"); unchanged when absent. */
-          shippedStatus: nonEmpty('"Shipped"').optional(),
-          /** Lifecycle status (in_transit, delivered, cancelled, ...) -> shipper status. */
-          statusMap: stringMap.optional(),
-        })
-        .optional(),
-    })
-    .prefault({}),
-  z.strictObject({ apiKey: ref, username: ref, password: ref }).prefault({}),
-  'https://test.connect.plex.com',
-);
-
-const exactConnection = connection(
-  'exact',
-  z
-    .strictObject({
-      /** Division (company) number; defaults to the user's current division. */
-      division: positiveInt('the division number, e.g. 123456').optional(),
-    })
-    .prefault({}),
-  z.strictObject({ clientId: ref, clientSecret: ref, refreshToken: ref, webhookSecret: ref }).prefault({}),
-  'https://start.exactonline.nl',
-);
-
-const ifsConnection = connection(
-  'ifs',
-  z.strictObject({ site: nonEmpty('"MAIN"').optional() }).prefault({}),
-  z.strictObject({ clientId: ref, clientSecret: ref }).prefault({}),
-  'https://mycompany.ifs.cloud',
-);
-
-const sagex3Connection = connection(
-  'sagex3',
-  z
-    .strictObject({
-      /** X3 endpoint (folder), sent as x-xtrem-endpoint. */
-      folder: nonEmpty('"SEED"').optional(),
-      site: nonEmpty('"FR011"').optional(),
-    })
-    .prefault({}),
-  z.strictObject({ clientId: ref, clientSecret: ref, username: ref, password: ref }).prefault({}),
-  'https://x3.example.com:8124',
-);
-
-const fedexConnection = connection(
-  'fedex',
-  z.strictObject({
-    accountNumber: z
-      .string({ error: 'is not a string (write the 9-digit FedEx account number in quotes)' })
-      .regex(/^\d{9}$/, {
-        error: 'is not a FedEx account number (write the 9-digit number in quotes, e.g. "123456789")',
-      }),
-    pickupType: z
-      .enum(['CONTACT_FEDEX_TO_SCHEDULE', 'DROPOFF_AT_FEDEX_LOCATION', 'USE_SCHEDULED_PICKUP'])
-      .default('DROPOFF_AT_FEDEX_LOCATION'),
-    labelImageType: z.enum(['PDF', 'PNG', 'ZPLII', 'EPL2']).default('PDF'),
-    labelStockType: nonEmpty('"PAPER_4X6"').default('PAPER_4X6'),
-  }),
-  // childKey/childSecret are the integrator ("child") credentials FedEx takes on the token call,
-  // so they live with the other credentials rather than in settings.
-  z
-    .strictObject({
-      clientId: ref,
-      clientSecret: ref,
-      childKey: ref,
-      childSecret: ref,
-      trackClientId: ref,
-      trackClientSecret: ref,
-      /** AIV webhook security token: the key of the fdx-signature HMAC. */
-      webhookSecret: ref,
-    })
-    .prefault({}),
-  'https://apis-sandbox.fedex.com',
-);
-
-const shipstationConnection = connection(
-  'shipstation',
-  z
-    .strictObject({
-      /** v1 (ssapi.shipstation.com, key + secret) or v2 (api.shipstation.com, API key only). */
-      apiVersion: z.enum(['v1', 'v2']).default('v1'),
-      storeId: positiveInt('the store id, e.g. 12345').optional(),
-      /** Ship-from warehouse (advancedOptions.warehouseId) of the orders pushed. */
-      warehouseId: z.union([z.string().min(1), z.int().positive()]).optional(),
-      /** V2 API (inventory) when it is not https://api.shipstation.com. */
-      v2BaseUrl: httpUrl('https://api.shipstation.com').optional(),
-      /** Where V2 webhook signing keys are published (default ShipStation's JWKS). */
-      webhookJwksUrl: httpUrl('https://api.shipengine.com/jwks').optional(),
-      /** Which SKUs' on-hand stock the ERP owns, and the V2 location for SKUs ShipStation holds nowhere yet. */
-      inventory: z
-        .strictObject({
-          skus: z.array(nonEmpty('"GSK-0310"')).optional(),
-          locationId: nonEmpty('"se-123456"').optional(),
-        })
-        .optional(),
-    })
-    .prefault({}),
-  z.strictObject({ apiKey: ref, apiSecret: ref, v2ApiKey: ref, webhookSecret: ref }).prefault({}),
-  'https://ssapi.shipstation.com',
-);
-
-export const connectionSchema = z.discriminatedUnion('system', [
-  plexConnection,
-  exactConnection,
-  ifsConnection,
-  sagex3Connection,
-  fedexConnection,
-  shipstationConnection,
-]);
+/** A connection as every part of the app but its own connector sees it. */
+export interface ConnectionConfig {
+  system: string;
+  baseUrl?: string;
+  simulator: 'auto' | 'always' | 'never';
+  credentials: Record<string, CredentialReference | undefined>;
+  /** Validated by the system's own schema; its connector reads it with that schema's type. */
+  settings: Record<string, unknown>;
+}
 
 const connectionName = z.string().regex(CONNECTION_NAME, {
   error: 'is not a valid connection name (use lower-case letters, digits and "-", at most 63 characters)',
@@ -264,7 +155,7 @@ const shipFromSchema = z.strictObject({
 });
 
 const mappingSchema = z.strictObject({
-  /** Required for carriers that make labels (FedEx); a warehouse system (ShipStation) knows its own. */
+  /** Required for carriers that make labels; a warehouse system knows its own. */
   shipFrom: shipFromSchema.optional(),
   /** How order lines become packages: all lines share packages, or each line starts its own. */
   packing: z
@@ -293,203 +184,175 @@ const mappingSchema = z.strictObject({
   carrier: connectionName,
   /** Carrier account to bill, when it differs from the carrier connection's own account. */
   carrierAccount: nonEmpty('"123456789"').optional(),
-  /** ERP ship-via code -> carrier service code (e.g. "FDX-GROUND": "FEDEX_GROUND"). */
+  /** ERP ship-via code -> carrier service code (e.g. "GND": "GROUND_HOME_DELIVERY"). */
   serviceLevels: stringMap.prefault({}),
-  /** Required for carriers that make labels (FedEx). */
-  defaultService: nonEmpty('"FEDEX_GROUND"').optional(),
-  /** ERP division/building code -> carrier-side value (e.g. a ShipStation store or a FedEx reference). */
+  /** Required for carriers that make labels. */
+  defaultService: nonEmpty('"GROUND_HOME_DELIVERY"').optional(),
+  /** ERP division/building code -> carrier-side value (e.g. a warehouse store or a carrier reference). */
   divisions: stringMap.optional(),
   /** ERP cost centre -> carrier reference printed on the label and invoice. */
   costCenters: stringMap.optional(),
 });
 
-const optionalPositive = (what: string) => positiveInt(what).optional();
-
-export const configSchema = z
-  .strictObject({
-    temporal: z
-      .strictObject({
-        /** host:port of a Temporal frontend; unset means the embedded dev server. */
-        address: z
-          .string()
-          .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
-            error:
-              'is not host:port (set it to e.g. 127.0.0.1:7233 or <namespace>.<account>.tmprl.cloud:7233)',
-          })
-          .optional(),
-        namespace: nonEmpty('"default"').default('default'),
-        taskQueue: nonEmpty('"ml-connector"').default('ml-connector'),
-        tls: z
-          .strictObject({
-            serverName: nonEmpty('"my-ns.a1b2c.tmprl.cloud"').optional(),
-            caFile: nonEmpty('"certs/ca.pem"').optional(),
-            certFile: nonEmpty('"certs/client.pem"').optional(),
-            keyFile: nonEmpty('"certs/client.key"').optional(),
-          })
-          .optional(),
-        /** Temporal Cloud API key, as a credential reference. */
-        apiKey: credentialReference.optional(),
-        devServer: z
-          .strictObject({
-            port: port.optional(),
-            uiPort: port.optional(),
-            /** Defaults to <dataDir>/temporal.db. */
-            dbFile: nonEmpty('".data/temporal.db"').optional(),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
-    /** Directory for local state: embedded PostgreSQL, dev-server database, master key. */
-    dataDir: nonEmpty('".data"').default('.data'),
-    database: z
-      .strictObject({
-        url: z
-          .string()
-          .regex(/^postgres(?:ql)?:\/\/\S+$/, {
-            error:
-              'is not a PostgreSQL URL (set it to e.g. postgres://user@127.0.0.1:5432/mlc, or remove it to use the embedded database)',
-          })
-          .optional(),
-      })
-      .prefault({}),
-    http: z
-      .strictObject({
-        host: nonEmpty('"127.0.0.1"').default('127.0.0.1'),
-        port: port.default(8080),
-        /** Bearer token for the operator API (/api/...) as a credential reference; required when the HTTP server is not on loopback. */
-        opsToken: credentialReference.optional(),
-        /** The payload codec endpoint (/codec/decode) that lets the Temporal Web UI show encrypted payloads. */
-        codec: z
-          .strictObject({
-            /** Browser origins of the Web UI allowed to call it (the dev server's UI is always allowed). */
-            allowedOrigins: z
-              .array(
-                z.string().regex(/^https?:\/\/[^/\s]+$/, {
-                  error:
-                    'is not an origin (write scheme://host[:port] without a path, e.g. "https://temporal.example.com")',
-                }),
-              )
-              .default([]),
-            /** Bearer token the caller must send, as a credential reference; recommended outside localhost. */
-            token: credentialReference.optional(),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
-    log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
-    worker: z
-      .strictObject({
-        /** Orders kept in a worker's workflow cache (~0.55 MB each); evicted ones replay their short history. */
-        maxCachedWorkflows: positiveInt('e.g. 150').default(150),
-      })
-      .prefault({}),
-    vault: z
-      .strictObject({
-        /** Defaults to <dataDir>/master.key. */
-        keyFile: nonEmpty('".data/master.key"').optional(),
-      })
-      .prefault({}),
-    connections: z.record(connectionName, connectionSchema).prefault({}),
-    mappings: z.array(mappingSchema).prefault([]),
-    schedules: z
-      .strictObject({
-        erpPoll: z.strictObject({ every: duration('5m').default('5m') }).prefault({}),
-        trackingSweep: z.strictObject({ every: duration('15m').default('15m') }).prefault({}),
-        /** Warehouse systems (ShipStation): the safety net under their shipment webhooks. */
-        shipmentPoll: z.strictObject({ every: duration('10m').default('10m') }).prefault({}),
-        /** ERP on-hand stock into the warehouse system's inventory (needs a V2 key for ShipStation). */
-        inventorySync: z
-          .strictObject({ every: duration('30m').default('30m'), enabled: z.boolean().default(true) })
-          .prefault({}),
-      })
-      .prefault({}),
-    /**
-     * Each order's calls to ERPs and carriers: attempts per call before its step gives up, and how
-     * an order waits out an outage longer than that (tries again by itself, backing off, before it
-     * asks a person).
-     */
-    orders: z
-      .strictObject({
-        callAttempts: positiveInt('e.g. 10').default(10),
-        waitFirstPause: duration('1m').default('1m'),
-        waitMaxPause: duration('1h').default('1h'),
-        waitGiveUpAfter: duration('24h').default('24h'),
-      })
-      .prefault({}),
-    limits: z
-      .strictObject({
-        fedex: z
-          .strictObject({
-            transactionsPer10s: positiveInt('e.g. 1400').default(1400),
-            // FedEx throttles the token endpoint per IP but does not publish the figure: stay low.
-            tokenRequestsPerMinute: positiveInt('e.g. 12').default(12),
-            lockoutMinutes: positiveInt('e.g. 10').default(10),
-          })
-          .prefault({}),
-        plex: z.strictObject({ callsPerMinute: positiveInt('e.g. 200').default(200) }).prefault({}),
-        exact: z
-          .strictObject({
-            callsPerMinute: positiveInt('e.g. 60').default(60),
-            callsPerDay: positiveInt('e.g. 5000').default(5000),
-          })
-          .prefault({}),
-        // IFS and Sage X3 publish no limits (they depend on the customer's installation).
-        ifs: z.strictObject({ callsPerMinute: optionalPositive('e.g. 300') }).prefault({}),
-        sagex3: z.strictObject({ callsPerMinute: optionalPositive('e.g. 300') }).prefault({}),
-        shipstation: z
-          .strictObject({
-            v1PerMinute: positiveInt('e.g. 40').default(40),
-            v2PerMinute: positiveInt('e.g. 200').default(200),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
-  })
-  .superRefine(crossCheck);
-
-type Parsed = z.output<typeof connectionSchema>;
-
-/** Credential fields a connection needs before it can talk to the real system. */
-export function requiredCredentials(conn: Parsed): string[] {
-  switch (conn.system) {
-    case 'plex':
-      return ['apiKey'];
-    case 'shipstation':
-      return conn.settings.apiVersion === 'v1' ? ['apiKey', 'apiSecret'] : ['apiKey'];
-    default:
-      return ['clientId', 'clientSecret'];
-  }
+/** The whole configuration's schema, for the systems the registry knows. */
+export function buildConfigSchema(systems: readonly SystemConfigSpec[]) {
+  const byId = new Map(systems.map((s) => [s.id, s]));
+  const [first, ...rest] = systems.map(connectionOf);
+  if (!first) throw new Error('buildConfigSchema needs at least one system');
+  // The union's members differ per registry, so its static type is the generic ConnectionConfig.
+  const connectionSchema = z.discriminatedUnion('system', [first, ...rest]) as unknown as z.ZodType<
+    ConnectionConfig,
+    unknown
+  >;
+  const limits = z.strictObject(
+    Object.fromEntries(systems.map((s) => [s.id, s.limits])),
+  ) as unknown as z.ZodType<Record<string, Record<string, unknown>>, unknown>;
+  return z
+    .strictObject({
+      temporal: z
+        .strictObject({
+          /** host:port of a Temporal frontend; unset means the embedded dev server. */
+          address: z
+            .string()
+            .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
+              error:
+                'is not host:port (set it to e.g. 127.0.0.1:7233 or <namespace>.<account>.tmprl.cloud:7233)',
+            })
+            .optional(),
+          namespace: nonEmpty('"default"').default('default'),
+          taskQueue: nonEmpty('"ml-connector"').default('ml-connector'),
+          tls: z
+            .strictObject({
+              serverName: nonEmpty('"my-ns.a1b2c.tmprl.cloud"').optional(),
+              caFile: nonEmpty('"certs/ca.pem"').optional(),
+              certFile: nonEmpty('"certs/client.pem"').optional(),
+              keyFile: nonEmpty('"certs/client.key"').optional(),
+            })
+            .optional(),
+          /** Temporal Cloud API key, as a credential reference. */
+          apiKey: credentialReference.optional(),
+          devServer: z
+            .strictObject({
+              port: port.optional(),
+              uiPort: port.optional(),
+              /** Defaults to <dataDir>/temporal.db. */
+              dbFile: nonEmpty('".data/temporal.db"').optional(),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
+      /** Directory for local state: embedded PostgreSQL, dev-server database, master key. */
+      dataDir: nonEmpty('".data"').default('.data'),
+      database: z
+        .strictObject({
+          url: z
+            .string()
+            .regex(/^postgres(?:ql)?:\/\/\S+$/, {
+              error:
+                'is not a PostgreSQL URL (set it to e.g. postgres://user@127.0.0.1:5432/mlc, or remove it to use the embedded database)',
+            })
+            .optional(),
+        })
+        .prefault({}),
+      http: z
+        .strictObject({
+          host: nonEmpty('"127.0.0.1"').default('127.0.0.1'),
+          port: port.default(8080),
+          /** Bearer token for the operator API (/api/...) as a credential reference; required when the HTTP server is not on loopback. */
+          opsToken: credentialReference.optional(),
+          /** The payload codec endpoint (/codec/decode) that lets the Temporal Web UI show encrypted payloads. */
+          codec: z
+            .strictObject({
+              /** Browser origins of the Web UI allowed to call it (the dev server's UI is always allowed). */
+              allowedOrigins: z
+                .array(
+                  z.string().regex(/^https?:\/\/[^/\s]+$/, {
+                    error:
+                      'is not an origin (write scheme://host[:port] without a path, e.g. "https://temporal.example.com")',
+                  }),
+                )
+                .default([]),
+              /** Bearer token the caller must send, as a credential reference; recommended outside localhost. */
+              token: credentialReference.optional(),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
+      log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+      worker: z
+        .strictObject({
+          /** Orders kept in a worker's workflow cache (~0.55 MB each); evicted ones replay their short history. */
+          maxCachedWorkflows: positiveInt('e.g. 150').default(150),
+        })
+        .prefault({}),
+      vault: z
+        .strictObject({
+          /** Defaults to <dataDir>/master.key. */
+          keyFile: nonEmpty('".data/master.key"').optional(),
+        })
+        .prefault({}),
+      connections: z.record(connectionName, connectionSchema).prefault({}),
+      mappings: z.array(mappingSchema).prefault([]),
+      schedules: z
+        .strictObject({
+          erpPoll: z.strictObject({ every: duration('5m').default('5m') }).prefault({}),
+          trackingSweep: z.strictObject({ every: duration('15m').default('15m') }).prefault({}),
+          /** Warehouse systems: the safety net under their shipment webhooks. */
+          shipmentPoll: z.strictObject({ every: duration('10m').default('10m') }).prefault({}),
+          /** ERP on-hand stock into the warehouse system's inventory (some warehouse systems need a separate key for it). */
+          inventorySync: z
+            .strictObject({ every: duration('30m').default('30m'), enabled: z.boolean().default(true) })
+            .prefault({}),
+        })
+        .prefault({}),
+      /**
+       * Each order's calls to ERPs and carriers: attempts per call before its step gives up, and how
+       * an order waits out an outage longer than that (tries again by itself, backing off, before it
+       * asks a person).
+       */
+      orders: z
+        .strictObject({
+          callAttempts: positiveInt('e.g. 10').default(10),
+          waitFirstPause: duration('1m').default('1m'),
+          waitMaxPause: duration('1h').default('1h'),
+          waitGiveUpAfter: duration('24h').default('24h'),
+        })
+        .prefault({}),
+      /** Each system's call limits, under its id (connectors/<system>/system.ts declares them). */
+      limits: limits.prefault({}),
+    })
+    .superRefine((config, ctx) => crossCheck(config as RawConfig, ctx, byId));
 }
 
-/** The real system's URL when the config names none (IFS and Sage X3 are per customer). */
-export function defaultBaseUrl(conn: Parsed): string | undefined {
-  switch (conn.system) {
-    case 'plex':
-      return 'https://connect.plex.com';
-    case 'exact':
-      return 'https://start.exactonline.nl';
-    case 'fedex':
-      return 'https://apis.fedex.com';
-    case 'shipstation':
-      return conn.settings.apiVersion === 'v1'
-        ? 'https://ssapi.shipstation.com'
-        : 'https://api.shipstation.com';
-    default:
-      return undefined;
-  }
+export type ConfigSchema = ReturnType<typeof buildConfigSchema>;
+
+type Systems = ReadonlyMap<string, SystemConfigSpec>;
+
+/** Credential fields a connection needs before it can talk to the real system. */
+export function requiredCredentials(conn: ConnectionConfig, spec: SystemConfigSpec | undefined): string[] {
+  return spec ? spec.requiredCredentials(conn.settings) : [];
+}
+
+/** The real system's URL when the config names none (undefined for systems hosted per customer). */
+export function defaultBaseUrl(
+  conn: ConnectionConfig,
+  spec: SystemConfigSpec | undefined,
+): string | undefined {
+  return spec?.defaultBaseUrl(conn.settings);
 }
 
 type RawConfig = {
-  connections: Record<string, Parsed>;
+  connections: Record<string, ConnectionConfig>;
   mappings: Array<{ erp: string; carrier: string; shipFrom?: unknown; defaultService?: string }>;
   temporal: { tls?: { certFile?: string; keyFile?: string } };
 };
 
 /** Rules that span several keys: mapping targets, and what a never-simulated connection needs. */
-function crossCheck(config: RawConfig, ctx: z.RefinementCtx): void {
+function crossCheck(config: RawConfig, ctx: z.RefinementCtx, systems: Systems): void {
   const names = Object.keys(config.connections);
+  const roleOf = (system: string) => systems.get(system)?.role;
   config.mappings.forEach((m, i) => {
-    const check = (side: 'erp' | 'carrier', isKind: (s: string) => boolean, kind: string) => {
+    const check = (side: 'erp' | 'carrier', kind: string) => {
       const target = config.connections[m[side]];
       if (!target) {
         ctx.addIssue({
@@ -498,11 +361,11 @@ function crossCheck(config: RawConfig, ctx: z.RefinementCtx): void {
           input: m[side],
           params: {
             kind: 'unknownConnection',
-            candidates: names.filter((n) => isKind(config.connections[n]!.system)),
+            candidates: names.filter((n) => roleOf(config.connections[n]!.system) === side),
           },
           message: `names no connection`,
         });
-      } else if (!isKind(target.system)) {
+      } else if (roleOf(target.system) !== side) {
         ctx.addIssue({
           code: 'custom',
           path: ['mappings', i, side],
@@ -511,16 +374,17 @@ function crossCheck(config: RawConfig, ctx: z.RefinementCtx): void {
         });
       }
     };
-    check('erp', isErpSystem, 'an ERP');
-    check('carrier', isCarrierSystem, 'a carrier');
-    if (config.connections[m.carrier]?.system === 'fedex') {
+    check('erp', 'an ERP');
+    check('carrier', 'a carrier');
+    const carrier = systems.get(config.connections[m.carrier]?.system ?? '');
+    if (carrier?.role === 'carrier' && carrier.mode === 'label') {
       for (const key of ['shipFrom', 'defaultService'] as const) {
         if (m[key] === undefined) {
           ctx.addIssue({
             code: 'custom',
             path: ['mappings', i, key],
             params: { hideValue: true },
-            message: `is required for a FedEx mapping (the ${key === 'shipFrom' ? 'address the goods leave from' : 'service when the order names none, e.g. FEDEX_GROUND'})`,
+            message: `is required for a ${carrier.title} mapping (the ${key === 'shipFrom' ? 'address the goods leave from' : "service when the order names none, e.g. the carrier's ground service"})`,
           });
         }
       }
@@ -530,7 +394,8 @@ function crossCheck(config: RawConfig, ctx: z.RefinementCtx): void {
   for (const [name, conn] of Object.entries(config.connections)) {
     if (conn.simulator !== 'never') continue;
     const creds = conn.credentials as Record<string, string | undefined>;
-    for (const field of requiredCredentials(conn)) {
+    const spec = systems.get(conn.system);
+    for (const field of requiredCredentials(conn, spec)) {
       if (!creds[field]) {
         ctx.addIssue({
           code: 'custom',
@@ -540,7 +405,7 @@ function crossCheck(config: RawConfig, ctx: z.RefinementCtx): void {
         });
       }
     }
-    if (!conn.baseUrl && !defaultBaseUrl(conn)) {
+    if (!conn.baseUrl && !defaultBaseUrl(conn, spec)) {
       ctx.addIssue({
         code: 'custom',
         path: ['connections', name, 'baseUrl'],
@@ -561,7 +426,5 @@ function crossCheck(config: RawConfig, ctx: z.RefinementCtx): void {
   }
 }
 
-export type ParsedConfig = z.output<typeof configSchema>;
-export type ConnectionConfig = z.output<typeof connectionSchema>;
+export type ParsedConfig = z.output<ConfigSchema>;
 export type MappingConfig = z.output<typeof mappingSchema>;
-export type ConnectionOf<S extends System> = Extract<ConnectionConfig, { system: S }>;

@@ -41,7 +41,7 @@ export interface OAuthTokensTable {
   version: ColumnType<number, number | undefined, number>;
   /** The refresh token sealed with the access token (migration 2026-12-08T00-00_token_chain): when it was issued. */
   refresh_issued_at: NullableTimestamp;
-  /** When the refresh token stops working (Exact Online: 30 days after issue); null when unknown or none. */
+  /** When the refresh token stops working (30 days after issue, say); null when unknown or none. */
   refresh_expires_at: NullableTimestamp;
   /** needs_reauthorization once a refresh-token chain is broken: every worker stops refreshing. */
   state: ColumnType<TokenState, TokenState | undefined, TokenState>;

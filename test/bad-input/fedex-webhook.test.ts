@@ -15,7 +15,7 @@ import {
   FEDEX_WEBHOOK_PATH,
   fedexWebhookRoute,
   type FedexTrackingEvent,
-} from '../../clients/http/webhooks/fedex';
+} from '../../connectors/fedex/webhook-route';
 import { createRepos } from '../../lib/db/repos';
 import { Registry } from '../../lib/metrics';
 import { forEachDatabase } from '../helpers/db';

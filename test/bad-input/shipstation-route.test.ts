@@ -17,8 +17,8 @@ import {
   V2_TIMESTAMP_HEADER,
 } from '../../connectors/shipstation/webhook';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
-import { shipStationWebhookRoutes } from '../../clients/http/webhooks/shipstation';
-import type { ShipStationWebhookDrainer } from '../../clients/http/webhooks/shipstation-drain';
+import { shipStationWebhookRoutes } from '../../connectors/shipstation/webhook-routes';
+import type { ShipStationWebhookDrainer } from '../../connectors/shipstation/webhook-drain';
 import { createRepos, type Repos } from '../../lib/db/repos';
 import { Registry } from '../../lib/metrics';
 import { forEachDatabase } from '../helpers/db';

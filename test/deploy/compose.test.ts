@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse, parseDocument, YAMLMap } from 'yaml';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../clients/config';
 
 // There is no Docker engine on the build machines, so the production topology is checked by reading
 // docker-compose.yml and the Dockerfile. Each rule returns a list of problems; the tests assert that

@@ -4,7 +4,7 @@ import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { buildConnectors, type Connectors } from '../../clients/connectors';
 import { orderWorkflowId } from '../../domain/ids';
-import { loadConfig, type Config } from '../../lib/config';
+import { loadConfig, type Config } from '../../clients/config';
 import { createRepos, type Repos } from '../../lib/db/repos';
 import { createLogger } from '../../lib/logger';
 import { Vault } from '../../lib/vault';
@@ -84,8 +84,8 @@ export async function startPipeline(env: TestWorkflowEnvironment, name: string):
     simulators: true,
     httpBaseUrl: 'http://127.0.0.1:9', // no receiver: pushes are switched off below
   });
-  const plex = connectors.plexSimulator!;
-  const fedex = connectors.fedexSimulator!;
+  const plex = connectors.simulator<PlexSimulator>('plex-demo')!;
+  const fedex = connectors.simulator<FedexSimulator>('fedex-demo')!;
   fedex.setWebhook(null);
 
   const taskQueue = testTaskQueue(name);

@@ -8,10 +8,11 @@ import { createActivities } from '../../activities';
 import type { AcceptResult } from '../../activities/orders/fulfilment';
 import type { InventorySyncResult } from '../../connectors/ports';
 import { shipStationOrderKey } from '../../connectors/shipstation/mapping';
-import { buildConnectors, shipStationWebhookPath, type Connectors } from '../../clients/connectors';
+import { buildConnectors, type Connectors } from '../../clients/connectors';
+import { shipStationWebhookPath } from '../../connectors/shipstation/system';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
 import { orderWorkflowId } from '../../domain/ids';
-import { loadConfig, type Config } from '../../lib/config';
+import { loadConfig, type Config } from '../../clients/config';
 import { createRepos, type Repos } from '../../lib/db/repos';
 import { createLogger } from '../../lib/logger';
 import { Registry } from '../../lib/metrics';
@@ -129,8 +130,8 @@ export async function startShipStationPipeline(
       httpBaseUrl,
     });
     cleanups.push(() => connectors.stop());
-    const plex = connectors.plexSimulator!;
-    const ss = connectors.shipStationSimulator!;
+    const plex = connectors.simulator<PlexSimulator>(ERP)!;
+    const ss = connectors.simulator<ShipStationSimulator>(WAREHOUSE)!;
     // The simulator started on the demo's fast clock, which is ahead of real time by now: back to
     // real time (nothing is stored yet), then real speed, before anything is pushed.
     ss.reset();
@@ -170,7 +171,7 @@ export async function startShipStationPipeline(
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
-    await connectors.subscribeSimulatorWebhooks();
+    await connectors.afterListen();
 
     const live = connectors.live.get(WAREHOUSE)!;
     const token = live.credentials.webhookSecret!;

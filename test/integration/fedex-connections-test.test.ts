@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { connectionsTestCommand, testConnection, type ConnectionTester } from '../../clients/cli/connections';
-import { loadConfig, type Config } from '../../lib/config';
+import { loadConfig, type Config } from '../../clients/config';
 import { createLogger } from '../../lib/logger';
 import { generateMasterKey, Vault } from '../../lib/vault';
 import { DEMO_CLIENT, startFedexSimulator, type FedexSimulator } from '../../simulators/fedex';

@@ -12,7 +12,7 @@ import {
   FEDEX_WEBHOOK_PATH,
   fedexWebhookRoute,
   type FedexTrackingEvent,
-} from '../../clients/http/webhooks/fedex';
+} from '../../connectors/fedex/webhook-route';
 import { createRepos, type Repos } from '../../lib/db/repos';
 import { createLogger } from '../../lib/logger';
 import { Registry } from '../../lib/metrics';

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { testConnection } from '../../clients/cli/connections';
 import { opsRoutes } from '../../clients/http/ops-routes';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
-import { loadConfig, type Config } from '../../lib/config';
+import { loadConfig, type Config } from '../../clients/config';
 import { createRepos, type Repos } from '../../lib/db/repos';
 import { createLogger } from '../../lib/logger';
 import { Registry } from '../../lib/metrics';

@@ -19,12 +19,12 @@ import {
   shipStationFulfilmentPort,
 } from '../../connectors/shipstation/activities';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
-import { shipStationWebhookRoutes } from '../../clients/http/webhooks/shipstation';
+import { shipStationWebhookRoutes } from '../../connectors/shipstation/webhook-routes';
 import {
   ShipStationWebhookDrainer,
   shipStationV1Source,
   type ShipStationWebhookDrainerOptions,
-} from '../../clients/http/webhooks/shipstation-drain';
+} from '../../connectors/shipstation/webhook-drain';
 import { createRepos, type Repos } from '../../lib/db/repos';
 import type { WebhookInboxEntry } from '../../lib/db/types';
 import { createLogger } from '../../lib/logger';

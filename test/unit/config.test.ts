@@ -3,15 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  ConfigError,
-  durationToMs,
-  envName,
-  envSegment,
-  isDuration,
-  loadConfig,
-  type Config,
-} from '../../lib/config';
+import { ConfigError, durationToMs, envName, envSegment, isDuration } from '../../lib/config';
+import { loadConfig, type Config } from '../../clients/config';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlc-config-'));
@@ -169,8 +162,8 @@ describe('environment overrides', () => {
     });
     assert.equal(c.http.port, 9090);
     assert.equal(c.connections['fedex-demo']?.baseUrl, 'https://apis.fedex.com');
-    assert.equal(c.limits.fedex.transactionsPer10s, 100);
-    assert.equal(c.limits.shipstation.v1PerMinute, 20);
+    assert.equal(c.limits.fedex!.transactionsPer10s, 100);
+    assert.equal(c.limits.shipstation!.v1PerMinute, 20);
     assert.equal(c.temporal.tls?.serverName, 'ns.acct.tmprl.cloud');
     assert.equal(c.temporal.devServer.uiPort, 8299);
     assert.equal(c.mappings[0]?.defaultService, 'FEDEX_2_DAY');

@@ -1,4 +1,4 @@
-// The warehouse path: a warehouse system (ShipStation) picks, packs and buys the label; the
+// The warehouse path: a warehouse system picks, packs and buys the label; the
 // connector moves the data both ways.
 //   1. load the order and submit it to the warehouse (upserted; a content version goes out once)
 //   2. wait for shipments (webhooks and the shipment poll signal them); an ERP edit seen meanwhile

@@ -19,7 +19,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   // Vault: credentials encrypted with AES-256-GCM. `ref` is what the config names
-  // (e.g. "fedex-demo.client_secret"); key_id says which master key encrypted the row.
+  // (e.g. "carrier-demo.client_secret"); key_id says which master key encrypted the row.
   await db.schema
     .createTable('credentials')
     .addColumn('ref', 'text', (c) => c.primaryKey())

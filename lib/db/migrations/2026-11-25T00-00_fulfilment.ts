@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations use Kysely<any>: they never see app types. */
 
-// The warehouse-fulfilled path (ShipStation). fulfilment_orders maps each pushed order to its ERP
+// The warehouse-fulfilled path. fulfilment_orders maps each pushed order to its ERP
 // order and workflow and keeps the content version last pushed, so a version goes out once.
 // fulfilment_shipments holds every shipment seen (webhook or poll), keyed by the warehouse's
 // shipmentId: the first sighting inserts it, and notified_at records that its order workflow was

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 // The ship-to address an order was last loaded with: the ERP's record of it (opaque, the
-// connector's) and a hash of its content. Some ERPs (Plex) edit an address in place without
+// connector's) and a hash of its content. Some ERPs edit an address in place without
 // touching the orders that ship to it; the poll asks the connector which recorded addresses
 // changed and compares their content with the hash, so an edit reaches a warehouse order once.
 

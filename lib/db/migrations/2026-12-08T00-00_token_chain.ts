@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations use Kysely<any>: they never see app types. */
 
-// oauth_tokens holds what a rotating refresh-token chain needs (Exact Online: every refresh returns a
+// oauth_tokens holds what a rotating refresh-token chain needs (some ERPs: every refresh returns a
 // new refresh token and kills the old one). The refresh token is sealed together with the access token
 // in the row's one ciphertext, so a single write stores both and the vault's key rotation re-seals
 // both; its issue time and expiry stay readable without decrypting (doctor shows the days left). A

@@ -25,7 +25,7 @@ const MAX_BATCH = 200;
 /**
  * Inserts start at least this far apart when appends keep coming (GroupCommit's spacingMs). A busy
  * worker writes an audit row for every API call, a dozen per order; activities do not wait for each
- * row but for all of theirs at the end (see the Plex activities), so a batch every 50 ms costs an
+ * row but for all of theirs at the end (see an ERP connector's activities), so a batch every 50 ms costs an
  * activity at most 50 ms and the database one insert where it took three or four.
  */
 const SPACING_MS = 50;

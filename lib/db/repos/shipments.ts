@@ -44,7 +44,7 @@ export class ShipmentRepo {
 
   /**
    * recordIntent, telling whether the row was there before (`existed`): a create that finds its
-   * intent already recorded may follow an attempt whose shipment FedEx made without our hearing.
+   * intent already recorded may follow an attempt whose shipment the carrier made without our hearing.
    * One round trip when the row is new.
    */
   async claimIntent(intent: ShipmentIntent): Promise<{ shipment: Shipment; existed: boolean }> {

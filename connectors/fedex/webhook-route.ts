@@ -4,11 +4,11 @@
 
 import type http from 'node:http';
 import type { Logger } from 'pino';
-import type { TrackingUpdate } from '../../../domain/model';
-import { applyTrackingUpdates, type AppliedTrackingUpdate } from '../../../connectors/fedex/activities';
-import { parseAivWebhook, verifyAivSignature } from '../../../connectors/fedex/webhook';
-import type { Repos, WebhookInboxRepo } from '../../../lib/db/repos';
-import { sendJson, type Handler } from '../server';
+import type { TrackingUpdate } from '../../domain/model';
+import { applyTrackingUpdates, type AppliedTrackingUpdate } from './activities';
+import { parseAivWebhook, verifyAivSignature } from './webhook';
+import type { Repos, WebhookInboxRepo } from '../../lib/db/repos';
+import { sendJson, type Handler } from '../../lib/http-routes';
 
 export const FEDEX_WEBHOOK_PATH = '/webhooks/fedex';
 const SOURCE = 'fedex';

@@ -20,12 +20,12 @@ import {
   acceptShipments,
   cancelOrdersCancelledAtWarehouse,
   type ShipmentIntake,
-} from '../../../activities/orders/fulfilment';
-import type { FulfilmentPort } from '../../../connectors/ports';
-import { SHIPSTATION_ERROR_TYPES } from '../../../connectors/shipstation/errors';
-import { parseV1Webhook } from '../../../connectors/shipstation/webhook';
-import type { WebhookInboxRepo } from '../../../lib/db/repos';
-import type { WebhookInboxEntry } from '../../../lib/db/types';
+} from '../../activities/orders/fulfilment';
+import type { FulfilmentPort } from '../ports';
+import { SHIPSTATION_ERROR_TYPES } from './errors';
+import { parseV1Webhook } from './webhook';
+import type { WebhookInboxRepo } from '../../lib/db/repos';
+import type { WebhookInboxEntry } from '../../lib/db/types';
 
 /** The inbox source of a connection's V1 deliveries (the route stores, the drainer claims). */
 export const shipStationV1Source = (connection: string) => `shipstation:${connection}`;

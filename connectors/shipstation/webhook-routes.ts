@@ -18,18 +18,18 @@
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ShipmentIntake } from '../../../activities/orders/fulfilment';
-import type { FulfilmentPort } from '../../../connectors/ports';
+import type { ShipmentIntake } from '../../activities/orders/fulfilment';
+import type { FulfilmentPort } from '../ports';
 import {
   checkWebhookToken,
   parseV1Webhook,
   parseV2Webhook,
   ShipStationV2WebhookVerifier,
-} from '../../../connectors/shipstation/webhook';
-import { shipmentPollScheduleId } from '../../../domain/ids';
-import type { WebhookInboxRepo } from '../../../lib/db/repos';
-import { sendJson, type Handler } from '../server';
-import { isRefusedPointer, shipStationV1Source, type ShipStationWebhookDrainer } from './shipstation-drain';
+} from './webhook';
+import { shipmentPollScheduleId } from '../../domain/ids';
+import type { WebhookInboxRepo } from '../../lib/db/repos';
+import { sendJson, type Handler } from '../../lib/http-routes';
+import { isRefusedPointer, shipStationV1Source, type ShipStationWebhookDrainer } from './webhook-drain';
 
 export const SHIPSTATION_DEFAULT_JWKS_URL = 'https://api.shipengine.com/jwks';
 
