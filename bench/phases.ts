@@ -78,6 +78,59 @@ const sumValues = (r: Record<string, number>, skip?: string) =>
   Object.entries(r).reduce((s, [k, v]) => (k === skip ? s : s + v), 0);
 
 export const plexCalls = (plex: PlexSimulator) => sumValues(plex.counters().callsByEndpoint);
+
+/**
+ * Which step of the Plex -> carrier pipeline a Plex request (the simulator's route key: method,
+ * route and query parameter names) serves, by where the connector makes it: the poll (with the reads
+ * its orders' loads share), the load (its change check, or a fresh read when the poll's is gone), the
+ * write-back (the shipper read before the PUT, and the PUT; tracking and status share both routes).
+ */
+export function plexPurposeOf(route: string): 'detect' | 'load' | 'write back' | 'other' {
+  const [endpoint = '', query = ''] = route.split('?');
+  const params = query ? query.split('&') : [];
+  if (
+    /customer-shippers\/\{id\}$/.test(endpoint) ||
+    (endpoint.endsWith('/customer-shippers') && params.includes('id'))
+  )
+    return 'write back';
+  const changeCheck = params.includes('modifiedDateBegin') || params.includes('modifiedByDateBegin');
+  if (endpoint === 'GET /sales/v1/orders')
+    return params.includes('status') ? 'detect' : changeCheck ? 'load' : 'other';
+  if (endpoint === 'GET /sales/v1/releases' || endpoint === 'GET /shipping/v1/customer-shippers')
+    return changeCheck ? 'load' : 'detect';
+  if (
+    [
+      'GET /sales/v1/orders/{id}/lines',
+      'GET /mdm/v1/customers',
+      'GET /mdm/v1/customers/{customerId}/addresses',
+      'GET /mdm/v1/parts',
+      'GET /shipping/v1-beta1/inventory/parts/{partId}/shipping-details',
+    ].includes(endpoint)
+  )
+    return 'detect';
+  if (
+    [
+      'GET /sales/v1/orders/{id}',
+      'GET /mdm/v1/customers/{id}',
+      'GET /mdm/v1/customers/{customerId}/addresses/{addressId}',
+      'GET /shipping/v1/customer-shippers/{shipperId}/lines',
+    ].includes(endpoint)
+  )
+    return 'load';
+  return 'other';
+}
+
+/** Plex calls by purpose (plexPurposeOf) between two readings of the simulator's callsByRoute(). */
+export function plexCallsByPurpose(after: Record<string, number>, before: Record<string, number>) {
+  const out: Record<string, number> = {};
+  for (const [route, n] of Object.entries(after)) {
+    const calls = n - (before[route] ?? 0);
+    if (calls <= 0) continue;
+    const purpose = plexPurposeOf(route);
+    out[purpose] = (out[purpose] ?? 0) + calls;
+  }
+  return out;
+}
 export const fedexApiCalls = (fedex: FedexSimulator) =>
   sumValues(fedex.counters().requestsByEndpoint, OAUTH_ROUTE);
 
@@ -85,6 +138,7 @@ export const fedexApiCalls = (fedex: FedexSimulator) =>
 export async function realThroughput(infra: Infra, p: Pipeline, n: number, timeoutMs: number) {
   const orders = p.plex.seedOrders(n, { invalidShare: 0 });
   const plexBefore = plexCalls(p.plex);
+  const plexRoutesBefore = p.plex.callsByRoute();
   const fedexBefore = fedexApiCalls(p.fedex);
   const t0 = Date.now();
   const poll = infra.client.workflow.execute<typeof erpPoll>('erpPoll', {
@@ -123,6 +177,7 @@ export async function realThroughput(infra: Infra, p: Pipeline, n: number, timeo
     orderKeys: orders.map((o) => o.orderKey),
     parked,
     plexCallsPerOrder: (plexCalls(p.plex) - plexBefore) / n,
+    plexCallsByPurpose: plexCallsByPurpose(p.plex.callsByRoute(), plexRoutesBefore),
     fedexCallsPerOrder: (fedexApiCalls(p.fedex) - fedexBefore) / n,
   };
 }

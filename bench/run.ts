@@ -142,6 +142,18 @@ async function main(): Promise<void> {
       )}`,
     );
 
+    const purposes = ['detect', 'load', 'write back', 'other'] as const;
+    const perPurpose = purposes
+      .map(
+        (purpose) =>
+          [purpose, meanOf((x) => (x.plexCallsByPurpose[purpose] ?? 0) / x.result.orders)] as const,
+      )
+      .filter(([purpose, n]) => purpose !== 'other' || n > 0);
+    line(
+      'Plex calls per order by purpose',
+      perPurpose.map(([purpose, n]) => `${purpose} ${round(n, 2)}`).join(', '),
+    );
+
     console.log(`\ntracking sweeps (${shipped} shipments in transit)`);
     const first = await sweep(infra, main, 0);
     const trackPerShipment = first.trackCalls / Math.max(1, first.shipments);

@@ -51,7 +51,12 @@ export interface ErpPort {
   readonly capabilities: ErpCapabilities;
   /** Orders ready to ship whose state changed in the window. */
   detectReadyOrders(window: { since: Date; until: Date }, opts?: DetectOptions): Promise<ReadyOrderRef[]>;
-  loadOrder(orderKey: string): Promise<ErpOrder>;
+  /**
+   * The order as the ERP holds it. `fresh`: read every record now, none kept from an earlier read
+   * (the caller knows something changed that the ERP's change dates may not show, such as an
+   * address edited in place).
+   */
+  loadOrder(orderKey: string, opts?: { fresh?: boolean }): Promise<ErpOrder>;
   writeTracking(order: ErpOrderHandle, tracking: TrackingWriteBack): Promise<WriteBackOutcome>;
   writeStatus(order: ErpOrderHandle, status: StatusWriteBack): Promise<WriteBackOutcome>;
   /**

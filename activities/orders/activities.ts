@@ -157,8 +157,10 @@ export function createOrderActivities(deps: OrderActivityDeps) {
      * The order from its ERP. Where the connector names the ship-to record (ERPs that edit addresses
      * in place), the row keeps it with the content's hash, for the poll's ship-to check.
      */
-    async erpLoadOrder(input: { erpConnection: string; orderKey: string }) {
-      const order = await deps.erp(input.erpConnection).loadOrder(input.orderKey);
+    async erpLoadOrder(input: { erpConnection: string; orderKey: string; fresh?: boolean }) {
+      const order = await deps
+        .erp(input.erpConnection)
+        .loadOrder(input.orderKey, input.fresh ? { fresh: true } : undefined);
       if (order.shipToRef) {
         await repos.orders.setShipTo(
           input.erpConnection,

@@ -149,6 +149,8 @@ export interface HttpCallerOptions {
   heartbeatEveryMs?: number;
   clock?: LimiterClock;
   random?: () => number;
+  /** Replaces the wire transport (lib/http's `fetch` seam: tests that record what is sent). */
+  fetch?: typeof fetch;
 }
 
 export interface CallRequest<S extends z.ZodType> {
@@ -392,7 +394,7 @@ export class HttpCaller {
         timeoutMs: timeoutsMs?.[req.method] ?? timeoutMs,
         ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {}),
       },
-      { log },
+      { log, ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}) },
     ).then(
       (res): Sent => ({ res }),
       (err: unknown): Sent => {

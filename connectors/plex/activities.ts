@@ -112,9 +112,11 @@ export function createPlexActivities(deps: PlexActivityDeps) {
     },
 
     /** The order with lines, quantities, customer, ship-to and weights, as the canonical ErpOrder. */
-    async plexLoadOrder(input: { connection: string; orderKey: string }): Promise<ErpOrder> {
+    async plexLoadOrder(input: { connection: string; orderKey: string; fresh?: boolean }): Promise<ErpOrder> {
       return run('plexLoadOrder', input.connection, (rows) =>
-        client(input.connection, rows, input.orderKey).loadOrder(input.orderKey),
+        client(input.connection, rows, input.orderKey).loadOrder(input.orderKey, {
+          ...(input.fresh ? { fresh: true } : {}),
+        }),
       );
     },
 
@@ -200,7 +202,8 @@ export function plexErpPort(activities: PlexActivities, connection: string): Erp
     capabilities: { warehouse: true, stock: true, stockWriteBack: true, shipToChanges: true },
     detectReadyOrders: (window: { since: Date; until: Date }, opts?: DetectOptions) =>
       activities.plexDetectReadyOrders({ connection, ...window, ...opts }),
-    loadOrder: (orderKey: string) => activities.plexLoadOrder({ connection, orderKey }),
+    loadOrder: (orderKey: string, opts?: { fresh?: boolean }) =>
+      activities.plexLoadOrder({ connection, orderKey, ...(opts?.fresh ? { fresh: true } : {}) }),
     writeTracking: async (order, tracking) => {
       const { written } = await activities.plexWriteTracking({
         connection,

@@ -2,12 +2,15 @@
 // the client's list calls only (transport, limits and answer checks are the client's), batching what
 // a poll's orders share: one read of lines per new order (Plex has no bulk read of lines), their
 // releases in one read per group, addresses per customer. Pages and groups are read in turn, two
-// groups at a time at most.
+// groups at a time at most. Before a group's orders are handed over, what their loads will need and
+// the orders share (customers, their addresses and shippers, parts) is read in one go and kept with
+// the order's record, lines and releases in the poll snapshot (snapshot.ts).
 import type { Address } from '../../domain/model';
 import type { ReadyOrderRef } from '../../domain/order';
 import { forEachConcurrently } from '../../lib/concurrency';
 import { chunks, unique } from '../kit/lists';
 import type { PlexClient } from './client';
+import type { PlexOrderLine } from './wire';
 import {
   DEFAULT_READY_STATE,
   formatPlexDate,
@@ -38,8 +41,11 @@ export interface DetectQuery {
   onReady?: (ref: ReadyOrderRef) => Promise<void>;
 }
 
-/** New orders whose lines a detection reads at the same time, and whose releases it reads in one go. */
-const DETECT_GROUP = 8;
+/**
+ * New orders whose lines a detection reads at the same time, and whose releases (up to 40 line ids a
+ * request) and shared master data it reads in one go.
+ */
+const DETECT_GROUP = 16;
 /** Groups of new orders a detection works on at the same time. */
 const DETECT_GROUP_CONCURRENCY = 2;
 
@@ -50,6 +56,8 @@ const DETECT_GROUP_CONCURRENCY = 2;
  */
 export async function detectReadyOrders(plex: PlexClient, q: DetectQuery): Promise<ReadyOrderRef[]> {
   const state = q.readyState ?? DEFAULT_READY_STATE;
+  // Before any read: a change made while the poll reads is newer than this, so a load sees it.
+  const readAt = plex.now().getTime();
   const found = new Map<string, { order: PlexOrder; modifiedAt: string }>();
   const note = (order: PlexOrder, stamp?: string | null) => {
     const at = [plexInstant(order.modifiedDate), plexInstant(stamp)].filter((x): x is string => !!x).sort();
@@ -117,19 +125,29 @@ export async function detectReadyOrders(plex: PlexClient, q: DetectQuery): Promi
     const withLines = read.filter((c) => c !== undefined);
     const lineIds = withLines.flatMap((c) => c.lines.map((l) => l.id));
     const releases = lineIds.length ? await plex.listReleases({ orderLineIds: lineIds }) : [];
+    const confirmed: Array<{
+      ref: ReadyOrderRef;
+      order: PlexOrder;
+      lines: PlexOrderLine[];
+      own: PlexRelease[];
+    }> = [];
     for (const { order, modifiedAt, lines } of withLines) {
       if (lines.length === 0) continue;
       // Filtered here too: Plex ignores filters it does not know, so never trust a filter blindly.
-      const own = new Set(lines.map((l) => l.id));
-      const ofOrder = releases.filter((r) => r.orderLineId && own.has(r.orderLineId));
+      const ids = new Set(lines.map((l) => l.id));
+      const own = releases.filter((r) => r.orderLineId && ids.has(r.orderLineId));
       // Releases that all shipped: nothing to do. No releases at all: let the load say why.
-      if (ofOrder.length > 0 && openReleases(ofOrder).length === 0) continue;
+      if (own.length > 0 && openReleases(own).length === 0) continue;
       const ref: ReadyOrderRef = {
         orderKey: order.id,
         orderNumber: order.orderNumber ?? order.id,
         modifiedAt,
-        version: orderVersion(order, ofOrder),
+        version: orderVersion(order, own),
       };
+      confirmed.push({ ref, order, lines, own });
+    }
+    await prefetch(plex, confirmed, readAt);
+    for (const { ref } of confirmed) {
       refs.push(ref);
       if (q.onReady) await q.onReady(ref);
     }
@@ -138,6 +156,50 @@ export async function detectReadyOrders(plex: PlexClient, q: DetectQuery): Promi
   return refs.sort(
     (a, b) => a.modifiedAt.localeCompare(b.modifiedAt) || a.orderKey.localeCompare(b.orderKey),
   );
+}
+
+/**
+ * Keep the group's orders for their loads, with what the loads share read in one go: customers by
+ * id, each new customer's addresses and shippers (one list each), parts by id. Only a saving: a read
+ * that fails here is logged and the load reads for itself.
+ */
+async function prefetch(
+  plex: PlexClient,
+  group: Array<{ order: PlexOrder; lines: PlexOrderLine[]; own: PlexRelease[] }>,
+  readAt: number,
+): Promise<void> {
+  const { shared } = plex;
+  const now = () => plex.now().getTime();
+  for (const { order, lines, own } of group) {
+    if (own.length > 0) shared.orders.set(order.id, { order, lines, releases: own, readAt }, now());
+  }
+  const customerIds = unique(group.map((g) => g.order.customerId));
+  try {
+    await plex.getCustomers(customerIds);
+    for (const customerId of customerIds) {
+      if (!shared.addresses.get(customerId, now())) {
+        shared.addresses.set(
+          customerId,
+          { items: await plex.listCustomerAddresses(customerId), readAt },
+          now(),
+        );
+      }
+      if (!shared.shippers.get(customerId, now())) {
+        shared.shippers.set(
+          customerId,
+          { items: await plex.listCustomerShippers({ customerId }), readAt },
+          now(),
+        );
+      }
+    }
+    await plex.getParts(unique(group.flatMap((g) => g.lines.map((l) => l.partId))));
+  } catch (err) {
+    plex.signal?.throwIfAborted();
+    plex.log.warn(
+      { err: (err as Error).message },
+      'Plex poll: shared reads for the loads failed; each load reads for itself',
+    );
+  }
 }
 
 /**

@@ -31,8 +31,10 @@ export class PlexNotFoundError extends PlexError {
 export class PlexRateLimitError extends PlexError {
   readonly kind = 'rate_limited';
   declare readonly retryAfterMs: number;
-  constructor(message: string, retryAfterMs: number, init: PlexErrorInit = {}) {
-    super(message, { ...init, retryAfterMs });
+  /** `retryAfterMs` as its own argument, or inside `init` (how the kit's call path builds it). */
+  constructor(message: string, retryAfterMs: number | PlexErrorInit = {}, init: PlexErrorInit = {}) {
+    const own = typeof retryAfterMs === 'number' ? { ...init, retryAfterMs } : retryAfterMs;
+    super(message, { ...own, retryAfterMs: own.retryAfterMs ?? PLEX_RATE_WINDOW_MS });
   }
 }
 

@@ -80,6 +80,12 @@ export interface PlexSimulator {
    */
   trackingNumberOf(shipperId: string): string | undefined;
   counters(): PlexCounters;
+  /**
+   * Requests by route and the query parameters they named, e.g.
+   * "GET /sales/v1/orders?modifiedByDateBegin&modifiedByDateEnd&status" (names sorted, each once):
+   * tells a poll from a change check on the same list route. Cleared with the other counters.
+   */
+  callsByRoute(): Record<string, number>;
   setFaults(patch: PlexFaultPatch): PlexFaultState;
   setLimits(patch: PlexLimits): void;
   tenants(): PlexTenantInfo[];
@@ -116,6 +122,7 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
 
   const counts = {
     endpoints: new Map<string, number>(),
+    routes: new Map<string, number>(),
     statuses: new Map<string, number>(),
     writesByShipper: new Map<string, number>(),
     ignoredFields: new Map<string, number>(),
@@ -225,7 +232,10 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
   async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const path = url.pathname;
     const matched = matchRoute(req.method ?? 'GET', path);
-    bump(counts.endpoints, `${req.method ?? 'GET'} ${matched ? matched.route.template : path}`);
+    const endpoint = `${req.method ?? 'GET'} ${matched ? matched.route.template : path}`;
+    bump(counts.endpoints, endpoint);
+    const params = [...new Set(url.searchParams.keys())].sort();
+    bump(counts.routes, params.length ? `${endpoint}?${params.join('&')}` : endpoint);
     const decision = faults.decide();
     let raw: Buffer;
     try {
@@ -389,6 +399,7 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
       }
       return undefined;
     },
+    callsByRoute: () => Object.fromEntries(counts.routes),
     counters: () => ({
       ...inventoryCounters(),
       callsByEndpoint: Object.fromEntries(counts.endpoints),

@@ -233,6 +233,11 @@ describe('Plex requests conform to the Plex Connect spec', () => {
       await client.detectReadyOrders({ ...window, readyState: parseReadyState(setting) });
     }
     const order = await client.loadOrder(IDS.order);
+    // That load took what the polls read (the poll snapshot); a client that did not poll reads the
+    // order, its customer and ship-to by id.
+    await testClient(server.url, { tenantId: '5f0c1e2a-7b3d-4c8e-9a1f-2d3e4f5a6b7c' }).client.loadOrder(
+      IDS.order,
+    );
     const tracking = {
       carrier: 'fedex',
       trackingNumber: '794600000001',

@@ -23,6 +23,8 @@ export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
         run.order = await external.erpLoadOrder({
           erpConnection: input.erpConnection,
           orderKey: input.orderKey,
+          // A reload follows an edit (an address changed in place): nothing from an earlier read.
+          ...(reload ? { fresh: true } : {}),
         });
       }
       return await external.fulfilmentSubmitOrder({
