@@ -18,12 +18,12 @@ import type {
   TrackingUpdate,
 } from '../../domain/model';
 import { registerSecret } from '../../lib/logger';
+import { auditRow, writeAuditRow, type AuditRow } from '../kit/audit';
 import { defaultLease, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
 import {
   HttpCaller,
   tokenAuth,
   type CallAttempt,
-  type CallAuditEntry,
   type HttpCallerOptions,
   type RefineError,
   type RequestAuth,
@@ -73,19 +73,7 @@ import {
 } from './wire';
 
 /** One row for the audit log: what was called and how it went. Never bodies, never headers. */
-export interface FedexAuditEntry {
-  actor: string;
-  action: string;
-  outcome: 'ok' | 'error';
-  connection: string;
-  system: 'fedex';
-  correlationId?: string;
-  httpMethod: string;
-  httpPath: string;
-  httpStatus?: number;
-  durationMs: number;
-  details: Record<string, unknown>;
-}
+export type FedexAuditEntry = AuditRow<'fedex'>;
 
 export interface FedexClientOptions {
   /** Connection name from the config; keys the shared token and the lockout. */
@@ -485,7 +473,7 @@ export class FedexClient {
       system: 'FedEx',
       baseUrl: this.opts.baseUrl,
       limiter: this.opts.limiter,
-      audit: (entry) => this.audit(auditEntry(entry)),
+      audit: (entry) => this.opts.audit?.(auditRow(entry, this.auditSource)),
       log: this.log,
       timeoutMs: this.opts.timeoutMs,
       errors: FEDEX_ERROR_CLASSES,
@@ -591,19 +579,12 @@ export class FedexClient {
     }
   }
 
+  private get auditSource() {
+    return { system: 'fedex' as const, connection: this.opts.connection, actor: 'fedex-client' };
+  }
+
   private async audit(entry: Omit<FedexAuditEntry, 'actor' | 'system' | 'connection'>): Promise<void> {
-    if (!this.opts.audit) return;
-    try {
-      await this.opts.audit({
-        actor: 'fedex-client',
-        system: 'fedex',
-        connection: this.opts.connection,
-        ...entry,
-      });
-    } catch (err) {
-      // The call itself succeeded or failed on its own; a broken audit sink must not change that.
-      this.log.warn({ err: (err as Error).message, action: entry.action }, 'audit write failed');
-    }
+    await writeAuditRow(this.opts.audit, this.auditSource, entry, this.log);
   }
 
   private lockoutError(until: Date, now: Date): FedexRateLimitError {
@@ -665,25 +646,4 @@ function refusedClient(text: string): FedexAuthError {
 /** A token used as it is: a connection test checks a fresh one, not the shared one. */
 function fixedToken(token: AccessToken): RequestAuth {
   return { what: 'the FedEx access token', headers: () => ({ authorization: `Bearer ${token.value}` }) };
-}
-
-/** The kit's audit entry as FedEx's audit row (action `fedex.<operation>`). */
-function auditEntry(e: CallAuditEntry): Omit<FedexAuditEntry, 'actor' | 'system' | 'connection'> {
-  return {
-    action: `fedex.${e.operation}`,
-    outcome: e.outcome === 'ok' ? 'ok' : 'error',
-    ...(e.correlationId ? { correlationId: e.correlationId } : {}),
-    httpMethod: e.method,
-    httpPath: e.path,
-    ...(e.status !== undefined ? { httpStatus: e.status } : {}),
-    durationMs: e.durationMs,
-    details: {
-      ...(e.code ? { code: e.code } : {}),
-      ...(e.errorType ? { errorType: e.errorType } : {}),
-      ...(e.transport ? { transport: e.transport } : {}),
-      ...(e.outcome === 'cancelled' ? { cancelled: true } : {}),
-      ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}),
-      ...(e.attempt > 1 ? { send: e.attempt } : {}),
-    },
-  };
 }

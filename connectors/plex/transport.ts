@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { HttpTransportError } from '../../lib/http';
 import type { RateLimiter } from '../../lib/ratelimit';
 import { HttpCaller, type CallAttempt, type CallAuditEntry, type Method } from '../kit/http';
+import { auditRow, writeAuditRow, type AuditRow } from '../kit/audit';
 import {
   PlexAuthError,
   PlexError,
@@ -24,18 +25,7 @@ import {
 import { recordProblem, type PlexRecord } from './schemas';
 
 /** One row for the audit log: what was called and how it went. Never bodies, never headers. */
-export interface PlexAuditEntry {
-  actor: string;
-  action: string;
-  outcome: 'ok' | 'error';
-  connection: string;
-  system: 'plex';
-  httpMethod: string;
-  httpPath: string;
-  httpStatus?: number;
-  durationMs: number;
-  details: Record<string, unknown>;
-}
+export type PlexAuditEntry = AuditRow<'plex'>;
 
 export type PlexAuditSink = (entry: PlexAuditEntry) => Promise<void>;
 
@@ -172,17 +162,11 @@ export class PlexTransport {
 
   /** An audit row of the connector's own (not a request): `plex.recordShippedQuantities`. */
   async note(entry: Omit<PlexAuditEntry, 'actor' | 'system' | 'connection'>): Promise<void> {
-    if (!this.opts.audit) return;
-    try {
-      await this.opts.audit({
-        actor: 'plex-client',
-        system: 'plex',
-        connection: this.opts.connection,
-        ...entry,
-      });
-    } catch (err) {
-      this.opts.log.warn({ err: (err as Error).message, action: entry.action }, 'audit write failed');
-    }
+    await writeAuditRow(this.opts.audit, this.auditSource, entry, this.opts.log);
+  }
+
+  private get auditSource() {
+    return { system: 'plex' as const, connection: this.opts.connection, actor: 'plex-client' };
   }
 
   private async send(
@@ -269,24 +253,6 @@ export class PlexTransport {
 
   private async audit(e: CallAuditEntry): Promise<void> {
     // The kit logs and swallows a failing sink.
-    await this.opts.audit?.({
-      actor: 'plex-client',
-      action: `plex.${e.operation}`,
-      outcome: e.outcome === 'ok' ? 'ok' : 'error',
-      connection: this.opts.connection,
-      system: 'plex',
-      httpMethod: e.method,
-      httpPath: e.path,
-      ...(e.status !== undefined ? { httpStatus: e.status } : {}),
-      durationMs: e.durationMs,
-      details: {
-        ...(e.errorType ? { type: e.errorType } : {}),
-        ...(e.code ? { code: e.code } : {}),
-        ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}),
-        ...(e.transport ? { transport: e.transport } : {}),
-        ...(e.outcome === 'cancelled' ? { cancelled: true } : {}),
-        ...(e.attempt > 1 ? { attempt: e.attempt } : {}),
-      },
-    });
+    await this.opts.audit?.(auditRow(e, this.auditSource));
   }
 }

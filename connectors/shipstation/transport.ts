@@ -19,6 +19,7 @@ import {
   type Method,
   type RequestAuth,
 } from '../kit/http';
+import { auditRow, type AuditRow } from '../kit/audit';
 import {
   SHIPSTATION_RATE_WINDOW_MS,
   ShipStationAuthError,
@@ -32,18 +33,7 @@ import {
 } from './errors';
 
 /** One row for the audit log: what was called and how it went. Never bodies, never headers. */
-export interface ShipStationAuditEntry {
-  actor: string;
-  action: string;
-  outcome: 'ok' | 'error';
-  connection: string;
-  system: 'shipstation';
-  httpMethod: string;
-  httpPath: string;
-  httpStatus?: number;
-  durationMs: number;
-  details: Record<string, unknown>;
-}
+export type ShipStationAuditEntry = AuditRow<'shipstation'>;
 
 export type ShipStationAuditSink = (entry: ShipStationAuditEntry) => Promise<void>;
 
@@ -306,26 +296,9 @@ export class ShipStationTransport {
   }
 
   private async audit(e: CallAuditEntry): Promise<void> {
-    const details: Record<string, unknown> = {
-      ...(e.errorType ? { type: e.errorType } : {}),
-      ...(e.code ? { code: e.code } : {}),
-      ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}),
-      ...(e.transport ? { transport: e.transport } : {}),
-      ...(e.outcome === 'cancelled' ? { cancelled: true } : {}),
-      ...(e.attempt > 1 ? { attempt: e.attempt } : {}),
-    };
     // The kit logs and swallows a failing sink.
-    await this.opts.audit?.({
-      actor: 'shipstation-client',
-      action: `shipstation.${e.operation}`,
-      outcome: e.outcome === 'ok' ? 'ok' : 'error',
-      connection: this.opts.connection,
-      system: 'shipstation',
-      httpMethod: e.method,
-      httpPath: e.path,
-      ...(e.status !== undefined ? { httpStatus: e.status } : {}),
-      durationMs: e.durationMs,
-      details,
-    });
+    await this.opts.audit?.(
+      auditRow(e, { system: 'shipstation', connection: this.opts.connection, actor: 'shipstation-client' }),
+    );
   }
 }
