@@ -123,6 +123,7 @@ export const fedexSystem: SystemModule = {
         repos: deps.repos,
         limits: limitsNow,
         log: deps.log,
+        ...(deps.callTimeoutMs !== undefined ? { timeoutMs: deps.callTimeoutMs } : {}),
         settings: clientSettings,
       }),
     });

@@ -88,6 +88,12 @@ export interface SystemDeps {
   actor?: string;
   /** Per-request timeout of connection tests (the CLI's --timeout). */
   testTimeoutMs?: number;
+  /**
+   * Per-request timeout of the ports' calls, reads and writes alike, instead of each connector's
+   * own defaults (tens of seconds). The conformance suite sets it so that an answer that never
+   * comes ends in seconds.
+   */
+  callTimeoutMs?: number;
 }
 
 /** What webhook receivers hand their news to. */

@@ -8,7 +8,7 @@ import { AuditRepo } from '../../lib/db/repos';
 import { PostgresSlidingLimiter } from '../../lib/ratelimit';
 import { CATALOG_PART_NUMBERS, startPlexSimulator, type PlexSimulator } from '../../simulators/plex';
 import { readLimits, readSettings, type SystemModule } from '../kit/system';
-import { createPlexActivities, createPlexClientFactory, plexErpPort } from './activities';
+import { createPlexClientFactory, plexErpPort } from './port';
 import { PlexClient, plexLimitKey, plexRateLimit } from './client';
 import { parseReadyState } from './mapping';
 
@@ -113,27 +113,30 @@ export const plexSystem: SystemModule = {
       callsPerMinute: configured,
       limiter,
       log: deps.log,
+      ...(deps.callTimeoutMs !== undefined
+        ? { timeoutMs: deps.callTimeoutMs, readTimeoutMs: deps.callTimeoutMs }
+        : {}),
       settings: (name) => {
         const c = live(name);
         const s = connectionSettings(name);
         return { baseUrl: c.baseUrl, apiKey: c.credentials.apiKey!, tenantId: s.tenantId, customerId: s.pcn };
       },
     });
-    const activities = createPlexActivities({
+    const portDeps = {
       audit: deps.repos.audit,
       log: deps.log,
       clients,
-      settings: (name) => {
+      settings: (name: string) => {
         const s = connectionSettings(name);
         return {
           readyState: parseReadyState(s.readyState),
           ...(s.writeBack ? { writeBack: s.writeBack } : {}),
         };
       },
-    });
+    };
     const audit = new AuditRepo(deps.db);
     return {
-      erp: (name) => plexErpPort(activities, name),
+      erp: (name) => plexErpPort(portDeps, name),
       test: (name) => {
         const c = live(name);
         const s = connectionSettings(name);

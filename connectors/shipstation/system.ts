@@ -137,6 +137,7 @@ export const shipStationSystem: SystemModule = {
       limiter,
       settings: connectionSettings,
       log: deps.log,
+      ...(deps.callTimeoutMs !== undefined ? { timeoutMs: deps.callTimeoutMs } : {}),
     });
     const portDeps = {
       client: clients,

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import pino from 'pino';
-import { createPlexActivities, createPlexClientFactory } from '../../connectors/plex/activities';
+import { createPlexClientFactory, plexErpPort } from '../../connectors/plex/port';
 import { PlexClient } from '../../connectors/plex/client';
 import { PlexUnavailableError } from '../../connectors/plex/errors';
 import { toShipperStatusUpdate } from '../../connectors/plex/mapping';
@@ -90,16 +90,19 @@ describe('Plex status write-backs happen once', () => {
     it('a 429 wait that would outlast the attempt surfaces at once, for Temporal to retry later', async () => {
       // The client logs every wait before it starts it (a 429 waited out, a read sent again).
       const lines: Array<{ msg: string; waitMs?: number }> = [];
-      const activities = createPlexActivities({
-        clients: createPlexClientFactory({
-          db: db.db,
-          callsPerMinute: 10_000,
-          settings: () => ({ baseUrl: sim.url, apiKey: DEMO_KEY.apiKey }),
-          log: pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) }),
-        }),
-        audit: new AuditRepo(db.db),
-        log: pino({ level: 'silent' }),
-      });
+      const port = plexErpPort(
+        {
+          clients: createPlexClientFactory({
+            db: db.db,
+            callsPerMinute: 10_000,
+            settings: () => ({ baseUrl: sim.url, apiKey: DEMO_KEY.apiKey }),
+            log: pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) }),
+          }),
+          audit: new AuditRepo(db.db),
+          log: pino({ level: 'silent' }),
+        },
+        'plex-sim',
+      );
       const env = new MockActivityEnvironment(
         {
           workflowExecution: { workflowId: 'order/plex-sim/x', runId: 'r1' },
@@ -108,22 +111,14 @@ describe('Plex status write-backs happen once', () => {
         },
         { logger: new DefaultLogger('ERROR') },
       );
-      const loaded = (await env.run(activities.plexLoadOrder, {
-        connection: 'plex-sim',
-        orderKey: order!.orderKey,
-      })) as ErpOrder;
+      const loaded = (await env.run(() => port.loadOrder(order!.orderKey))) as ErpOrder;
 
       // Plex documents no Retry-After: the client would wait a minute, past the 20-s attempt.
       sim.setLimits({ rateLimitPerMinute: 1 });
       const limitedBefore = sim.counters();
       lines.length = 0;
       await assert.rejects(
-        env.run(activities.plexWriteStatus, {
-          connection: 'plex-sim',
-          orderKey: order!.orderKey,
-          writeBackKeys: loaded.writeBackKeys,
-          status: DELIVERED,
-        }),
+        env.run(() => port.writeStatus(loaded, DELIVERED)),
         (err: unknown) => {
           assert.ok(err instanceof ApplicationFailure);
           assert.equal(err.type, 'PlexRateLimitError');

@@ -4,7 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { createPlexActivities, createPlexClientFactory } from '../../connectors/plex/activities';
+import { createPlexClientFactory, plexErpPort } from '../../connectors/plex/port';
 import { PlexClient, plexLimitKey, type PlexClientOptions } from '../../connectors/plex/client';
 import {
   PlexAuthError,
@@ -311,16 +311,13 @@ describe('PlexClient against the Plex simulator', () => {
         settings: () => ({ baseUrl: sim.url, apiKey: DEMO_KEY.apiKey }),
         log: pino({ level: 'silent' }),
       });
-      const activities = createPlexActivities({ clients, audit, log: pino({ level: 'silent' }) });
+      const port = plexErpPort({ clients, audit, log: pino({ level: 'silent' }) }, 'plex-sim');
       const env = new MockActivityEnvironment(
         { workflowExecution: { workflowId: 'order/plex-sim/x', runId: 'r1' } },
         { logger: new DefaultLogger('ERROR') },
       );
       const key = seeded[0]!.orderKey;
-      const order = (await env.run(activities.plexLoadOrder, {
-        connection: 'plex-sim',
-        orderKey: key,
-      })) as ErpOrder;
+      const order = (await env.run(() => port.loadOrder(key))) as ErpOrder;
       assert.equal(order.orderKey, key);
       const rows = await audit.listForWorkflow('order/plex-sim/x');
       assert.ok(rows.length >= 6, `${rows.length} audit rows`);
@@ -340,7 +337,7 @@ describe('PlexClient against the Plex simulator', () => {
 
       sim.setFaults({ permissions: { releases: 'empty' } });
       await assert.rejects(
-        env.run(activities.plexLoadOrder, { connection: 'plex-sim', orderKey: key }),
+        env.run(() => port.loadOrder(key)),
         (e: Error & { type?: string; nonRetryable?: boolean }) => {
           assert.equal(e.type, 'PlexPermissionProblem');
           assert.equal(e.nonRetryable, true);

@@ -19,10 +19,13 @@ export async function shipWithLabel(run: OrderRun): Promise<OrderState> {
 
   if (!run.shipment) {
     // 1-2. Load the order and map it into a carrier-neutral ShipmentRequest, validated before any carrier call.
-    const prepared = await run.step('load', 'detected', async () => {
+    const prepared = await run.step('load', 'detected', async (again) => {
       run.order = await external.erpLoadOrder({
         erpConnection: input.erpConnection,
         orderKey: input.orderKey,
+        // Again after the order waited or was parked: someone may have fixed the data in the ERP in
+        // ways its change dates do not show (an address edited in place), so nothing from an earlier read.
+        ...(again ? { fresh: true } : {}),
       });
       if (!input.routing) {
         throw ApplicationFailure.nonRetryable(

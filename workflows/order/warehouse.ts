@@ -23,8 +23,9 @@ export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
         run.order = await external.erpLoadOrder({
           erpConnection: input.erpConnection,
           orderKey: input.orderKey,
-          // A reload follows an edit (an address changed in place): nothing from an earlier read.
-          ...(reload ? { fresh: true } : {}),
+          // A reload follows an edit (an address changed in place), and a step run again may follow
+          // a fix in the ERP: nothing from an earlier read.
+          ...(reload || again ? { fresh: true } : {}),
         });
       }
       return await external.fulfilmentSubmitOrder({
