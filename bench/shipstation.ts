@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { sql } from 'kysely';
-import { createShipStationClientFactory } from '../connectors/shipstation/activities';
+import { createShipStationClientFactory } from '../connectors/shipstation/port';
 import { shipStationWebhookPath } from '../connectors/shipstation/system';
 import { startHttpServer } from '../clients/http/server';
 import { loadConfig } from '../clients/config';

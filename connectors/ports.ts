@@ -88,7 +88,8 @@ export interface CarrierPort {
   }): Promise<ShipmentResult>;
   /** Updates that changed something, and numbers the carrier could not answer for. */
   track(trackingNumbers: string[]): Promise<{ updates: TrackingUpdate[]; errors: TrackingError[] }>;
-  cancelShipment(idempotencyKey: string): Promise<void>;
+  /** Void the shipment recorded under the key; `cancelled` false when the carrier refused (picked up). */
+  cancelShipment(idempotencyKey: string): Promise<{ cancelled: boolean; message: string }>;
 }
 
 /**

@@ -10,12 +10,7 @@ import { startFedexSimulator, type FedexSimulator } from '../../simulators/fedex
 import { readLimits, readSettings, type LiveConnection, type SystemModule } from '../kit/system';
 import { DbTokenStore } from '../kit/tokens';
 import type { CarrierPort } from '../ports';
-import {
-  createFedexActivities,
-  createFedexClientFactory,
-  fedexDemoOverride,
-  fedexRateLimits,
-} from './activities';
+import { createFedexClientFactory, fedexCarrierPort, fedexDemoOverride, fedexRateLimits } from './carrier';
 import { FedexClient } from './client';
 import { fedexWebhookRoute } from './webhook-route';
 
@@ -114,7 +109,7 @@ export const fedexSystem: SystemModule = {
         accountNumber: settingsOf(c).accountNumber,
       };
     };
-    const activities = createFedexActivities({
+    const carrierDeps = {
       repos: deps.repos,
       log: deps.log,
       clients: createFedexClientFactory({
@@ -126,16 +121,8 @@ export const fedexSystem: SystemModule = {
         ...(deps.callTimeoutMs !== undefined ? { timeoutMs: deps.callTimeoutMs } : {}),
         settings: clientSettings,
       }),
-    });
-    const carrier = (name: string): CarrierPort => ({
-      createShipment: (i) => activities.fedexCreateShipment({ ...i, carrierConnection: name }),
-      // Every update (stored once either way); the sweep decides what is news for each order.
-      track: (trackingNumbers) =>
-        activities.fedexTrack({ carrierConnection: name, trackingNumbers, only: 'all' }),
-      cancelShipment: async (idempotencyKey) => {
-        await activities.fedexCancelShipment({ carrierConnection: name, idempotencyKey });
-      },
-    });
+    };
+    const carrier = (name: string): CarrierPort => fedexCarrierPort(carrierDeps, name);
 
     return {
       carrier,

@@ -5,7 +5,7 @@
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { TrackingUpdate } from '../../domain/model';
-import { applyTrackingUpdates, type AppliedTrackingUpdate } from './activities';
+import { applyTrackingUpdates, type AppliedTrackingUpdate } from './carrier';
 import { parseAivWebhook, verifyAivSignature } from './webhook';
 import type { Repos, WebhookInboxRepo } from '../../lib/db/repos';
 import { sendJson, type Handler } from '../../lib/http-routes';

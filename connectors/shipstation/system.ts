@@ -14,8 +14,7 @@ import {
   createShipStationClientFactory,
   shipStationFulfilmentPort,
   type ShipStationConnectionSettings,
-} from './activities';
-import { ShipStationClient } from './client';
+} from './port';
 import { shipStationLimitFor } from './transport';
 import { ShipStationWebhookDrainer } from './webhook-drain';
 import { shipStationWebhookRoutes } from './webhook-routes';
@@ -152,21 +151,15 @@ export const shipStationSystem: SystemModule = {
     return {
       fulfilment,
       /** The V1 key pair on one order read and, with a V2 key, one inventory read. */
-      test(name) {
-        const s = connectionSettings(name);
-        const client = new ShipStationClient({
-          connection: name,
-          v1BaseUrl: s.v1BaseUrl,
-          v2BaseUrl: s.v2BaseUrl,
-          apiKey: s.apiKey,
-          apiSecret: s.apiSecret,
-          ...(s.v2ApiKey ? { v2ApiKey: s.v2ApiKey } : {}),
+      test: (name) =>
+        createShipStationClientFactory({
+          db: deps.db,
+          limits: limitsNow,
           limiter,
-          timeoutMs: deps.testTimeoutMs ?? 10_000,
+          settings: connectionSettings,
           log: deps.log,
-        });
-        return client.testConnection();
-      },
+          timeoutMs: deps.testTimeoutMs ?? 10_000,
+        })(name).testConnection(),
       webhookRoutes(name, hooks) {
         if (!hooks.intake) return {};
         const c = live(name);

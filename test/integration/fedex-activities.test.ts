@@ -4,11 +4,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import {
-  createFedexActivities,
   createFedexClientFactory,
+  fedexCarrierPort,
   fedexDemoOverride,
+  type FedexCarrierPort,
   type FedexConnectionSettings,
-} from '../../connectors/fedex/activities';
+} from '../../connectors/fedex/carrier';
 import { fedexOrderReference, fedexServiceType } from '../../connectors/fedex/mapping';
 import type { ShipmentRequest } from '../../domain/model';
 import { createRepos, type Repos } from '../../lib/db/repos';
@@ -48,7 +49,7 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
   let sim: FedexSimulator;
   let repos: Repos;
   let settings: Record<string, FedexConnectionSettings>;
-  let activities: ReturnType<typeof createFedexActivities>;
+  let carrier: (connection: string) => FedexCarrierPort;
 
   before(async () => {
     sim = await startFedexSimulator({
@@ -82,7 +83,7 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
       limiter: unlimited,
       timeoutMs: 1500,
     });
-    activities = createFedexActivities({ clients, repos, log });
+    carrier = (connection) => fedexCarrierPort({ clients, repos, log }, connection);
   });
   after(async () => {
     sim.setFaults({ errorRate: 0, timeoutRate: 0 });
@@ -114,7 +115,7 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
 
   it('creates a shipment once: label bytes stored by reference, a replay returns the stored result', async () => {
     const { input, reference } = order();
-    const created = await run(1, () => activities.fedexCreateShipment(input));
+    const created = await run(1, () => carrier(input.carrierConnection).createShipment(input));
     assert.match(created.masterTrackingNumber, /^\d{12}$/);
     assert.equal(created.adopted, false);
     assert.ok(created.label && 'ref' in created.label);
@@ -126,7 +127,7 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
     assert.equal(row?.status, 'created');
     assert.equal(row?.label_ref, created.label.ref);
 
-    const replay = await run(2, () => activities.fedexCreateShipment(input));
+    const replay = await run(2, () => carrier(input.carrierConnection).createShipment(input));
     assert.equal(replay.masterTrackingNumber, created.masterTrackingNumber);
     assert.deepEqual(replay.label, created.label);
     assert.equal(shipmentsFor(reference), 1);
@@ -156,14 +157,14 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
     };
     try {
       await assert.rejects(
-        run(1, () => activities.fedexCreateShipment(input)),
+        run(1, () => carrier(input.carrierConnection).createShipment(input)),
         /worker died/,
       );
     } finally {
       repos.shipments.markCreatedWithLabels = markCreated;
     }
     assert.equal(shipmentsFor(reference), 1);
-    const retried = await run(2, () => activities.fedexCreateShipment(input));
+    const retried = await run(2, () => carrier(input.carrierConnection).createShipment(input));
     assert.equal(retried.adopted, true);
     assert.equal(retried.label, null);
     assert.equal(shipmentsFor(reference), 1);
@@ -174,33 +175,29 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
 
   it('an answer lost to a timeout: retryable, and the retry adopts instead of buying a second label', async () => {
     const { input, reference } = order();
-    await run(1, () =>
-      activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: ['999999999999'] }),
-    );
+    await run(1, () => carrier('fedex-main').track(['999999999999'], { only: 'changed' }));
     sim.setFaults({ timeoutRate: 1, timeoutDelayMs: 0 });
     let lost: ApplicationFailure;
     try {
-      lost = await failure(1, () => activities.fedexCreateShipment(input));
+      lost = await failure(1, () => carrier(input.carrierConnection).createShipment(input));
     } finally {
       sim.setFaults({ timeoutRate: 0 });
     }
     assert.equal(lost.type, 'FedexUnavailableError');
     assert.equal(lost.nonRetryable, false);
     assert.equal(shipmentsFor(reference), 1, 'FedEx created it although the answer never came');
-    const retried = await run(2, () => activities.fedexCreateShipment(input));
+    const retried = await run(2, () => carrier(input.carrierConnection).createShipment(input));
     assert.equal(retried.adopted, true);
     assert.equal(shipmentsFor(reference), 1);
   });
 
   it('a 5xx storm is retryable and creates nothing; the retry creates exactly one', async () => {
     const { input, reference } = order();
-    await run(1, () =>
-      activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: ['999999999999'] }),
-    );
+    await run(1, () => carrier('fedex-main').track(['999999999999'], { only: 'changed' }));
     sim.setFaults({ errorRate: 1 });
     let err: ApplicationFailure;
     try {
-      err = await failure(1, () => activities.fedexCreateShipment(input));
+      err = await failure(1, () => carrier(input.carrierConnection).createShipment(input));
     } finally {
       sim.setFaults({ errorRate: 0 });
     }
@@ -208,35 +205,33 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
     assert.equal(err.nonRetryable, false);
     assert.match(err.message, /INTERNAL\.SERVER\.ERROR|SERVICE\.UNAVAILABLE\.ERROR/);
     assert.equal(shipmentsFor(reference), 0);
-    const created = await run(2, () => activities.fedexCreateShipment(input));
+    const created = await run(2, () => carrier(input.carrierConnection).createShipment(input));
     assert.equal(created.adopted, false);
     assert.equal(shipmentsFor(reference), 1);
   });
 
   it('a 429 window: retryable with nextRetryDelay of at least the 10-second window', async () => {
     const { input, reference } = order();
-    await run(1, () =>
-      activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: ['999999999999'] }),
-    );
+    await run(1, () => carrier('fedex-main').track(['999999999999'], { only: 'changed' }));
     sim.storm(1);
-    const err = await failure(1, () => activities.fedexCreateShipment(input));
+    const err = await failure(1, () => carrier(input.carrierConnection).createShipment(input));
     assert.equal(err.type, 'FedexRateLimitError');
     assert.equal(err.nonRetryable, false);
     const delayMs = Number(err.nextRetryDelay);
     assert.ok(delayMs >= 10_000 && delayMs < 11_000, `nextRetryDelay ${String(err.nextRetryDelay)}`);
     await new Promise((r) => setTimeout(r, 1100));
-    const created = await run(2, () => activities.fedexCreateShipment(input));
+    const created = await run(2, () => carrier(input.carrierConnection).createShipment(input));
     assert.match(created.masterTrackingNumber, /^\d{12}$/);
     assert.equal(shipmentsFor(reference), 1);
   });
 
   it('token expiry mid-run: the next activity renews the token once and succeeds', async () => {
     const first = order();
-    await run(1, () => activities.fedexCreateShipment(first.input));
+    await run(1, () => carrier(first.input.carrierConnection).createShipment(first.input));
     const before = tokenRequests();
     sim.expireTokens();
     const second = order();
-    const created = await run(1, () => activities.fedexCreateShipment(second.input));
+    const created = await run(1, () => carrier(second.input.carrierConnection).createShipment(second.input));
     assert.match(created.masterTrackingNumber, /^\d{12}$/);
     assert.equal(tokenRequests() - before, 1);
     assert.equal(shipmentsFor(second.reference), 1);
@@ -246,20 +241,18 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
     sim.lockout({ clientId: LOCKED.clientId, seconds: 600 });
     const { input } = order();
     const locked = { ...input, carrierConnection: 'fedex-locked' };
-    const err = await failure(1, () => activities.fedexCreateShipment(locked));
+    const err = await failure(1, () => carrier(locked.carrierConnection).createShipment(locked));
     assert.equal(err.type, 'FedexRateLimitError');
     assert.ok(Number(err.nextRetryDelay) > 9 * 60_000, `nextRetryDelay ${String(err.nextRetryDelay)}`);
     const requests = tokenRequests(LOCKED.clientId);
-    const again = await failure(2, () => activities.fedexCreateShipment(locked));
+    const again = await failure(2, () => carrier(locked.carrierConnection).createShipment(locked));
     assert.equal(again.type, 'FedexRateLimitError');
     assert.equal(tokenRequests(LOCKED.clientId), requests);
   });
 
   it('a business rejection is final and keeps FedEx code and message; the row says why', async () => {
     const { input, reference } = order();
-    const err = await failure(1, () =>
-      activities.fedexCreateShipment({ ...input, carrierConnection: 'fedex-wrong-account' }),
-    );
+    const err = await failure(1, () => carrier('fedex-wrong-account').createShipment(input));
     assert.equal(err.type, 'FedexBusinessError');
     assert.equal(err.nonRetryable, true);
     assert.match(err.message, /ACCOUNTNUMBER\.REGISTRATION\.REQUIRED/);
@@ -272,12 +265,9 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
 
   it('tracks in batches, stores each scan once and returns only what changed', async () => {
     const { input } = order();
-    const created = await run(1, () => activities.fedexCreateShipment(input));
+    const created = await run(1, () => carrier(input.carrierConnection).createShipment(input));
     const first = await run(1, () =>
-      activities.fedexTrack({
-        carrierConnection: 'fedex-main',
-        trackingNumbers: [created.masterTrackingNumber, '999999999999'],
-      }),
+      carrier('fedex-main').track([created.masterTrackingNumber, '999999999999'], { only: 'changed' }),
     );
     assert.equal(first.updates.length, 1);
     assert.equal(first.updates[0]?.status, 'label_created');
@@ -286,19 +276,13 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
       ['TRACKING.TRACKINGNUMBER.NOTFOUND'],
     );
     const same = await run(1, () =>
-      activities.fedexTrack({
-        carrierConnection: 'fedex-main',
-        trackingNumbers: [created.masterTrackingNumber],
-      }),
+      carrier('fedex-main').track([created.masterTrackingNumber], { only: 'changed' }),
     );
     assert.deepEqual(same.updates, []);
 
     sim.advanceClock(3 * 3600 * 3); // past pickup, even for Ground
     const moved = await run(1, () =>
-      activities.fedexTrack({
-        carrierConnection: 'fedex-main',
-        trackingNumbers: [created.masterTrackingNumber],
-      }),
+      carrier('fedex-main').track([created.masterTrackingNumber], { only: 'changed' }),
     );
     assert.equal(moved.updates.length, 1);
     assert.notEqual(moved.updates[0]?.status, 'label_created');
@@ -310,26 +294,19 @@ forEachDatabase('FedEx activities against the simulator', (getDb) => {
     // 31 numbers go out as two requests.
     const calls = sim.counters().requestsByEndpoint['POST /track/v1/trackingnumbers'] ?? 0;
     const many = Array.from({ length: 31 }, (_, i) => `1000000000${String(i).padStart(2, '0')}`);
-    const batch = await run(1, () =>
-      activities.fedexTrack({ carrierConnection: 'fedex-main', trackingNumbers: many }),
-    );
+    const batch = await run(1, () => carrier('fedex-main').track(many, { only: 'changed' }));
     assert.equal(batch.errors.length, 31);
     assert.equal((sim.counters().requestsByEndpoint['POST /track/v1/trackingnumbers'] ?? 0) - calls, 2);
   });
 
   it('cancels the recorded shipment before pickup', async () => {
     const { input } = order();
-    await run(1, () => activities.fedexCreateShipment(input));
-    const answer = await run(1, () =>
-      activities.fedexCancelShipment({
-        carrierConnection: 'fedex-main',
-        idempotencyKey: input.request.idempotencyKey,
-      }),
-    );
+    await run(1, () => carrier(input.carrierConnection).createShipment(input));
+    const answer = await run(1, () => carrier('fedex-main').cancelShipment(input.request.idempotencyKey));
     assert.equal(answer.cancelled, true);
     assert.equal((await repos.shipments.findByKey(input.request.idempotencyKey))?.status, 'cancelled');
     assert.equal(sim.shipments().filter((s) => s.cancelled).length >= 1, true);
-    const replay = await failure(2, () => activities.fedexCreateShipment(input));
+    const replay = await failure(2, () => carrier(input.carrierConnection).createShipment(input));
     assert.equal(replay.type, 'ShipmentCancelled');
     assert.equal(replay.nonRetryable, true);
   });

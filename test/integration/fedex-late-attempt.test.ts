@@ -5,10 +5,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { sql } from 'kysely';
 import {
-  createFedexActivities,
   createFedexClientFactory,
+  fedexCarrierPort,
   type FedexShipmentResult,
-} from '../../connectors/fedex/activities';
+} from '../../connectors/fedex/carrier';
 import { fedexOrderReference, fedexServiceType } from '../../connectors/fedex/mapping';
 import { createRepos } from '../../lib/db/repos';
 import { createLogger } from '../../lib/logger';
@@ -31,7 +31,7 @@ const CLAIM_MS = 2_000;
 
 forEachDatabase('FedEx: an attempt released from a token wait after its time', (getDb) => {
   let sim: FedexSimulator;
-  let activities: ReturnType<typeof createFedexActivities>;
+  let carrier: ReturnType<typeof fedexCarrierPort>;
 
   before(async () => {
     sim = await startFedexSimulator({
@@ -55,7 +55,7 @@ forEachDatabase('FedEx: an attempt released from a token wait after its time', (
       limiter: unlimited,
       timeoutMs: 5_000,
     });
-    activities = createFedexActivities({ clients, repos, log });
+    carrier = fedexCarrierPort({ clients, repos, log }, 'fedex-main');
   });
   after(() => sim.stop());
 
@@ -84,14 +84,12 @@ forEachDatabase('FedEx: an attempt released from a token wait after its time', (
 
     const quiet = { logger: new DefaultLogger('ERROR') };
     // The first attempt has 6 s: with the 5-s margin, its budget ends a second before the claim does.
-    const first = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 6_000 }, quiet).run(
-      activities.fedexCreateShipment,
-      input,
+    const first = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 6_000 }, quiet).run(() =>
+      carrier.createShipment(input),
     );
     await new Promise((r) => setTimeout(r, 1_000));
-    const retry = new MockActivityEnvironment({ attempt: 2, startToCloseTimeoutMs: 60_000 }, quiet).run(
-      activities.fedexCreateShipment,
-      input,
+    const retry = new MockActivityEnvironment({ attempt: 2, startToCloseTimeoutMs: 60_000 }, quiet).run(() =>
+      carrier.createShipment(input),
     );
     const [old, again] = await Promise.allSettled([first, retry]);
 

@@ -3,7 +3,7 @@ import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { FedexClient } from '../../connectors/fedex/client';
 import { FedexRateLimitError } from '../../connectors/fedex/errors';
-import { fedexRateLimits } from '../../connectors/fedex/activities';
+import { fedexRateLimits } from '../../connectors/fedex/carrier';
 import { DbTokenStore } from '../../connectors/kit/tokens';
 import { createLogger } from '../../lib/logger';
 import { PostgresWindowLimiter, unlimited, type LimiterClock, type RateLimiter } from '../../lib/ratelimit';

@@ -3,10 +3,10 @@ import { after, before, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import {
-  createFedexActivities,
   createFedexClientFactory,
+  fedexCarrierPort,
   type FedexShipmentResult,
-} from '../../connectors/fedex/activities';
+} from '../../connectors/fedex/carrier';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
 import {
   FEDEX_WEBHOOK_PATH,
@@ -29,7 +29,7 @@ forEachDatabase('FedEx AIV webhook route with the simulator’s signed pushes', 
   let sim: FedexSimulator;
   let server: RunningHttpServer;
   let repos: Repos;
-  let activities: ReturnType<typeof createFedexActivities>;
+  let carrier: ReturnType<typeof fedexCarrierPort>;
   let events: FedexTrackingEvent[];
   let failNext = 0;
 
@@ -70,7 +70,7 @@ forEachDatabase('FedEx AIV webhook route with the simulator’s signed pushes', 
       log,
       limiter: unlimited,
     });
-    activities = createFedexActivities({ clients, repos, log });
+    carrier = fedexCarrierPort({ clients, repos, log }, 'fedex-main');
   });
   after(async () => {
     await sim.stop();
@@ -107,13 +107,9 @@ forEachDatabase('FedEx AIV webhook route with the simulator’s signed pushes', 
     const result: FedexShipmentResult = await new MockActivityEnvironment(
       { startToCloseTimeoutMs: 60_000 },
       { logger: new DefaultLogger('ERROR') },
-    ).run(activities.fedexCreateShipment, {
-      workflowId,
-      erpConnection: 'plex-test',
-      orderKey: orderNumber,
-      carrierConnection: 'fedex-main',
-      request,
-    });
+    ).run(() =>
+      carrier.createShipment({ workflowId, erpConnection: 'plex-test', orderKey: orderNumber, request }),
+    );
     return { workflowId, trackingNumber: result.masterTrackingNumber, key: request.idempotencyKey };
   }
 

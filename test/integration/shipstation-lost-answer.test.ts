@@ -13,7 +13,7 @@ import {
   createShipStationClientFactory,
   shipStationFulfilmentPort,
   type ShipStationConnectionSettings,
-} from '../../connectors/shipstation/activities';
+} from '../../connectors/shipstation/port';
 import type { ShipStationClient } from '../../connectors/shipstation/client';
 import { ShipStationValidationError } from '../../connectors/shipstation/errors';
 import { shipStationOrderKey, toShipStationOrder } from '../../connectors/shipstation/mapping';

@@ -17,7 +17,7 @@ import type { FulfilmentPort, IncomingShipment } from '../../connectors/ports';
 import {
   createShipStationClientFactory,
   shipStationFulfilmentPort,
-} from '../../connectors/shipstation/activities';
+} from '../../connectors/shipstation/port';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
 import { shipStationWebhookRoutes } from '../../connectors/shipstation/webhook-routes';
 import {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fedexRateLimit } from '../../connectors/fedex/client';
-import { fedexRateLimits } from '../../connectors/fedex/activities';
+import { fedexRateLimits } from '../../connectors/fedex/carrier';
 import { sql } from 'kysely';
 import {
   defaultLease,

@@ -1,6 +1,6 @@
-// Temporal activities for FedEx: thin wrappers over FedexClient that add what only the worker knows
-// about (the database's shipment intents, labels and tracking events) and turn FedEx's typed errors
-// into ApplicationFailures with the right retry behaviour.
+// The carrier port of a FedEx connection: FedexClient plus what only the worker knows about (the
+// database's shipment intents, labels and tracking events). Each call runs in an order activity;
+// FedEx's typed errors cross into Temporal by activities/failure.ts with their kind's retry behaviour.
 
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Kysely } from 'kysely';
@@ -9,7 +9,6 @@ import type {
   CarrierShipment,
   LabelFormat,
   ShipmentLabel,
-  ShipmentRequest,
   ShipmentResult,
   TrackingError,
   TrackingUpdate,
@@ -25,21 +24,16 @@ import { FedexError } from './errors';
 import { fedexOrderReference, fedexServiceType } from './mapping';
 import { fedexEventKey } from './webhook';
 import { connectorFailure } from '../../activities/failure';
+import type { CarrierPort } from '../ports';
 
-export interface FedexActivityDeps {
+export interface FedexCarrierDeps {
   /** The FedEx client of a carrier connection (see createFedexClientFactory). */
   clients: (connection: string) => FedexClient;
   repos: Repos;
   log: Logger;
 }
 
-export interface FedexCreateShipmentInput {
-  workflowId: string;
-  erpConnection: string;
-  orderKey: string;
-  carrierConnection: string;
-  request: ShipmentRequest;
-}
+export type FedexCreateShipmentInput = Parameters<CarrierPort['createShipment']>[0];
 
 /**
  * ShipmentResult, except that `label` is null when an earlier attempt's shipment was found at FedEx
@@ -53,16 +47,18 @@ export interface FedexShipmentResult extends Omit<ShipmentResult, 'label'> {
   warnings: string[];
 }
 
-export interface FedexTrackInput {
-  carrierConnection: string;
-  trackingNumbers: string[];
-  /** 'changed' (default): only updates that moved a shipment; 'all': every update, stored either way. */
-  only?: 'changed' | 'all';
-}
-
-export interface FedexCancelInput {
-  carrierConnection: string;
-  idempotencyKey: string;
+/** The FedEx port: the carrier port, with FedEx's fuller answers. */
+export interface FedexCarrierPort extends CarrierPort {
+  createShipment(input: FedexCreateShipmentInput): Promise<FedexShipmentResult>;
+  /**
+   * Latest status of each number (batches of 30). `only`: 'all' (default) every update, stored
+   * once either way; 'changed' only those that moved a shipment.
+   */
+  track(
+    trackingNumbers: string[],
+    opts?: { only?: 'changed' | 'all' },
+  ): Promise<{ updates: TrackingUpdate[]; errors: TrackingError[] }>;
+  cancelShipment(idempotencyKey: string): Promise<{ cancelled: boolean; message: string }>;
 }
 
 /** A tracking update after it was stored, with the shipment (and so the order workflow) it belongs to. */
@@ -150,30 +146,31 @@ function resultFromRow(row: Shipment): FedexShipmentResult {
   };
 }
 
-export function createFedexActivities(deps: FedexActivityDeps) {
+/** The carrier port of one FedEx connection (connectors/ports.ts). */
+export function fedexCarrierPort(deps: FedexCarrierDeps, connection: string): FedexCarrierPort {
   const { repos } = deps;
-  const log = deps.log.child({ component: 'fedex-activities' });
+  const log = deps.log.child({ component: 'fedex-carrier', connection });
 
   /**
    * The connection's client inside this activity attempt, `startedAt` being when the activity began
    * (its start-to-close runs from there): a create or cancel is not sent once the attempt's time is
    * used up, and a wait for another process's token heartbeats and stops on cancellation.
    */
-  function client(connection: string, startedAt: number): FedexClient {
+  function client(startedAt: number): FedexClient {
     return deps.clients(connection).withAttempt(activityAttempt(startedAt));
   }
 
   async function audit(
     action: string,
     outcome: string,
-    input: { workflowId?: string; orderKey?: string; carrierConnection: string; key?: string },
+    input: { workflowId?: string; orderKey?: string; key?: string },
     details: Record<string, unknown>,
   ): Promise<void> {
     await repos.audit.append({
       actor: 'fedex-activities',
       action,
       outcome,
-      connection: input.carrierConnection,
+      connection,
       system: CARRIER,
       workflowId: input.workflowId ?? null,
       orderKey: input.orderKey ?? null,
@@ -254,7 +251,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
      * before the call; a replay returns the stored result; after an uncertain earlier attempt the
      * shipment is looked up by reference first and adopted when FedEx has it.
      */
-    async fedexCreateShipment(input: FedexCreateShipmentInput): Promise<FedexShipmentResult> {
+    async createShipment(input: FedexCreateShipmentInput): Promise<FedexShipmentResult> {
       const startedAt = Date.now();
       const { request } = input;
       const key = request.idempotencyKey;
@@ -266,7 +263,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
         erpConnection: input.erpConnection,
         orderKey: input.orderKey,
         carrier: CARRIER,
-        carrierConnection: input.carrierConnection,
+        carrierConnection: connection,
         serviceType,
       });
       if (intent.status === 'created') {
@@ -283,7 +280,7 @@ export function createFedexActivities(deps: FedexActivityDeps) {
         });
       }
 
-      const fedex = client(input.carrierConnection, startedAt);
+      const fedex = client(startedAt);
       try {
         // A row that existed before this attempt (or a retried attempt) may stand for a shipment
         // FedEx created although we never heard back: find it before buying another label.
@@ -318,36 +315,33 @@ export function createFedexActivities(deps: FedexActivityDeps) {
       }
     },
 
-    /** Latest status of each number (batches of 30); returns only the updates that changed a shipment. */
-    async fedexTrack(
-      input: FedexTrackInput,
-    ): Promise<{ updates: TrackingUpdate[]; errors: TrackingError[] }> {
+    async track(trackingNumbers, opts = {}) {
       let tracked: { updates: TrackingUpdate[]; errors: TrackingError[] };
       try {
-        tracked = await client(input.carrierConnection, Date.now()).track(input.trackingNumbers);
+        tracked = await client(Date.now()).track(trackingNumbers);
       } catch (err) {
         throw connectorFailure(err);
       }
       const applied = await applyTrackingUpdates(repos, tracked.updates, 'poll');
-      const kept = input.only === 'all' ? applied : applied.filter((a) => a.changed);
+      const kept = opts.only === 'changed' ? applied.filter((a) => a.changed) : applied;
       return { updates: kept.map((a) => a.update), errors: tracked.errors };
     },
 
     /** Cancel the shipment recorded under an idempotency key (before pickup FedEx cancels it). */
-    async fedexCancelShipment(input: FedexCancelInput): Promise<{ cancelled: boolean; message: string }> {
+    async cancelShipment(idempotencyKey) {
       const startedAt = Date.now();
-      const row = await repos.shipments.findByKey(input.idempotencyKey);
-      const ctx = { carrierConnection: input.carrierConnection, key: input.idempotencyKey };
+      const row = await repos.shipments.findByKey(idempotencyKey);
+      const ctx = { key: idempotencyKey };
       if (!row) {
         throw ApplicationFailure.create({
-          message: `no shipment is recorded for ${input.idempotencyKey}`,
+          message: `no shipment is recorded for ${idempotencyKey}`,
           type: 'ShipmentNotFound',
           nonRetryable: true,
         });
       }
       if (row.status === 'cancelled') return { cancelled: true, message: 'already cancelled' };
       if (row.status !== 'created' || !row.master_tracking_number) {
-        await repos.shipments.markCancelled(input.idempotencyKey);
+        await repos.shipments.markCancelled(idempotencyKey);
         await audit(
           'fedex.cancelShipment',
           'cancelled',
@@ -360,11 +354,11 @@ export function createFedexActivities(deps: FedexActivityDeps) {
       }
       let answer: { cancelled: boolean; message: string };
       try {
-        answer = await client(input.carrierConnection, startedAt).cancelShipment(row.master_tracking_number);
+        answer = await client(startedAt).cancelShipment(row.master_tracking_number);
       } catch (err) {
         throw connectorFailure(err);
       }
-      if (answer.cancelled) await repos.shipments.markCancelled(input.idempotencyKey);
+      if (answer.cancelled) await repos.shipments.markCancelled(idempotencyKey);
       await audit(
         'fedex.cancelShipment',
         answer.cancelled ? 'cancelled' : 'refused',
@@ -375,8 +369,6 @@ export function createFedexActivities(deps: FedexActivityDeps) {
     },
   };
 }
-
-export type FedexActivities = ReturnType<typeof createFedexActivities>;
 
 // ---------------------------------------------------------------- building clients
 
