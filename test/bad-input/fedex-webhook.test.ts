@@ -1,5 +1,5 @@
 // The FedEx AIV part of the bad-input corpus, over real HTTP: the app's HTTP server
-// (clients/http/server.ts) with the real receiver route (clients/http/webhooks/fedex.ts) and a real
+// (clients/http/server.ts) with the real receiver route (connectors/fedex/webhook-route.ts) and a real
 // database behind its inbox. Every case must get its 4xx (never a 5xx for the sender's fault), an
 // error body that names the problem without echoing the security token, and leave the server
 // answering.

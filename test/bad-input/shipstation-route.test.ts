@@ -1,4 +1,4 @@
-// The ShipStation receiver routes (clients/http/webhooks/shipstation.ts) over real HTTP, for the
+// The ShipStation receiver routes (connectors/shipstation/webhook-routes.ts) over real HTTP, for the
 // refusals of the bad-input corpus: wrong V1 URL tokens, malformed V1 bodies, oversized bodies,
 // tampered V2 signatures and broken JWKS answers. A refused request must be answered before anything
 // is stored or fetched (the order side is a stand-in that fails the test if it is touched), with a

@@ -44,7 +44,7 @@ describe('Plex calls per shipped order', () => {
       timeoutMs: 5_000,
       log: pino({ level: 'silent' }),
     });
-  // An activity's copy of the worker's client, as createPlexActivities makes one per activity.
+  // An activity's copy of the worker's client, as plexErpPort makes one per call.
   const activity = (c: PlexClient) => c.withAudit(async () => undefined);
   const window = () => ({ since: new Date(Date.now() - 3_600_000), until: new Date(Date.now() + 1_000) });
 

@@ -1,5 +1,5 @@
-// The ShipStation V1 webhook route and its drainer (clients/http/webhooks/shipstation.ts and
-// shipstation-drain.ts) over real HTTP and a real database. The route answers once the delivery is
+// The ShipStation V1 webhook route and its drainer (connectors/shipstation/webhook-routes.ts and
+// webhook-drain.ts) over real HTTP and a real database. The route answers once the delivery is
 // stored, never after following the pointer; the drainer follows the stored pointers one at a time,
 // retries a failure on a later wake, leaves a refused pointer failed, takes over a row whose
 // processor died, and close() waits for the row in progress.
