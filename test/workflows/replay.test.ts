@@ -42,7 +42,10 @@ function loadHistories(): Recorded[] {
       };
       const workflowType = json.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
       assert.ok(workflowType, `${file}: the first event is not a workflow start`);
-      assert.ok(json.workflowId, `${file}: no workflowId (record it with scripts/record-histories.ts)`);
+      assert.ok(
+        json.workflowId,
+        `${file}: no workflowId (record it with test/workflows/record-histories.ts)`,
+      );
       return { file, workflowId: json.workflowId, workflowType, history: historyFromJsonObject(json) };
     });
 }

@@ -1,5 +1,5 @@
 // Records the workflow histories that test/workflows/replay.test.ts replays against the current
-// workflow code: `node bin/run-ts.js scripts/record-histories.ts`.
+// workflow code: `node bin/run-ts.js test/workflows/record-histories.ts`.
 //
 // It runs a few representative orders through the real pipelines of the workflow tests (a Temporal
 // dev server of its own, real PostgreSQL, the simulators over HTTP), fetches each finished run's
@@ -13,16 +13,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import * as prettier from 'prettier';
-import { orderWorkflowId } from '../domain/ids';
-import { PROJECT_ROOT } from '../lib/paths';
-import { erpPoll, inventorySync, shipmentPoll, trackingSweep } from '../workflows';
-import { cancelSignal, retrySignal } from '../workflows/messages';
-import type { Connectors } from '../clients/connectors';
-import { DELIVERY_SECONDS, startPipeline } from '../test/helpers/pipeline';
-import { ERP, WAREHOUSE, startShipStationPipeline } from '../test/helpers/shipstation-pipeline';
-import { seedSequence } from '../test/helpers/seed';
-import { temporalTestEnv } from '../test/helpers/temporal';
-import { historyToJsonObject } from '../test/workflows/replay-fixtures/history-json';
+import { orderWorkflowId } from '../../domain/ids';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { erpPoll, inventorySync, shipmentPoll, trackingSweep } from '../../workflows';
+import { cancelSignal, retrySignal } from '../../workflows/messages';
+import type { Connectors } from '../../clients/connectors';
+import { DELIVERY_SECONDS, startPipeline } from '../helpers/pipeline';
+import { ERP, WAREHOUSE, startShipStationPipeline } from '../helpers/shipstation-pipeline';
+import { seedSequence } from '../helpers/seed';
+import { temporalTestEnv } from '../helpers/temporal';
+import { historyToJsonObject } from './replay-fixtures/history-json';
 
 const OUT_DIR = path.join(PROJECT_ROOT, 'test', 'workflows', 'histories');
 /** Written in place of the client and worker identities (`<pid>@<hostname>` by default). */
