@@ -271,6 +271,7 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
       ...(m.packagingType ? { packagingType: m.packagingType } : {}),
       ...(m.divisions ? { divisions: m.divisions } : {}),
       ...(m.costCenters ? { costCenters: m.costCenters } : {}),
+      ...(m.customs ? { customs: m.customs } : {}),
     };
     return { carrierConnection: m.carrier, carrier: carrierSystem, routing, mode: 'label' };
   };

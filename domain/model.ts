@@ -2,6 +2,7 @@
 // ShipmentRequest; a carrier connector turns it into its own API call and answers with a
 // ShipmentResult and TrackingUpdates. Pure types only: workflows import this module.
 
+import type { CustomsDetail } from './customs';
 import type { TrackingStatus } from './status';
 
 /** ISO 3166-1 alpha-2 country code, upper case ("US", "NL"). */
@@ -84,6 +85,8 @@ export interface ShipmentRequest {
   references: ShipmentReferences;
   payment: Payment;
   label: { format: LabelFormat; delivery: LabelDelivery };
+  /** Present when the goods cross a border: the commodities, their value and the commercial invoice. */
+  customs?: CustomsDetail;
 }
 
 /**
