@@ -160,6 +160,14 @@ const countryCode = z
   .regex(/^[A-Z]{2}$/, { error: 'is not an ISO 3166-1 alpha-2 code (write e.g. "US")' });
 
 const customsSchema = z.strictObject({
+  /**
+   * The country the goods leave from, for a warehouse mapping without `shipFrom` (a warehouse
+   * system such as ShipStation keeps its own ship-from address, so the connector cannot read it):
+   * an order shipped to another country gets customs. `shipFrom.countryCode` wins where both are
+   * set; "US" when neither is, the country ShipStation's V1 API and its customs values (USD) are
+   * made for.
+   */
+  originCountry: countryCode.optional(),
   /** Why the goods travel, on the commercial invoice. */
   purpose: z.enum(SHIPMENT_PURPOSES).default('SOLD'),
   /** Incoterm on the commercial invoice. */
