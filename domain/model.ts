@@ -116,9 +116,19 @@ export type CarrierLabel =
   | { format: LabelFormat; documents: Array<{ trackingNumber?: string; base64: string }> }
   | { format: LabelFormat; url: string; expiresAt: string };
 
+/**
+ * A shipping document other than the label that the carrier generated with the shipment (the
+ * commercial invoice of a shipment that crosses a border): base64 bytes, or a link while it lasts.
+ */
+export type CarrierDocument =
+  | { kind: 'commercial_invoice'; format: 'PDF'; base64: string }
+  | { kind: 'commercial_invoice'; format: 'PDF'; url: string; expiresAt: string };
+
 /** What a carrier connector returns from "create shipment"; the activity stores the label. */
 export interface CarrierShipment extends Omit<ShipmentResult, 'label' | 'warnings'> {
   label: CarrierLabel;
+  /** The other documents the carrier generated (stored beside the label); absent when none. */
+  documents?: CarrierDocument[];
   /** Carrier notes and warnings worth showing to an operator. */
   warnings: string[];
 }
