@@ -186,14 +186,12 @@ function parseLabel(
 }
 
 /**
- * The commercial invoice FedEx printed with the shipment: a shipment document (or, should FedEx
- * put it there, a package document) of content type COMMERCIAL_INVOICE, as base64 bytes or a link.
+ * The commercial invoice FedEx printed with the shipment: the shipment document of content type
+ * COMMERCIAL_INVOICE (shipment documents are where FedEx returns its generated documents; package
+ * documents hold the labels), as base64 bytes or a link.
  */
 function parseDocuments(ts: FedexTransactionShipment, now: Date): CarrierDocument[] {
-  const all = [
-    ...(ts.shipmentDocuments ?? []),
-    ...(ts.pieceResponses ?? []).flatMap((p) => p.packageDocuments ?? []),
-  ];
+  const all = ts.shipmentDocuments ?? [];
   const out: CarrierDocument[] = [];
   for (const d of all) {
     if (d.contentType !== 'COMMERCIAL_INVOICE') continue;
