@@ -7,26 +7,18 @@
 //      is pushed again while nothing has shipped
 //   3. per shipment, once per shipmentId: tracking onto the ERP order, quantities out of ERP stock
 //   4. shipped once the shipments cover every line, or the warehouse calls it shipped
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import type { WarehouseRouting } from '../../activities/orders/activities';
 import { buildCustoms, crossesBorder, type CustomsDetail } from '../../domain/customs';
 import { coversOrder, type FulfilmentShipment, type WarehouseOrderPhase } from '../../domain/fulfilment';
 import type { ErpOrder } from '../../domain/order';
 import type { ValidationProblem } from '../../domain/validate';
 import type { OrderState } from '../messages';
-import type { OrderShipmentInput } from '../order-shipment';
 import type { OrderRun } from './run';
-
-/**
- * The start input as the warehouse path reads it. `warehouse` comes from the mapping (OrderRoute):
- * runs started before it existed carry none and push without customs, as they did.
- * TODO: declare `warehouse?: WarehouseRouting` on OrderShipmentInput and drop this type.
- */
-type WarehouseInput = OrderShipmentInput & { warehouse?: WarehouseRouting };
+import { invalidOrder } from './attention';
 
 export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
-  const { external, inbox, state } = run;
-  const input: WarehouseInput = run.input;
+  const { input, external, inbox, state } = run;
   const stallDays = input.stallDays ?? 30;
   const applied = new Set<string>();
   const shipped: FulfilmentShipment[] = [];
@@ -50,11 +42,7 @@ export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
       if (Array.isArray(customs)) {
         customsParked = true;
         // As the label path's validation: the step parks the order with these problems.
-        throw ApplicationFailure.nonRetryable(
-          customs.map((p) => `${p.field}: ${p.message}`).join('; '),
-          'OrderValidationError',
-          { kind: 'validation', problems: customs },
-        );
+        throw invalidOrder(customs);
       }
       customsParked = false;
       return await external.fulfilmentSubmitOrder({
