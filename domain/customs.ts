@@ -126,12 +126,20 @@ const COUNTRY = /^[A-Z]{2}$/;
 const cents = (n: number) => Math.round(n * 100) / 100;
 
 /** What the ERP connector calls each customs value, so a problem says where to fill it. */
+/** Each value's field in the ERP, or null where the ERP keeps none (a configured default must fill it). */
 export interface CustomsFieldNames {
-  hsCode: string;
-  countryOfManufacture: string;
-  unitPrice: string;
-  description: string;
+  hsCode: string | null;
+  countryOfManufacture: string | null;
+  unitPrice: string | null;
+  description: string | null;
 }
+
+const VALUE_NAMES: Record<keyof CustomsFieldNames, string> = {
+  hsCode: 'HS code',
+  countryOfManufacture: 'country of manufacture',
+  unitPrice: 'price',
+  description: 'description',
+};
 
 const GENERIC_FIELD_NAMES: CustomsFieldNames = {
   hsCode: "the part's harmonized (HS) code",
@@ -158,17 +166,24 @@ export function buildCustoms(
     if (!(line.quantity > 0)) return;
     const field = (sub: string) => `customs.lines[${i}].${sub}`;
     const part = config.defaults?.parts?.[line.sku];
-    const missing = (sub: keyof CustomsFieldNames, configKey: string) =>
+    const missing = (sub: keyof CustomsFieldNames, configKey: string) => {
+      const what = VALUE_NAMES[sub];
+      const erpField = names[sub];
+      const defaults =
+        sub === 'unitPrice'
+          ? ''
+          : `mappings[].customs.defaults.parts["${line.sku}"].${configKey}` +
+            (sub === 'countryOfManufacture' ? ' or mappings[].customs.defaults.countryOfManufacture' : '');
       problems.push({
         field: field(sub),
         code: 'customs_value_missing',
         message:
-          `part ${line.sku} has no ${sub === 'hsCode' ? 'HS code' : sub === 'unitPrice' ? 'price' : sub === 'description' ? 'description' : 'country of manufacture'} for customs: ` +
-          `fill ${names[sub]} in the ERP` +
-          (sub === 'unitPrice'
-            ? ''
-            : `, or set mappings[].customs.defaults.parts["${line.sku}"].${configKey}`),
+          `part ${line.sku} has no ${what} for customs: ` +
+          (erpField === null
+            ? `the ERP keeps none, so set ${defaults}`
+            : `fill ${erpField} in the ERP${defaults ? `, or set ${defaults}` : ''}`),
       });
+    };
 
     const hsCode = (line.hsCode ?? part?.hsCode)?.trim();
     if (!hsCode) missing('hsCode', 'hsCode');
@@ -176,7 +191,7 @@ export function buildCustoms(
       problems.push({
         field: field('hsCode'),
         code: 'customs_value_invalid',
-        message: `part ${line.sku} has HS code "${hsCode}", which is not 4 to 10 digits (fix ${names.hsCode} in the ERP)`,
+        message: `part ${line.sku} has HS code "${hsCode}", which is not 4 to 10 digits (fix ${names.hsCode ?? 'it'} in the ERP)`,
       });
     const country = (
       line.countryOfOrigin ??
@@ -190,7 +205,7 @@ export function buildCustoms(
       problems.push({
         field: field('countryOfManufacture'),
         code: 'customs_value_invalid',
-        message: `part ${line.sku} has country of origin "${country}", which is not an ISO 3166-1 alpha-2 code (fix ${names.countryOfManufacture} in the ERP)`,
+        message: `part ${line.sku} has country of origin "${country}", which is not an ISO 3166-1 alpha-2 code (fix ${names.countryOfManufacture ?? 'the configured default'})`,
       });
     const description = (part?.description ?? line.description)?.trim();
     if (!description) missing('description', 'description');

@@ -194,8 +194,8 @@ export function toAddress(address: PlexCustomerAddress, customer: PlexCustomer):
  */
 export const PLEX_CUSTOMS_FIELDS: CustomsFieldNames = {
   hsCode: "the part's shipping details in Plex, Harmonized Tariff Code (harmonizedTariffCode)",
-  countryOfManufacture:
-    "the part's country of origin, which Plex Connect's part records do not carry (set mappings[].customs.defaults.countryOfManufacture)",
+  // Plex Connect's part records carry no country of origin: the mapping's default fills it.
+  countryOfManufacture: null,
   unitPrice: "the sales order line's price in Plex (the line's price records: price, currencyCode)",
   description: "the part's name or description in Plex (part master: name, description)",
 };

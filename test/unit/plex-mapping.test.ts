@@ -367,7 +367,10 @@ describe('customs values from Plex', () => {
       { ...ROUTING, customs: { ...ROUTING.customs!, defaults: {} } },
       CTX,
     );
-    assert.match(noOrigin.problems[0]!.message, /Plex Connect's part records do not carry/);
+    assert.match(
+      noOrigin.problems[0]!.message,
+      /BRK-1001.*the ERP keeps none, so set .*defaults\.countryOfManufacture/,
+    );
   });
 });
 
