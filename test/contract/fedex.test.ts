@@ -31,6 +31,10 @@ import {
   toFedexTrackRequests,
 } from '../../connectors/fedex/mapping';
 import type { ShipmentRequest } from '../../domain/model';
+import { buildShipmentRequest, type ShipmentMappingConfig } from '../../domain/shipment-request';
+import { loadConfig } from '../../clients/config';
+import { PlexClient } from '../../connectors/plex/client';
+import { DEMO_KEY, startPlexSimulator } from '../../simulators/plex';
 import { unlimited } from '../../lib/ratelimit';
 import {
   CANADA,
@@ -642,5 +646,67 @@ describe('customs: the customs part of a ship request against the official schem
       parseShipResponse(answer, { labelFormat: 'PDF', labelDelivery: 'LABEL', now: new Date() }).documents,
       undefined,
     );
+  });
+});
+
+describe("the demo's orders, as the connector sends them to FedEx", () => {
+  it('every international order carries customs detail that conforms to the spec; an unclassified part is named', async (t) => {
+    if (!specs.ship) return t.skip('no Ship spec');
+    // The demo's Plex data (its default seed), loaded over HTTP by the Plex connector, mapped with
+    // the demo's own mapping: what `npm start` sends to FedEx.
+    const sim = await startPlexSimulator({ rateLimitPerMinute: 100_000 });
+    try {
+      const seeded = sim.seedOrders(50);
+      const plex = new PlexClient({
+        connection: 'plex-demo',
+        baseUrl: sim.url,
+        apiKey: DEMO_KEY.apiKey,
+        limiter: unlimited,
+        timeoutMs: 5_000,
+        log: pino({ level: 'silent' }),
+        domesticCountry: 'US',
+      });
+      // The embedded demo configuration, parsed as `npm start` parses it (defaults filled in).
+      const demo = loadConfig({ env: {} }).mappings[0]!;
+      const mapping: ShipmentMappingConfig = {
+        shipFrom: demo.shipFrom!,
+        serviceLevels: demo.serviceLevels,
+        ...(demo.defaultService ? { defaultService: demo.defaultService } : {}),
+        ...(demo.customs ? { customs: demo.customs } : {}),
+      };
+      let international = 0;
+      let unclassified = 0;
+      for (const s of seeded) {
+        const order = await plex.loadOrder(s.orderKey);
+        const { request, problems: found } = buildShipmentRequest(order, mapping, {
+          idempotencyKey: `order/plex-demo/${s.orderKey}/shipment`,
+          today: '2026-12-07',
+        });
+        if (order.shipTo.countryCode === 'US') {
+          assert.equal(request.customs, undefined);
+          continue;
+        }
+        if (s.invalid === 'hs_code') {
+          unclassified++;
+          const named = found.find((p) => p.field.endsWith('.hsCode'));
+          assert.ok(named, `order ${s.orderNumber}: the missing HS code is a problem`);
+          assert.match(named.message, /^part \S+ has no HS code for customs: .*harmonizedTariffCode/);
+          continue;
+        }
+        if (s.invalid) continue; // bad addresses and weights: the lifecycle tests cover them
+        assert.deepEqual(found, [], `order ${s.orderNumber}`);
+        international++;
+        const body: Json = shipBody(request);
+        assertConforms('ship', 'CustomsClearanceDetail', body.requestedShipment.customsClearanceDetail);
+        assertConforms('ship', SHIP, body);
+      }
+      t.diagnostic(
+        `${international} international orders conform; ${unclassified} with an unclassified part named`,
+      );
+      assert.ok(international >= 20, `${international} valid international demo orders`);
+      assert.ok(unclassified >= 1, `${unclassified} demo orders with an unclassified part`);
+    } finally {
+      await sim.stop();
+    }
   });
 });
