@@ -131,6 +131,7 @@ mappings:
     shipFrom: { company: Bench Co, lines: ["3610 Hacks Cross Rd"], city: Memphis, stateOrProvince: TN, postalCode: "38125", countryCode: US, phone: "9015550100" }
     serviceLevels: { FDX-GROUND: FEDEX_GROUND, FDX-2DAY: FEDEX_2_DAY, FDX-OVERNIGHT: PRIORITY_OVERNIGHT }
     defaultService: FEDEX_GROUND
+    customs: { defaults: { countryOfManufacture: US } } # Plex keeps no country of origin
 `;
 }
 

@@ -336,6 +336,7 @@ limits:
 mappings:
   - erp: ${erp}
     carrier: ${warehouse}
+    customs: { originCountry: US, defaults: { countryOfManufacture: US } } # Plex keeps no country of origin
 `;
 }
 

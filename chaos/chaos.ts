@@ -658,6 +658,8 @@ function chaosConfig(c: {
           'FDX-OVERNIGHT': 'PRIORITY_OVERNIGHT',
         },
         defaultService: 'FEDEX_GROUND',
+        // Plex keeps no country of origin for a part.
+        customs: { defaults: { countryOfManufacture: 'US' } },
       },
     ],
   };
@@ -702,6 +704,13 @@ function shipStationChaosConfig(c: {
       plex: { callsPerMinute: PLEX_PER_MINUTE },
       shipstation: { v1PerMinute: SHIPSTATION_PER_MINUTE },
     },
-    mappings: [{ erp: ERP, carrier: WAREHOUSE }],
+    mappings: [
+      {
+        erp: ERP,
+        carrier: WAREHOUSE,
+        // The simulated warehouse is in the US; Plex keeps no country of origin for a part.
+        customs: { originCountry: 'US', defaults: { countryOfManufacture: 'US' } },
+      },
+    ],
   };
 }

@@ -6,7 +6,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
 import type { CarrierPort, ErpPort, FulfilmentPort } from '../connectors/ports';
-import type { OrderRoute } from '../activities/orders/activities';
+import type { OrderRoute, WarehouseRouting } from '../activities/orders/activities';
+import { DEFAULT_CUSTOMS } from '../domain/customs';
 import { mappingProblem } from '../connectors/capabilities';
 import type {
   DemoOrder,
@@ -258,7 +259,13 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
     if (!m) throw new Error(`no mapping for ERP connection ${erpConnection} (add one under mappings:)`);
     const carrierSystem = config.connections[m.carrier]!.system;
     if (modeOf(m.carrier) === 'warehouse') {
-      return { carrierConnection: m.carrier, carrier: carrierSystem, mode: 'warehouse' };
+      // The warehouse system knows its ship-from address; customs only needs its country.
+      const { originCountry, ...customs } = m.customs ?? { originCountry: undefined, ...DEFAULT_CUSTOMS };
+      const warehouse: WarehouseRouting = {
+        originCountry: m.shipFrom?.countryCode ?? originCountry ?? 'US',
+        customs,
+      };
+      return { carrierConnection: m.carrier, carrier: carrierSystem, mode: 'warehouse', warehouse };
     }
     if (!m.shipFrom) throw new Error(`mapping ${m.erp} -> ${m.carrier} has no shipFrom`);
     const routing: ShipmentMappingConfig = {
@@ -271,6 +278,7 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
       ...(m.packagingType ? { packagingType: m.packagingType } : {}),
       ...(m.divisions ? { divisions: m.divisions } : {}),
       ...(m.costCenters ? { costCenters: m.costCenters } : {}),
+      ...(m.customs ? { customs: m.customs } : {}),
     };
     return { carrierConnection: m.carrier, carrier: carrierSystem, routing, mode: 'label' };
   };

@@ -48,6 +48,8 @@ export const DEMO_CONFIG = {
         'FDX-OVERNIGHT': 'PRIORITY_OVERNIGHT',
       },
       defaultService: 'FEDEX_GROUND',
+      // Plex keeps no country of origin for a part: the demo's parts are made in Memphis.
+      customs: { defaults: { countryOfManufacture: 'US' } },
     },
   ],
 } as const;

@@ -5,6 +5,7 @@ import type {
   TrackingError,
   TrackingUpdate,
 } from '../domain/model';
+import type { CustomsDetail } from '../domain/customs';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../domain/order';
 import type { FulfilmentShipment, SubmitOrderResult, WarehouseOrderPhase } from '../domain/fulfilment';
 
@@ -113,6 +114,11 @@ export interface FulfilmentPort {
      * sending, so a shipped order is read rather than refused with a 4xx.
      */
     lookFirst?: boolean;
+    /**
+     * The order leaves the warehouse's country: the commodities and their values for the customs
+     * declaration (domain/customs.ts). Absent for a domestic order, which is sent as before.
+     */
+    customs?: CustomsDetail;
   }): Promise<SubmitOrderResult>;
   /** Cancel the order at the warehouse if it is still open; answers the phase it ends in. */
   cancelOrder(input: { workflowId: string; order: ErpOrder }): Promise<SubmitOrderResult>;

@@ -2,6 +2,7 @@
 // ShipmentRequest; a carrier connector turns it into its own API call and answers with a
 // ShipmentResult and TrackingUpdates. Pure types only: workflows import this module.
 
+import type { CustomsDetail } from './customs';
 import type { TrackingStatus } from './status';
 
 /** ISO 3166-1 alpha-2 country code, upper case ("US", "NL"). */
@@ -84,6 +85,8 @@ export interface ShipmentRequest {
   references: ShipmentReferences;
   payment: Payment;
   label: { format: LabelFormat; delivery: LabelDelivery };
+  /** Present when the goods cross a border: the commodities, their value and the commercial invoice. */
+  customs?: CustomsDetail;
 }
 
 /**
@@ -113,9 +116,19 @@ export type CarrierLabel =
   | { format: LabelFormat; documents: Array<{ trackingNumber?: string; base64: string }> }
   | { format: LabelFormat; url: string; expiresAt: string };
 
+/**
+ * A shipping document other than the label that the carrier generated with the shipment (the
+ * commercial invoice of a shipment that crosses a border): base64 bytes, or a link while it lasts.
+ */
+export type CarrierDocument =
+  | { kind: 'commercial_invoice'; format: 'PDF'; base64: string }
+  | { kind: 'commercial_invoice'; format: 'PDF'; url: string; expiresAt: string };
+
 /** What a carrier connector returns from "create shipment"; the activity stores the label. */
 export interface CarrierShipment extends Omit<ShipmentResult, 'label' | 'warnings'> {
   label: CarrierLabel;
+  /** The other documents the carrier generated (stored beside the label); absent when none. */
+  documents?: CarrierDocument[];
   /** Carrier notes and warnings worth showing to an operator. */
   warnings: string[];
 }

@@ -2,6 +2,7 @@
 // and what it writes back (tracking, status, cancellation). Pure types only: workflows import it.
 
 import type { Address, Money, WeightUnit } from './model';
+import type { CustomsFieldNames } from './customs';
 import type { TrackingStatus } from './status';
 
 /** One order an ERP poll found ready to ship. `version` changes whenever the order changes. */
@@ -26,6 +27,10 @@ export interface ErpOrderLine {
   /** Weight of one unit; missing weights are a data problem the validation reports. */
   unitWeight?: { value: number; unit: WeightUnit };
   unitPrice?: Money;
+  /** Harmonized System code of the part, for customs (domain/customs.ts). */
+  hsCode?: string;
+  /** ISO 3166-1 alpha-2 country where the part was made, for customs. */
+  countryOfOrigin?: string;
 }
 
 export interface ErpOrder {
@@ -43,6 +48,13 @@ export interface ErpOrder {
   /** YYYY-MM-DD the ERP wants the goods to leave. */
   requestedShipDate?: string;
   lines: ErpOrderLine[];
+  /** The ERP's invoice number for the order, where it has one (the commercial invoice's number). */
+  invoiceNumber?: string;
+  /**
+   * What this ERP calls each customs value, so that a missing one names the field to fill
+   * ("the part's shipping details, Harmonized Tariff Code"). Generic names otherwise.
+   */
+  customsFieldNames?: Partial<CustomsFieldNames>;
   modifiedAt: string;
   version: string;
   /**

@@ -13,6 +13,7 @@ import type {
   ShipmentRequest,
   WeightUnit,
 } from './model';
+import { buildCustoms, crossesBorder, DEFAULT_CUSTOMS, type CustomsConfig } from './customs';
 import type { ErpOrder } from './order';
 import { validateShipmentRequest, type ValidationProblem } from './validate';
 
@@ -51,6 +52,8 @@ export interface ShipmentMappingConfig {
   divisions?: Record<string, string>;
   /** ERP cost centre -> reference printed on the label and invoice. */
   costCenters?: Record<string, string>;
+  /** For shipments that cross a border (DEFAULT_CUSTOMS when absent). */
+  customs?: CustomsConfig;
 }
 
 export interface ShipmentRequestContext {
@@ -212,8 +215,12 @@ export function buildShipmentRequest(
     payment: config.payment ?? { type: 'SENDER' },
     label: config.label ?? { format: 'PDF', delivery: 'LABEL' },
   };
+  const customs = crossesBorder(request.shipper, request.recipient)
+    ? buildCustoms(order, config.customs ?? DEFAULT_CUSTOMS, request.shipper, request.recipient)
+    : { problems: [] };
+  if (customs.customs) request.customs = customs.customs;
 
-  const problems = [...lineProblems(order), ...validateShipmentRequest(request)];
+  const problems = [...lineProblems(order), ...validateShipmentRequest(request), ...customs.problems];
   if (order.shipVia && !serviceCode) {
     problems.push({
       field: 'shipVia',

@@ -50,3 +50,30 @@ export async function sleepUnlessAborted(
     if (stop) signal.removeEventListener('abort', stop);
   }
 }
+
+/**
+ * A signal that aborts as soon as either of two does, whose listeners `dispose()` takes off both.
+ * AbortSignal.any leaves a listener on each source until the combined signal is garbage-collected,
+ * so an activity making hundreds of calls under one cancellation signal piles them up (Node warns
+ * past ten). With one signal or none, that signal is returned as it is.
+ */
+export function eitherSignal(
+  a: AbortSignal | undefined,
+  b: AbortSignal | undefined,
+): { signal: AbortSignal | undefined; dispose(): void } {
+  if (!a || !b) return { signal: a ?? b, dispose: () => undefined };
+  const controller = new AbortController();
+  const fromA = () => controller.abort(a.reason);
+  const fromB = () => controller.abort(b.reason);
+  const dispose = () => {
+    a.removeEventListener('abort', fromA);
+    b.removeEventListener('abort', fromB);
+  };
+  if (a.aborted) fromA();
+  else if (b.aborted) fromB();
+  else {
+    a.addEventListener('abort', fromA, { once: true });
+    b.addEventListener('abort', fromB, { once: true });
+  }
+  return { signal: controller.signal, dispose };
+}

@@ -12,6 +12,7 @@ import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { ShipmentResult } from '../domain/model';
 import type { ErpOrder } from '../domain/order';
 import type { ShipmentMappingConfig } from '../domain/shipment-request';
+import type { WarehouseRouting } from '../activities/orders/activities';
 import type { FulfilmentMode } from '../domain/fulfilment';
 import type { OrderState } from './messages';
 import { SA_CARRIER, SA_CONNECTION, SA_ERP_ORDER_NUMBER } from './search-attributes';
@@ -27,6 +28,8 @@ export interface OrderShipmentInput {
   carrier: string;
   /** How the order becomes a label request (label carriers; absent for a warehouse system). */
   routing?: ShipmentMappingConfig;
+  /** Where a warehouse ships from and its customs settings (warehouse systems; absent on older runs). */
+  warehouse?: WarehouseRouting;
   /** label (default): create the shipment at the carrier; warehouse: hand the order to a warehouse system. */
   mode?: FulfilmentMode;
   /** Days without any tracking update before the order is parked as stalled. */

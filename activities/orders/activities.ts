@@ -3,7 +3,8 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { FINAL_ORDER_STATUSES, type OrderStatus, type OrderStep } from '../../domain/lifecycle';
-import type { ShipmentRequest, TrackingUpdate } from '../../domain/model';
+import type { CustomsConfig, CustomsDetail } from '../../domain/customs';
+import type { CountryCode, ShipmentRequest, TrackingUpdate } from '../../domain/model';
 import type { StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import { orderWorkflowId } from '../../domain/ids';
 import type { Repos } from '../../lib/db/repos';
@@ -31,6 +32,19 @@ export interface OrderRoute {
   routing?: ShipmentMappingConfig;
   /** label (default): the carrier makes a label on request ; warehouse: it ships the order itself (connectors/kit/system.ts, `mode`). */
   mode?: FulfilmentMode;
+  /** What the warehouse path needs from the mapping (warehouse systems only). */
+  warehouse?: WarehouseRouting;
+}
+
+/**
+ * The mapping's part in a warehouse order: where the goods leave from and the customs settings, so
+ * the workflow builds customs for an order shipped abroad (domain/customs.ts) before the push.
+ */
+export interface WarehouseRouting {
+  /** ISO alpha-2 country of the warehouse: mappings[].shipFrom, else mappings[].customs.originCountry, else US. */
+  originCountry: CountryCode;
+  /** mappings[].customs, or DEFAULT_CUSTOMS. */
+  customs: CustomsConfig;
 }
 
 export interface OrderActivityDeps {
@@ -209,11 +223,14 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       workflowId: string;
       order: ErpOrder;
       lookFirst?: boolean;
+      /** Present when the order leaves the warehouse's country (built by the workflow). */
+      customs?: CustomsDetail;
     }) {
       return await warehouse(input.carrierConnection).submitOrder({
         workflowId: input.workflowId,
         order: input.order,
         ...(input.lookFirst ? { lookFirst: true } : {}),
+        ...(input.customs ? { customs: input.customs } : {}),
       });
     },
 
@@ -359,6 +376,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
                 carrier: route.carrier,
                 routing: route.routing,
                 ...(route.mode === 'warehouse' ? { mode: route.mode } : {}),
+                ...(route.warehouse ? { warehouse: route.warehouse } : {}),
                 ...deps.orderPolicy,
               },
             ],

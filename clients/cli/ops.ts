@@ -212,13 +212,13 @@ export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise
       return 0;
     }
     case 'label': {
-      // Writes the label documents next to each other: <out>.pdf, <out>-2.pdf, ... (ZPL: .zpl).
+      // Writes the label documents next to each other: <out>.pdf, <out>-2.pdf, ... (ZPL: .zpl), and a
+      // commercial invoice (orders shipped abroad) as <out>-invoice.pdf.
       const [conn, key] = splitOrderRef(ref, deps.config);
-      const r = await call<{ labels: Array<{ id: string; format: string }>; url?: string }>(
-        deps,
-        'GET',
-        `/api/orders/${enc(conn)}/${enc(key)}/labels`,
-      );
+      const r = await call<{
+        labels: Array<{ id: string; format: string; kind?: string }>;
+        url?: string;
+      }>(deps, 'GET', `/api/orders/${enc(conn)}/${enc(key)}/labels`);
       if (r.status !== 200) return fail(r);
       if (r.json.labels.length === 0) {
         out(r.json.url ? `label is at the carrier: ${r.json.url}` : 'no label is stored for this order');
@@ -226,8 +226,14 @@ export async function ordersCommand(args: ParsedArgs, deps: OpsCliDeps): Promise
       }
       const base = typeof args.flags.out === 'string' ? args.flags.out : `label-${key}`;
       const fs = await import('node:fs');
-      for (const [i, l] of r.json.labels.entries()) {
-        const file = `${base}${i ? `-${i + 1}` : ''}.${l.format === 'PDF' ? 'pdf' : 'zpl'}`;
+      const labels = r.json.labels.filter((l) => (l.kind ?? 'label') === 'label');
+      const invoices = r.json.labels.filter((l) => l.kind === 'commercial_invoice');
+      const named = [
+        ...labels.map((l, i) => ({ l, name: `${base}${i ? `-${i + 1}` : ''}` })),
+        ...invoices.map((l, i) => ({ l, name: `${base}-invoice${i ? `-${i + 1}` : ''}` })),
+      ];
+      for (const { l, name } of named) {
+        const file = `${name}.${l.format === 'PDF' ? 'pdf' : 'zpl'}`;
         const bytes = await download(deps, `/api/labels/${enc(l.id)}`);
         fs.writeFileSync(file, bytes);
         out(`wrote ${file} (${bytes.length} bytes)`);

@@ -193,7 +193,8 @@ export function opsRoutes(deps: OpsDeps): Record<string, Handler> {
         });
       const labels = await repos.labels.listForShipment(shipment.id);
       sendJson(res, 200, {
-        labels: labels.map((l) => ({ id: l.id, format: l.format, bytes: l.content.length })),
+        // Each stored document says what it is: a label, or the commercial invoice printed with it.
+        labels: labels.map((l) => ({ id: l.id, kind: l.kind, format: l.format, bytes: l.content.length })),
         ...(shipment.label_url
           ? { url: shipment.label_url, urlExpiresAt: shipment.label_url_expires_at }
           : {}),

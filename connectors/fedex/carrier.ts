@@ -14,6 +14,7 @@ import type {
   TrackingUpdate,
 } from '../../domain/model';
 import type { Repos } from '../../lib/db/repos';
+import type { StoredDocument } from '../../lib/db/repos/shipments';
 import type { Database, Shipment } from '../../lib/db/types';
 import { defaultLease, PostgresSlidingLimiter, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
 import { activityAttempt } from '../../lib/temporal/attempt';
@@ -180,8 +181,9 @@ export function fedexCarrierPort(deps: FedexCarrierDeps, connection: string): Fe
   }
 
   /**
-   * The shipment is recorded as created; label bytes go to the labels table in the same statement
-   * and the result carries only the reference (or FedEx's link).
+   * The shipment is recorded as created; label bytes, and the commercial invoice FedEx printed with
+   * them, go to the labels table in the same statement and the result carries only the reference
+   * (or FedEx's link). An invoice FedEx gave only as a link is named in the warnings.
    */
   async function complete(
     input: FedexCreateShipmentInput,
@@ -195,28 +197,46 @@ export function fedexCarrierPort(deps: FedexCarrierDeps, connection: string): Fe
       costCurrency: shipment.cost?.currency ?? null,
     };
     const key = input.request.idempotencyKey;
+    const others: StoredDocument[] = [];
+    const documentWarnings: string[] = [];
+    for (const d of shipment.documents ?? []) {
+      if ('base64' in d) {
+        others.push({ kind: d.kind, format: d.format, content: Buffer.from(d.base64, 'base64') });
+      } else {
+        documentWarnings.push(
+          `FedEx's commercial invoice is a link valid until ${d.expiresAt}: ${d.url} (print it before then)`,
+        );
+      }
+    }
     let label: ShipmentLabel;
     if ('url' in shipment.label) {
       label = shipment.label;
-      await repos.shipments.markCreated(key, {
-        ...created,
-        labelFormat: label.format,
-        labelUrl: label.url,
-        labelUrlExpiresAt: new Date(label.expiresAt),
-      });
+      const linked = { ...created, labelUrl: label.url, labelUrlExpiresAt: new Date(label.expiresAt) };
+      if (others.length > 0) {
+        await repos.shipments.markCreatedWithLabels(
+          key,
+          linked,
+          { format: label.format, documents: [] },
+          others,
+        );
+      } else {
+        await repos.shipments.markCreated(key, { ...linked, labelFormat: label.format });
+      }
     } else {
       const { format, documents } = shipment.label;
       const docs = documents.map((d) => Buffer.from(d.base64, 'base64'));
       // ZPL documents concatenate into one printable job; PDFs are one per package, the first
       // being the shipment's label.
-      const labelIds = await repos.shipments.markCreatedWithLabels(key, created, {
-        format,
-        documents: format === 'ZPL' ? [Buffer.concat(docs)] : docs,
-      });
+      const labelIds = await repos.shipments.markCreatedWithLabels(
+        key,
+        created,
+        { format, documents: format === 'ZPL' ? [Buffer.concat(docs)] : docs },
+        others,
+      );
       label = { format, ref: labelIds[0]! };
     }
-    const { warnings, label: _carrierLabel, ...rest } = shipment;
-    return { ...rest, label, adopted: false, warnings };
+    const { warnings, label: _carrierLabel, documents: _documents, ...rest } = shipment;
+    return { ...rest, label, adopted: false, warnings: [...warnings, ...documentWarnings] };
   }
 
   async function adopt(

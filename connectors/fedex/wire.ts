@@ -47,6 +47,51 @@ export interface FedexPackageLineItem {
   itemDescription?: string;
 }
 
+export interface FedexMoney {
+  amount: number;
+  currency: string;
+}
+
+/** One commodity of a commercial invoice (the spec's Commodity; `description` is its one required field). */
+export interface FedexCommodity {
+  description: string;
+  harmonizedCode?: string;
+  countryOfManufacture: string;
+  quantity: number;
+  quantityUnits: string;
+  unitPrice: FedexMoney;
+  customsValue: FedexMoney;
+  weight?: FedexWeight;
+  partNumber?: string;
+  usmcaDetail?: { originCriterion: 'A' | 'B' | 'C' | 'D' };
+}
+
+export interface FedexPayor {
+  responsibleParty: { accountNumber: { value: string } };
+}
+
+/** The spec's CustomsClearanceDetail, as far as the connector fills it. */
+export interface FedexCustomsClearanceDetail {
+  commercialInvoice: {
+    shipmentPurpose: string;
+    termsOfSale: string;
+    customerReferences?: Array<{ customerReferenceType: 'INVOICE_NUMBER'; value: string }>;
+  };
+  commodities: FedexCommodity[];
+  totalCustomsValue: FedexMoney;
+  dutiesPayment: { paymentType: 'SENDER' | 'RECIPIENT' | 'THIRD_PARTY'; payor?: FedexPayor };
+  importerOfRecord?: FedexParty & {
+    accountNumber?: { value: string };
+    tins?: Array<{ number: string; tinType: 'BUSINESS_NATIONAL' }>;
+  };
+}
+
+/** Asks FedEx to print shipping documents with the label: here only the commercial invoice. */
+export interface FedexShippingDocumentSpecification {
+  shippingDocumentTypes: Array<'COMMERCIAL_INVOICE'>;
+  commercialInvoiceDetail: { documentFormat: { docType: 'PDF'; stockType: 'PAPER_LETTER' } };
+}
+
 export interface FedexShipRequest {
   labelResponseOptions: 'LABEL' | 'URL_ONLY';
   mergeLabelDocOption?: 'NONE' | 'LABELS_AND_DOCS' | 'LABELS_ONLY';
@@ -62,9 +107,12 @@ export interface FedexShipRequest {
     recipients: FedexParty[];
     shippingChargesPayment: {
       paymentType: 'SENDER' | 'RECIPIENT' | 'THIRD_PARTY';
-      payor?: { responsibleParty: { accountNumber: { value: string } } };
+      payor?: FedexPayor;
     };
+    /** Only for shipments that cross a border. */
+    customsClearanceDetail?: FedexCustomsClearanceDetail;
     labelSpecification: { imageType: 'PDF' | 'ZPLII'; labelStockType: string };
+    shippingDocumentSpecification?: FedexShippingDocumentSpecification;
     requestedPackageLineItems: FedexPackageLineItem[];
   };
 }

@@ -18,7 +18,7 @@ import {
   type HttpRequest,
   type ResponseHeaders,
 } from '../../lib/http';
-import { sleepUnlessAborted } from '../../lib/concurrency';
+import { eitherSignal, sleepUnlessAborted } from '../../lib/concurrency';
 import { systemClock, type LimiterClock, type RateLimiter } from '../../lib/ratelimit';
 import {
   KIT_ERRORS,
@@ -338,8 +338,7 @@ export class HttpCaller {
   private async slot(at: string, attempt: CallAttempt): Promise<void> {
     const budget = attempt.waitBudgetMs?.() ?? Infinity;
     const outOfTime = Number.isFinite(budget) ? AbortSignal.timeout(Math.max(1, budget)) : undefined;
-    const signals = [attempt.signal, outOfTime].filter((s): s is AbortSignal => s !== undefined);
-    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const { signal, dispose } = eitherSignal(attempt.signal, outOfTime);
     try {
       await this.beating(attempt, () =>
         this.opts.limiter.acquire(this.opts.limitKey, 1, signal ? { signal } : {}),
@@ -354,6 +353,8 @@ export class HttpCaller {
           retryAfterMs,
         },
       );
+    } finally {
+      dispose();
     }
   }
 

@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { normalizeCountry } from '../../domain/country-names';
 import type { Address } from '../../domain/model';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import { sleepUnlessAborted } from '../../lib/concurrency';
@@ -21,7 +22,14 @@ import type {
   RecordShippedResult,
   ShippedQuantities,
 } from './inventory';
-import { formatPlexDate, openReleases, toErpOrder, type PlexWriteBackConfig } from './mapping';
+import {
+  formatPlexDate,
+  hsCodeOf,
+  openQuantity,
+  openReleases,
+  toErpOrder,
+  type PlexWriteBackConfig,
+} from './mapping';
 import { PLEX_RECORD } from './schemas';
 import {
   changesSince,
@@ -41,6 +49,7 @@ import type {
   PlexCustomerShipperLine,
   PlexOrder,
   PlexOrderLine,
+  PlexOrderLinePrice,
   PlexPart,
   PlexPartRecord,
   PlexPartShippingDetails,
@@ -64,6 +73,14 @@ export interface PlexClientOptions {
   tenantId?: string;
   /** PCN (X-Plex-Connect-Customer-Id), the alternative to tenantId. */
   customerId?: string;
+  /**
+   * The one country every mapping of this connection ships from, when there is one. An order to it
+   * needs no customs, so its lines' prices are not read (one call per line). Undefined: prices are
+   * read for every order.
+   */
+  domesticCountry?: string;
+  /** Currency of a price record that names none (setting `currency`, default USD). */
+  currency?: string;
   limiter: RateLimiter;
   timeoutMs: number;
   /**
@@ -342,17 +359,21 @@ export class PlexClient implements ProbedClient {
    * the part's shipping details (`partPieceWeight` + `weightUnit`), read once per part. A part
    * without shipping details (404) simply has no weight, which the validation reports.
    *
+   * The same read gives the part's HS code (`harmonizedTariffCode`), for customs.
+   *
    * Part master data changes rarely and the same parts ship all day: a part with a weight is kept
    * for five minutes, so a busy part costs no reads per order. A part without one is never kept,
-   * so the weight entered after a validation failure counts at the next retry.
+   * so the weight entered after a validation failure counts at the next retry. A kept part without
+   * an HS code (a domestic order needs none) is read again by a `fresh` read, the retry's load, so
+   * the code entered after an order parked for it counts at once.
    */
-  async getParts(partIds: string[]): Promise<PlexPart[]> {
+  async getParts(partIds: string[], opts: { fresh?: boolean } = {}): Promise<PlexPart[]> {
     const wanted = unique(partIds);
     const now = this.clock().getTime();
     const found = new Map<string, PlexPart>();
     for (const id of wanted) {
       const hit = this.shared.parts.get(id, now);
-      if (hit) found.set(id, hit);
+      if (hit && !(opts.fresh && !hit.hsCode)) found.set(id, hit);
     }
     const missing = wanted.filter((id) => !found.has(id));
     const records: PlexPartRecord[] = [];
@@ -380,9 +401,11 @@ export class PlexClient implements ProbedClient {
       }
       const value = details?.partPieceWeight;
       const unit = details?.weightUnit;
+      const hsCode = hsCodeOf(details);
       const part: PlexPart = {
         ...record,
         ...(typeof value === 'number' && unit ? { pieceWeight: { value, unit } } : {}),
+        ...(hsCode ? { hsCode } : {}),
       };
       found.set(record.id, part);
       if (part.pieceWeight) this.shared.parts.set(part.id, part, now);
@@ -391,6 +414,25 @@ export class PlexClient implements ProbedClient {
       const part = found.get(id);
       return part ? [part] : [];
     });
+  }
+
+  /**
+   * A sales order line's price records. The line carries no price of its own and Plex has no list
+   * of prices across lines, so this is one call per line. A 404 ("no data exists") means none.
+   */
+  async getLinePrices(orderId: string, lineId: string): Promise<PlexOrderLinePrice[]> {
+    try {
+      return await this.http.list<PlexOrderLinePrice>(
+        PLEX_RECORD.linePrice,
+        'getLinePrices',
+        `/sales/v1/orders/${enc(orderId)}/lines/${enc(lineId)}/prices`,
+        [],
+        `prices of line ${lineId} of sales order ${orderId}`,
+      );
+    } catch (err) {
+      if (err instanceof PlexNotFoundError) return [];
+      throw err;
+    }
   }
 
   async listCustomerShippers(q: ListShippersQuery = {}): Promise<PlexCustomerShipper[]> {
@@ -530,12 +572,13 @@ export class PlexClient implements ProbedClient {
       const readAt = Math.min(snap.readAt, shippersSnap?.readAt ?? Infinity);
       const changes = await changesSince(this.shared, this, readAt, now);
       const current = currentOrder(snap, changes);
-      if (current) return this.assemble(current.order, current.lines, current.releases, changes);
+      if (current) return this.assemble(current.order, current.lines, current.releases, { changes });
     }
     const order = await this.getOrder(orderId);
     const lines = (await this.getOrderLines(order.id)).filter((l) => l.active !== false);
     this.requireLines(order, lines);
-    return this.assemble(order, lines, await this.listReleases({ orderLineIds: lines.map((l) => l.id) }));
+    const releases = await this.listReleases({ orderLineIds: lines.map((l) => l.id) });
+    return this.assemble(order, lines, releases, opts.fresh ? { fresh: true } : {});
   }
 
   private requireLines(order: PlexOrder, lines: PlexOrderLine[]): void {
@@ -548,12 +591,15 @@ export class PlexClient implements ProbedClient {
     });
   }
 
-  /** The ErpOrder from an order's record, active lines and releases; `changes` when from the snapshot. */
+  /**
+   * The ErpOrder from an order's record, active lines and releases; `changes` when from the
+   * snapshot, `fresh` for a retry's load (kept parts without an HS code are read again).
+   */
   private async assemble(
     order: PlexOrder,
     lines: PlexOrderLine[],
     releases: PlexRelease[],
-    changes?: PlexChanges,
+    { changes, fresh }: { changes?: PlexChanges; fresh?: boolean } = {},
   ): Promise<ErpOrder> {
     const label = `sales order ${order.orderNumber ?? order.id}`;
     this.requireLines(order, lines);
@@ -587,7 +633,7 @@ export class PlexClient implements ProbedClient {
         this.getCustomerAddress(customer.id, shipToId),
       ));
     const partIds = unique(lines.map((l) => l.partId));
-    const parts = await this.getParts(partIds);
+    const parts = await this.getParts(partIds, fresh ? { fresh: true } : {});
     const unseen = partIds.filter((id) => !parts.some((p) => p.id === id));
     if (unseen.length > 0) {
       throw plexPermissionProblem({
@@ -610,7 +656,29 @@ export class PlexClient implements ProbedClient {
       shipTo,
       parts,
       shipper,
+      ...(await this.customsPrices(order, lines, open, shipTo)),
+      now: this.clock().toISOString(),
     });
+  }
+
+  /**
+   * The price records of the lines that ship, for an order that crosses a border (customs declares
+   * each line's value); none for a domestic one, which needs no customs: a price costs a call per
+   * line (see the README, "Calls per order").
+   */
+  private async customsPrices(
+    order: PlexOrder,
+    lines: PlexOrderLine[],
+    open: PlexRelease[],
+    shipTo: PlexCustomerAddress,
+  ): Promise<{ prices?: Map<string, PlexOrderLinePrice[]>; currency: string }> {
+    const currency = this.opts.currency ?? 'USD';
+    const domestic = this.opts.domesticCountry?.toUpperCase();
+    if (domestic && normalizeCountry(shipTo.country) === domestic) return { currency };
+    const shipping = lines.filter((l) => open.some((r) => r.orderLineId === l.id && openQuantity(r) > 0));
+    const prices = new Map<string, PlexOrderLinePrice[]>();
+    for (const line of shipping) prices.set(line.id, await this.getLinePrices(order.id, line.id));
+    return { prices, currency };
   }
 
   /**

@@ -4,7 +4,8 @@
 
 import { createHash } from 'node:crypto';
 import { normalizeCountry } from '../../domain/country-names';
-import type { Address, WeightUnit } from '../../domain/model';
+import type { CustomsFieldNames } from '../../domain/customs';
+import type { Address, Money, WeightUnit } from '../../domain/model';
 import type { ErpOrder, ErpOrderLine, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import type {
   PlexCustomer,
@@ -12,6 +13,7 @@ import type {
   PlexCustomerShipper,
   PlexOrder,
   PlexOrderLine,
+  PlexOrderLinePrice,
   PlexPart,
   PlexRelease,
   PlexShipperUpdate,
@@ -184,6 +186,64 @@ export function toAddress(address: PlexCustomerAddress, customer: PlexCustomer):
   };
 }
 
+// ------------------------------------------------------------------ customs
+
+/**
+ * Where each customs value lives in Plex, so that a missing one parks the order with a reason that
+ * names the record and the field to fill (domain/customs.ts words the message around these).
+ */
+export const PLEX_CUSTOMS_FIELDS: CustomsFieldNames = {
+  hsCode: "the part's shipping details in Plex, Harmonized Tariff Code (harmonizedTariffCode)",
+  // Plex Connect's part records carry no country of origin: the mapping's default fills it.
+  countryOfManufacture: null,
+  unitPrice: "the sales order line's price in Plex (the line's price records: price, currencyCode)",
+  description: "the part's name or description in Plex (part master: name, description)",
+};
+
+/** An HS code as Plex keeps it, or undefined when the field is empty. */
+export function hsCodeOf(details: { harmonizedTariffCode?: string | null } | undefined): string | undefined {
+  const code = details?.harmonizedTariffCode?.trim();
+  return code ? code : undefined;
+}
+
+/**
+ * The price in effect for `quantity` of a line shipped on `day` (UTC ISO-8601) to `shipToId`, from
+ * the line's price records: active ones whose dates cover the day and whose ship-to (when they name
+ * one) is this one; of those, the highest quantity break the quantity reaches (a record without a
+ * break applies from 1), then the primary price, then the latest effective date. `currency` when
+ * the record names none. Undefined when no record applies or its price is missing.
+ */
+export function linePrice(
+  records: PlexOrderLinePrice[],
+  opts: { quantity: number; day: string; shipToId?: string; currency: string },
+): Money | undefined {
+  const at = Date.parse(opts.day);
+  const time = (v: string | null | undefined) => {
+    const iso = plexInstant(v);
+    return iso ? Date.parse(iso) : undefined;
+  };
+  const usable = records.filter((r) => {
+    if (r.active === false || typeof r.price !== 'number' || !Number.isFinite(r.price) || r.price < 0)
+      return false;
+    const from = time(r.effectiveDate);
+    const until = time(r.expirationDate);
+    if (from !== undefined && from > at) return false;
+    if (until !== undefined && until <= at) return false;
+    if (r.shipToAddressId && opts.shipToId && r.shipToAddressId !== opts.shipToId) return false;
+    return (r.breakpointQuantity ?? 0) <= opts.quantity;
+  });
+  usable.sort(
+    (a, b) =>
+      (b.breakpointQuantity ?? 0) - (a.breakpointQuantity ?? 0) ||
+      Number(b.primaryPrice === true) - Number(a.primaryPrice === true) ||
+      (time(b.effectiveDate) ?? 0) - (time(a.effectiveDate) ?? 0),
+  );
+  const best = usable[0];
+  if (!best) return undefined;
+  const currency = best.currencyCode?.trim().toUpperCase() || opts.currency;
+  return { amount: best.price!, currency };
+}
+
 export interface PlexOrderParts {
   connection: string;
   order: PlexOrder;
@@ -193,6 +253,15 @@ export interface PlexOrderParts {
   shipTo: PlexCustomerAddress;
   parts: PlexPart[];
   shipper?: PlexCustomerShipper;
+  /**
+   * Price records per line id, read only for orders that cross a border (client.ts). A line absent
+   * here gets no price.
+   */
+  prices?: Map<string, PlexOrderLinePrice[]>;
+  /** Currency of a price record that names none (the connection's `currency` setting). */
+  currency?: string;
+  /** UTC ISO-8601 "now", for the price records' dates. */
+  now?: string;
 }
 
 /** Plex order + lines + releases + customer + address + parts -> the canonical ERP order. */
@@ -210,12 +279,23 @@ export function toErpOrder(p: PlexOrderParts): ErpOrder {
     const sku = part?.number ?? line.partId ?? line.id;
     const weight = unitWeight(part);
     const description = part?.name ?? part?.description ?? undefined;
+    const records = p.prices?.get(line.id);
+    const price = records
+      ? linePrice(records, {
+          quantity,
+          day: p.now ?? new Date(0).toISOString(),
+          currency: p.currency ?? 'USD',
+          ...(p.shipTo.id ? { shipToId: p.shipTo.id } : {}),
+        })
+      : undefined;
     lines.push({
       lineKey: line.id,
       sku,
       ...(description ? { description } : {}),
       quantity,
       ...(weight ? { unitWeight: weight } : {}),
+      ...(price ? { unitPrice: price } : {}),
+      ...(part?.hsCode ? { hsCode: part.hsCode } : {}),
     });
   }
   const shipDates = open.map((r) => plexDay(r.shipDate ?? r.dueDate)).filter((d): d is string => !!d);
@@ -236,6 +316,7 @@ export function toErpOrder(p: PlexOrderParts): ErpOrder {
     ...(order.buildingId ? { division: order.buildingId } : {}),
     ...(requestedShipDate ? { requestedShipDate } : {}),
     lines,
+    customsFieldNames: PLEX_CUSTOMS_FIELDS,
     modifiedAt:
       plexInstant(order.modifiedDate) ?? plexInstant(order.createdDate) ?? new Date(0).toISOString(),
     version: orderVersion(order, p.releases),

@@ -139,6 +139,10 @@ export interface PlexClientSettings {
   tenantId?: string;
   /** PCN, sent as X-Plex-Connect-Customer-Id. */
   customerId?: string;
+  /** The country all the connection's mappings ship from: orders to it get no prices read. */
+  domesticCountry?: string;
+  /** Currency of a price record that names none. */
+  currency?: string;
 }
 
 export interface PlexClientFactoryOptions {

@@ -89,7 +89,17 @@ export const PLEX_RECORD = {
   part: { what: 'part', schema: record('id', ['number', 'name', 'revision', 'description', 'status']) },
   shippingDetails: {
     what: 'part shipping details record',
-    schema: record(undefined, ['partId', 'partNumber', 'weightUnit'], { partPieceWeight: num }),
+    schema: record(undefined, ['partId', 'partNumber', 'weightUnit', 'harmonizedTariffCode'], {
+      partPieceWeight: num,
+    }),
+  },
+  linePrice: {
+    what: 'sales order line price',
+    schema: record(
+      'id',
+      ['orderLineId', 'effectiveDate', 'expirationDate', 'shipToAddressId', 'unit', 'currencyCode'],
+      { price: num, breakpointQuantity: num, active: flag, primaryPrice: flag },
+    ),
   },
   shipper: {
     what: 'customer shipper',

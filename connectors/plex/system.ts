@@ -7,7 +7,7 @@ import { nonEmpty, positiveInt, stringMap } from '../../lib/config';
 import { AuditRepo } from '../../lib/db/repos';
 import { PostgresSlidingLimiter } from '../../lib/ratelimit';
 import { CATALOG_PART_NUMBERS, startPlexSimulator, type PlexSimulator } from '../../simulators/plex';
-import { readLimits, readSettings, type SystemModule } from '../kit/system';
+import { readLimits, readSettings, type SystemDeps, type SystemModule } from '../kit/system';
 import { createPlexClientFactory, plexErpPort } from './port';
 import { PlexClient, plexLimitKey, plexRateLimit } from './client';
 import { parseReadyState } from './mapping';
@@ -26,6 +26,14 @@ const settings = z
      * release in that status), or "shipper:<status>" (a customer shipper in that status).
      */
     readyState: nonEmpty('"Open"').default('Open'),
+    /**
+     * Currency of a sales order line price record that names none (ISO 4217). Plex keeps a
+     * `currencyCode` on each price record; this is only its fallback.
+     */
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, { error: 'is not an ISO 4217 currency code (write e.g. "USD" or "EUR")' })
+      .default('USD'),
     /** How tracking and status land on the customer shipper (connectors/plex/README.md). */
     writeBack: z
       .strictObject({
@@ -50,6 +58,20 @@ const limits = z
 const DEMO_CALLS_PER_MINUTE = 6000;
 
 const settingsOf = readSettings(settings);
+
+/**
+ * The one country every mapping of a connection ships from, or undefined when its mappings ship
+ * from several (or name no ship-from): orders to it need no customs, so their prices are not read.
+ */
+function domesticCountry(config: SystemDeps['config'], connection: string): string | undefined {
+  const countries = new Set(
+    config.mappings
+      .filter((m) => m.erp === connection)
+      .map((m) => m.shipFrom?.countryCode?.toUpperCase() ?? ''),
+  );
+  const [only] = [...countries];
+  return countries.size === 1 && only ? only : undefined;
+}
 const limitsOf = readLimits('plex', limits);
 
 export const plexSystem: SystemModule = {
@@ -119,7 +141,15 @@ export const plexSystem: SystemModule = {
       settings: (name) => {
         const c = live(name);
         const s = connectionSettings(name);
-        return { baseUrl: c.baseUrl, apiKey: c.credentials.apiKey!, tenantId: s.tenantId, customerId: s.pcn };
+        const home = domesticCountry(deps.config, name);
+        return {
+          baseUrl: c.baseUrl,
+          apiKey: c.credentials.apiKey!,
+          tenantId: s.tenantId,
+          customerId: s.pcn,
+          currency: s.currency,
+          ...(home ? { domesticCountry: home } : {}),
+        };
       },
     });
     const portDeps = {

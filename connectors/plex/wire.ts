@@ -96,11 +96,32 @@ export interface PlexPartShippingDetails {
   partNumber?: string | null;
   partPieceWeight?: number | null;
   weightUnit?: string | null;
+  /** The part's Harmonized System code (customs); the spec keeps it here, not on the part master. */
+  harmonizedTariffCode?: string | null;
 }
 
-/** A part with the piece weight from its shipping details, when Plex has one. */
+/** A part with the piece weight and HS code from its shipping details, when Plex has them. */
 export interface PlexPart extends PlexPartRecord {
   pieceWeight?: { value: number; unit: string };
+  hsCode?: string;
+}
+
+/**
+ * GET /sales/v1/orders/{id}/lines/{lineId}/prices: a line's price records. The line itself carries
+ * no price; a line may hold several records (quantity breaks, dates, ship-tos).
+ */
+export interface PlexOrderLinePrice {
+  id: string;
+  orderLineId?: string | null;
+  effectiveDate?: string | null;
+  expirationDate?: string | null;
+  breakpointQuantity?: number | null;
+  shipToAddressId?: string | null;
+  price?: number | null;
+  active?: boolean | null;
+  unit?: string | null;
+  currencyCode?: string | null;
+  primaryPrice?: boolean | null;
 }
 
 /** GET /shipping/v1/customer-shippers[/{id}] */

@@ -1,14 +1,19 @@
-// Pure ShipStation mapping: ErpOrder -> V1 order body (with a stable orderKey and a content
-// version), V1 shipment -> canonical shipment record, ShipStation order statuses, and V2 inventory
-// levels. No I/O, no clock: every input comes in as an argument.
+// Pure ShipStation mapping: ErpOrder (and its customs, for an order shipped abroad) -> V1 order
+// body (with a stable orderKey and a content version), V1 shipment -> canonical shipment record,
+// ShipStation order statuses, and V2 inventory levels. No I/O, no clock: every input comes in as an
+// argument.
 
 import { createHash } from 'node:crypto';
+import type { CustomsDetail, ShipmentPurpose } from '../../domain/customs';
 import type { Address, Money } from '../../domain/model';
 import type { ErpOrder, ErpOrderLine } from '../../domain/order';
 import { validateAddress, type ValidationProblem } from '../../domain/validate';
 import { dayToPacific, shipStationDateToUtc, pacificToUtc, utcToPacific } from './time';
 import type {
   SsAddress,
+  SsContents,
+  SsInternationalOptions,
+  SsNonDelivery,
   SsOrderInput,
   SsOrderItem,
   SsOrderStatus,
@@ -66,13 +71,26 @@ export interface ShipStationOrderOptions {
   storeId?: number;
   /** advancedOptions.warehouseId (ship-from location). */
   warehouseId?: number;
+  /** The order leaves the warehouse's country: sent as internationalOptions. */
+  customs?: CustomsDetail;
+  /** What the carrier does with a parcel it cannot deliver abroad (default DEFAULT_NON_DELIVERY). */
+  nonDelivery?: SsNonDelivery;
 }
+
+/**
+ * ShipStation's own default where a label is made without one (Shipments/CreateLabel); sent
+ * explicitly, so the account's UI setting does not decide it for labels made from the order.
+ */
+export const DEFAULT_NON_DELIVERY: SsNonDelivery = 'return_to_sender';
+
+/** ShipStation V1 customs values are US dollars (the CustomsItem model has no currency). */
+export const CUSTOMS_CURRENCY = 'USD';
 
 /** ShipStation's documented limit on orderNumber [CUO]. */
 export const MAX_ORDER_NUMBER_LENGTH = 50;
 
 /** What ShipStation would reject or what would push a wrong order; empty when the order can go. */
-export function validateForShipStation(order: ErpOrder): ValidationProblem[] {
+export function validateForShipStation(order: ErpOrder, customs?: CustomsDetail): ValidationProblem[] {
   const problems = validateAddress(order.shipTo, 'shipTo');
   const add = (field: string, code: string, message: string) => problems.push({ field, code, message });
   if (!order.orderNumber.trim()) add('orderNumber', 'required', 'the order number is required');
@@ -86,7 +104,40 @@ export function validateForShipStation(order: ErpOrder): ValidationProblem[] {
     if (line.unitWeight && !(line.unitWeight.value > 0))
       add(`lines[${i}].unitWeight.value`, 'invalid', 'a unit weight must be above 0');
   });
+  const currency = customs?.totalCustomsValue.currency;
+  if (currency !== undefined && currency !== CUSTOMS_CURRENCY)
+    add(
+      'customs.totalCustomsValue.currency',
+      'unsupported',
+      `ShipStation takes customs values in ${CUSTOMS_CURRENCY} and the order is priced in ${currency}: ` +
+        `price the order in ${CUSTOMS_CURRENCY} in the ERP`,
+    );
   return problems;
+}
+
+/** The shipment's contents as ShipStation names them, from the commercial invoice's purpose. */
+const CONTENTS: Partial<Record<ShipmentPurpose, SsContents>> = { GIFT: 'gift', SAMPLE: 'sample' };
+
+/**
+ * The order's customs declaration: one customs item per commodity. `value` is the value of one
+ * unit (decided in the README: the V1 docs say "of the line item", ShipEngine's "of each item").
+ */
+export function toInternationalOptions(
+  customs: CustomsDetail,
+  nonDelivery: SsNonDelivery = DEFAULT_NON_DELIVERY,
+): SsInternationalOptions {
+  return {
+    contents: CONTENTS[customs.commercialInvoice.purpose] ?? 'merchandise',
+    customsItems: customs.lines.map((l) => ({
+      description: l.description,
+      quantity: l.quantity,
+      // As the ERP prices it: rounding a small part's unit price to the cent would skew the line.
+      value: l.unitPrice.amount,
+      harmonizedTariffCode: l.hsCode,
+      countryOfOrigin: l.countryOfManufacture,
+    })),
+    nonDelivery,
+  };
 }
 
 function toSsAddress(a: Address): SsAddress {
@@ -145,6 +196,7 @@ function totalWeight(lines: ErpOrderLine[]): SsWeight | undefined {
  * The createorder body for an ERP order: full resource (V1 has no partial update), status
  * awaiting_shipment, dates in Pacific wall time, and the ERP references in the custom fields:
  * customField1 = ERP order number, customField2 = PO number, customField3 = `<connection>:<order key>`.
+ * With `customs` (an order shipped abroad) it carries internationalOptions; without, none.
  */
 export function toShipStationOrder(order: ErpOrder, opts: ShipStationOrderOptions = {}): SsOrderInput {
   const weight = totalWeight(order.lines);
@@ -161,6 +213,7 @@ export function toShipStationOrder(order: ErpOrder, opts: ShipStationOrderOption
     items: order.lines.map(toSsItem),
     ...(order.shipVia ? { requestedShippingService: order.shipVia } : {}),
     ...(weight ? { weight } : {}),
+    ...(opts.customs ? { internationalOptions: toInternationalOptions(opts.customs, opts.nonDelivery) } : {}),
     advancedOptions: {
       ...(opts.storeId !== undefined ? { storeId: opts.storeId } : {}),
       ...(opts.warehouseId !== undefined ? { warehouseId: opts.warehouseId } : {}),

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { FulfilmentShipment, SubmitOrderResult, WarehouseOrderPhase } from '../../domain/fulfilment';
+import type { CustomsDetail } from '../../domain/customs';
 import type { ErpOrder } from '../../domain/order';
 import type { AuditRepo, FulfilmentRepo } from '../../lib/db/repos';
 import type { Database } from '../../lib/db/types';
@@ -127,12 +128,15 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
     order: ErpOrder,
     status: 'awaiting_shipment' | 'cancelled',
     lookFirst = false,
+    customs?: CustomsDetail,
   ) {
     const s = settings();
     const body = {
       ...toShipStationOrder(order, {
         ...(s.storeId !== undefined ? { storeId: s.storeId } : {}),
         ...(s.warehouseId !== undefined ? { warehouseId: s.warehouseId } : {}),
+        // Part of the content version: a customs change is pushed like any other edit.
+        ...(customs ? { customs } : {}),
       }),
       orderStatus: status,
     };
@@ -213,8 +217,8 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
   return {
     systemName: 'ShipStation',
 
-    async submitOrder({ workflowId, order, lookFirst }) {
-      const problems = validateForShipStation(order);
+    async submitOrder({ workflowId, order, lookFirst, customs }) {
+      const problems = validateForShipStation(order, customs);
       if (problems.length > 0) {
         throw ApplicationFailure.nonRetryable(
           problems.map((p) => `${p.field}: ${p.message}`).join('; '),
@@ -222,7 +226,7 @@ export function shipStationFulfilmentPort(deps: ShipStationPortDeps, connection:
           { kind: 'validation', problems },
         );
       }
-      return guard(() => push(workflowId, order, 'awaiting_shipment', lookFirst === true));
+      return guard(() => push(workflowId, order, 'awaiting_shipment', lookFirst === true, customs));
     },
 
     async cancelOrder({ workflowId, order }) {

@@ -19,6 +19,7 @@ import {
   type Method,
   type RequestAuth,
 } from '../kit/http';
+import { eitherSignal } from '../../lib/concurrency';
 import { auditRow, type AuditRow } from '../kit/audit';
 import {
   SHIPSTATION_RATE_WINDOW_MS,
@@ -235,14 +236,16 @@ export class ShipStationTransport {
         const budget = waitBudgetMs();
         if (!Number.isFinite(budget)) return limiter.acquire(key, cost, acquireOpts);
         const outOfTime = timeoutSignal(Math.max(1, budget));
-        const signals = [acquireOpts?.signal, outOfTime].filter((s): s is AbortSignal => s !== undefined);
+        const { signal, dispose } = eitherSignal(acquireOpts?.signal, outOfTime);
         try {
-          await limiter.acquire(key, cost, { signal: AbortSignal.any(signals) });
+          await limiter.acquire(key, cost, signal ? { signal } : {});
         } catch (err) {
           if (!outOfTime.aborted || acquireOpts?.signal?.aborted) throw err;
           throw new ShipStationRateLimitError('no request slot', {
             retryAfterMs: NO_SLOT_RETRY_MS + Math.floor(random() * NO_SLOT_RETRY_MS),
           });
+        } finally {
+          dispose();
         }
       },
     };

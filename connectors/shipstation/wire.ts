@@ -50,6 +50,32 @@ export interface SsAdvancedOptions {
   customField3?: string | null;
 }
 
+/** What an international shipment holds (InternationalOptions `contents`). */
+export type SsContents = 'merchandise' | 'documents' | 'gift' | 'returned_goods' | 'sample';
+
+/** What the carrier does with a parcel it cannot deliver abroad. */
+export type SsNonDelivery = 'return_to_sender' | 'treat_as_abandoned';
+
+/** One customs declaration line (the CustomsItem model). */
+export interface SsCustomsItem {
+  /** Read-only: ShipStation's id of the line; sent back, it updates that line. */
+  customsItemId?: number | string | null;
+  description: string;
+  quantity: number;
+  /** Declared value of one unit, in USD (see the README: the docs say "of the line item"). */
+  value: number;
+  harmonizedTariffCode?: string | null;
+  /** ISO 3166-1 alpha-2 country the goods were made in. */
+  countryOfOrigin: string;
+}
+
+/** The order's customs part (InternationalOptions). */
+export interface SsInternationalOptions {
+  contents?: SsContents | null;
+  customsItems?: SsCustomsItem[] | null;
+  nonDelivery?: SsNonDelivery | null;
+}
+
 /** The body of POST /orders/createorder (and one element of /orders/createorders). */
 export interface SsOrderInput {
   orderNumber: string;
@@ -65,6 +91,8 @@ export interface SsOrderInput {
   items: SsOrderItem[];
   requestedShippingService?: string;
   weight?: SsWeight;
+  /** Only on an order that leaves the warehouse's country. */
+  internationalOptions?: SsInternationalOptions;
   advancedOptions: SsAdvancedOptions;
 }
 
@@ -80,6 +108,7 @@ export interface SsOrder {
   orderStatus: SsOrderStatus | string;
   shipTo?: SsAddress | null;
   items?: Array<SsOrderItem & { orderItemId?: number }> | null;
+  internationalOptions?: SsInternationalOptions | null;
   advancedOptions?: SsAdvancedOptions | null;
 }
 

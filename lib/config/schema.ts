@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SHIPMENT_PURPOSES, TERMS_OF_SALE } from '../../domain/customs';
 import { isDuration } from './duration';
 
 // The configuration schema. Every object is strict so a typo is an error, never a silently
@@ -154,6 +155,64 @@ const shipFromSchema = z.strictObject({
   email: nonEmpty('"shipping@example.com"').optional(),
 });
 
+const countryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, { error: 'is not an ISO 3166-1 alpha-2 code (write e.g. "US")' });
+
+const customsSchema = z.strictObject({
+  /**
+   * The country the goods leave from, for a warehouse mapping without `shipFrom` (a warehouse
+   * system such as ShipStation keeps its own ship-from address, so the connector cannot read it):
+   * an order shipped to another country gets customs. `shipFrom.countryCode` wins where both are
+   * set; "US" when neither is, the country ShipStation's V1 API and its customs values (USD) are
+   * made for.
+   */
+  originCountry: countryCode.optional(),
+  /** Why the goods travel, on the commercial invoice. */
+  purpose: z.enum(SHIPMENT_PURPOSES).default('SOLD'),
+  /** Incoterm on the commercial invoice. */
+  termsOfSale: z.enum(TERMS_OF_SALE).default('DAP'),
+  /** Who pays duties and taxes at import: the recipient unless configured. */
+  dutiesPayment: z
+    .strictObject({
+      payer: z.enum(['SENDER', 'RECIPIENT', 'THIRD_PARTY']).default('RECIPIENT'),
+      account: nonEmpty('"123456789"').optional(),
+    })
+    .prefault({}),
+  /** The importer of record, when it is not the recipient. */
+  importerOfRecord: shipFromSchema
+    .extend({
+      accountNumber: nonEmpty('"123456789"').optional(),
+      taxId: nonEmpty('"123456789RT0001"').optional(),
+    })
+    .optional(),
+  /** Unit of the invoice lines' quantities (default PCS). */
+  quantityUnit: nonEmpty('"PCS"').optional(),
+  /** Values used where the ERP has none: per part number, then for the whole mapping. */
+  defaults: z
+    .strictObject({
+      countryOfManufacture: countryCode.optional(),
+      parts: z
+        .record(
+          nonEmpty('"GSK-0310"'),
+          z.strictObject({
+            hsCode: z
+              .string()
+              .regex(/^\d{4}(\.?\d{2}){0,3}$/, {
+                error: 'is not an HS code (write 4 to 10 digits, e.g. "8482.10")',
+              })
+              .optional(),
+            countryOfManufacture: countryCode.optional(),
+            description: nonEmpty('"Ball bearings, steel"').optional(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+  /** USMCA details on shipments between the US, Mexico and Canada. */
+  usmca: z.strictObject({ originCriterion: z.enum(['A', 'B', 'C', 'D']) }).optional(),
+});
+
 const mappingSchema = z.strictObject({
   /** Required for carriers that make labels; a warehouse system knows its own. */
   shipFrom: shipFromSchema.optional(),
@@ -192,6 +251,8 @@ const mappingSchema = z.strictObject({
   divisions: stringMap.optional(),
   /** ERP cost centre -> carrier reference printed on the label and invoice. */
   costCenters: stringMap.optional(),
+  /** For orders whose goods cross a border (domain/customs.ts); the defaults apply when absent. */
+  customs: customsSchema.optional(),
 });
 
 /** The whole configuration's schema, for the systems the registry knows. */

@@ -144,9 +144,14 @@ export interface ShipmentsTable {
   updated_at: Timestamp;
 }
 
+/** What a stored document is: the shipment's label, or a document printed with it. */
+export type LabelKind = 'label' | 'commercial_invoice';
+
 export interface LabelsTable {
   id: string;
   shipment_id: string | null;
+  /** 'label' unless given. */
+  kind: ColumnType<LabelKind, LabelKind | undefined, LabelKind>;
   format: string;
   content: Buffer;
   created_at: Timestamp;

@@ -18,27 +18,26 @@ export const LABEL_MIME: Record<ImageType, string> = {
 };
 
 /** Keep label text printable ASCII without the characters PDF strings and ZPL fields treat specially. */
-function clean(text: string): string {
+function clean(text: string, max = 40): string {
   return text
     .replace(/[^ -~]/g, '?')
     .replace(/[()\\^~]/g, ' ')
-    .slice(0, 40);
+    .slice(0, max);
 }
 
-/** A one-page 4x6 PDF with the tracking number; small, but a PDF reader opens it. */
-function pdf(label: LabelInput): Buffer {
-  const lines = [
-    'FedEx (simulated label)',
-    label.serviceType,
-    `TRK# ${label.trackingNumber}`,
-    label.recipientName,
-    `${label.recipientCity} ${label.recipientPostalCode}`,
-  ].map(clean);
-  const text = lines.map((l, i) => `BT /F1 14 Tf 20 ${400 - i * 30} Td (${l}) Tj ET`).join('\n');
+/** A one-page PDF of text lines in Helvetica; small, but a PDF reader opens it. */
+function pdfPage(
+  lines: string[],
+  page: { width: number; height: number; fontSize: number; top: number; lead: number; maxChars: number },
+): Buffer {
+  const text = lines
+    .map((l) => clean(l, page.maxChars))
+    .map((l, i) => `BT /F1 ${page.fontSize} Tf 20 ${page.top - i * page.lead} Td (${l}) Tj ET`)
+    .join('\n');
   const objects = [
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${page.width} ${page.height}] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>`,
     `<< /Length ${Buffer.byteLength(text)} >>\nstream\n${text}\nendstream`,
     '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
   ];
@@ -53,6 +52,20 @@ function pdf(label: LabelInput): Buffer {
   out += offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, 'latin1');
+}
+
+/** A one-page 4x6 PDF with the tracking number. */
+function pdf(label: LabelInput): Buffer {
+  return pdfPage(
+    [
+      'FedEx (simulated label)',
+      label.serviceType,
+      `TRK# ${label.trackingNumber}`,
+      label.recipientName,
+      `${label.recipientCity} ${label.recipientPostalCode}`,
+    ],
+    { width: 288, height: 432, fontSize: 14, top: 400, lead: 30, maxChars: 40 },
+  );
 }
 
 function zpl(label: LabelInput): Buffer {
@@ -119,6 +132,36 @@ function png(): Buffer {
     pngChunk('IDAT', deflateSync(rows)),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+export interface InvoiceInput {
+  invoiceNumber: string;
+  trackingNumber: string;
+  shipper: string;
+  recipient: string;
+  purpose: string;
+  termsOfSale: string;
+  lines: Array<{ description: string; harmonizedCode: string; quantity: string; value: string }>;
+  total: string;
+}
+
+/** The commercial invoice FedEx prints with an international label: one US-letter PDF page. */
+export function renderCommercialInvoice(invoice: InvoiceInput): Buffer {
+  const rows = invoice.lines
+    .slice(0, 30)
+    .map((l) => `${l.description.slice(0, 40)} | HS ${l.harmonizedCode} | ${l.quantity} | ${l.value}`);
+  return pdfPage(
+    [
+      'COMMERCIAL INVOICE (simulated FedEx document)',
+      `Invoice ${invoice.invoiceNumber}   AWB ${invoice.trackingNumber}`,
+      `Shipper: ${invoice.shipper}`,
+      `Recipient: ${invoice.recipient}`,
+      `Purpose: ${invoice.purpose}   Terms of sale: ${invoice.termsOfSale}`,
+      ...rows,
+      `Total customs value: ${invoice.total}`,
+    ],
+    { width: 612, height: 792, fontSize: 10, top: 750, lead: 16, maxChars: 110 },
+  );
 }
 
 export function renderLabel(imageType: ImageType, label: LabelInput): Buffer {

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { SeededRandom } from '../shared/random';
+import {
+  commercialInvoicePdf,
+  checkCustomsFields,
+  enforceCustomsRule,
+  wantsCommercialInvoice,
+} from './customs';
 import { MESSAGES, errors } from './errors';
 import { LABEL_MIME, renderLabel, type ImageType } from './labels';
 import { SERVICES, SERVICE_TYPES, packageCharges, pounds, round2, sumCharges } from './pricing';
@@ -225,6 +231,8 @@ interface ShipRequest {
   shipDatestamp?: string;
   rateTypes: string[];
   packages: ParsedPackage[];
+  /** The request's requestedShipment, for the documents printed from it. */
+  shipment: Json;
 }
 
 function parseShipRequest(body: Json, token: TokenInfo): ShipRequest {
@@ -300,6 +308,7 @@ function parseShipRequest(body: Json, token: TokenInfo): ShipRequest {
   }
   const ground = serviceType !== undefined && SERVICES[serviceType]?.category === 'GROUND';
   const packages = checkPackages(c, shipment, ground);
+  checkCustomsFields(c, shipment);
   c.throwIfAny();
 
   // Business checks come after the field checks, like FedEx's own order of errors.
@@ -309,6 +318,7 @@ function parseShipRequest(body: Json, token: TokenInfo): ShipRequest {
   if (paymentType === 'SENDER' && payorAccount && payorAccount !== accountNumber) {
     throw errors.badRequest('ACCOUNT.NUMBER.MISMATCH', MESSAGES.accountMismatch);
   }
+  enforceCustomsRule(shipper!, parsedRecipients[0]!, shipment);
   return {
     accountNumber,
     labelResponse: labelResponse as 'URL_ONLY' | 'LABEL',
@@ -320,6 +330,7 @@ function parseShipRequest(body: Json, token: TokenInfo): ShipRequest {
     shipDatestamp,
     rateTypes: (rateTypes ?? []).map(String),
     packages,
+    shipment,
   };
 }
 
@@ -434,6 +445,21 @@ export function createShipment(ctx: ShipContext, token: TokenInfo, body: Json): 
     };
   });
 
+  // Shipping documents asked for in shippingDocumentSpecification: the commercial invoice, as
+  // FedEx gives it, in shipmentDocuments (base64 in encodedLabel, or a URL like the labels).
+  const shipmentDocuments = [];
+  if (wantsCommercialInvoice(req.shipment)) {
+    const invoice = commercialInvoicePdf(req.shipment, req, master);
+    shipmentDocuments.push({
+      contentType: 'COMMERCIAL_INVOICE',
+      docType: 'PDF',
+      copiesToPrint: 1,
+      ...(req.labelResponse === 'LABEL'
+        ? { encodedLabel: invoice.toString('base64') }
+        : { url: ctx.documents.put(invoice, 'application/pdf') }),
+    });
+  }
+
   const total = sumCharges(packages.map((p) => p.charges));
   const weightLb = packages.reduce((acc, p) => acc + Math.max(1, Math.ceil(pounds(p.weight))), 0);
   // The actual (billed) rate is the account rate; a LIST entry, when asked for, comes first so a
@@ -457,7 +483,7 @@ export function createShipment(ctx: ShipContext, token: TokenInfo, body: Json): 
           serviceCategory: service.category,
           shipDatestamp: stored.shipDate,
           pieceResponses,
-          shipmentDocuments: [],
+          shipmentDocuments,
           completedShipmentDetail: {
             usDomestic:
               req.shipper.address.countryCode === 'US' && req.recipient.address.countryCode === 'US',

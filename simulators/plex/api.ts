@@ -293,6 +293,17 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'GET',
+    template: '/sales/v1/orders/{id}/lines/{lineId}/prices',
+    resource: 'orderLines',
+    list: true,
+    handle: (c) => {
+      const line = orderLine(c);
+      if (!line) throw errors.notFound();
+      return c.data.pricesOfLine(line.id).map(copy);
+    },
+  },
+  {
+    method: 'GET',
     template: '/sales/v1/releases',
     resource: 'releases',
     list: true,

@@ -61,7 +61,7 @@ export interface PlexSimOptions {
   orders?: number;
   /** Seed for the start-up orders and for fault decisions (default DEFAULT_SEED: the same every run). */
   seed?: number;
-  /** invalidShare for the start-up orders (default 0.06). */
+  /** invalidShare for the start-up orders (default 0.08). */
   invalidShare?: number;
   /** Shipper statuses a PUT may set (default: see DEFAULT_SHIPPER_STATUSES). */
   shipperStatuses?: string[];
@@ -139,7 +139,7 @@ export function resolveOptions(opts: PlexSimOptions = {}): ResolvedOptions {
   const unsubscribedStatus = opts.unsubscribedStatus ?? 401;
   if (unsubscribedStatus !== 401 && unsubscribedStatus !== 404)
     throw new RangeError('unsubscribedStatus must be 401 or 404');
-  const invalidShare = opts.invalidShare ?? 0.06;
+  const invalidShare = opts.invalidShare ?? 0.08;
   if (!(invalidShare >= 0 && invalidShare <= 1)) throw new RangeError('invalidShare must be between 0 and 1');
   return {
     port: opts.port ?? 0,

@@ -1,12 +1,13 @@
+import { createHash } from 'node:crypto';
 import { DEFAULT_SEED, SeededRandom } from '../shared/random';
 import { COUNTRIES, UNKNOWN_COUNTRY, badZip, generateAddress } from './addresses';
 import type { DefectKind, SeededOrder, TenantData } from './store';
-import type { OrderLine, Release, Shipper, ShipperLine } from './wire';
+import type { OrderLine, OrderLinePrice, Release, Shipper, ShipperLine } from './wire';
 
 export interface SeedOptions {
   /** Same seed (and the same earlier calls on the tenant) -> the same orders. Default DEFAULT_SEED. */
   seed?: number;
-  /** Share (0..1) of orders a connector must refuse before any carrier call. Default 0.06. */
+  /** Share (0..1) of orders a connector must refuse before any carrier call. Default 0.08. */
   invalidShare?: number;
   /**
    * Also stock the containers each seeded release needs, so shipping every order never runs out
@@ -26,7 +27,15 @@ export const SHIP_VIA = ['FDX-GROUND', 'FDX-2DAY', 'FDX-OVERNIGHT'] as const;
 /** Seeded states that mean "ready to ship" (see README: the connector's default). */
 export const READY = { orderStatus: 'Open', releaseStatus: 'Open', shipperStatus: 'Open' } as const;
 
-const DEFECTS: DefectKind[] = ['postal_code', 'country', 'weight'];
+// In this order: callers that seed one or two invalid orders rely on the first two (address
+// defects, which every shipping path refuses).
+const DEFECTS: DefectKind[] = ['postal_code', 'country', 'weight', 'hs_code'];
+
+/**
+ * The shipper's country: the demo mapping ships from Memphis, US (connectors/demo-config.ts). An
+ * order to another country needs customs, so only those can lack an HS code.
+ */
+export const SHIPPER_COUNTRY = 'US';
 const DAY = 86_400_000;
 
 // Country mix of the seeded customers: mostly North America, some Europe.
@@ -47,6 +56,10 @@ interface CatalogPart {
   unit: string;
   pack: number;
   dims: [number, number, number];
+  /** HS code as a US plant keeps it (the 10-digit HTSUS number). */
+  hsCode: string;
+  /** Unit price in USD on the plant's sales order lines. */
+  price: number;
 }
 
 // Piece weights in the units a US plant (lbs) or a metric plant (kg) would record.
@@ -58,6 +71,8 @@ const CATALOG: CatalogPart[] = [
     unit: 'lbs',
     pack: 20,
     dims: [16, 12, 8],
+    hsCode: '7326.90.8688',
+    price: 4.85,
   },
   {
     number: 'HSG-2040',
@@ -66,10 +81,39 @@ const CATALOG: CatalogPart[] = [
     unit: 'lbs',
     pack: 4,
     dims: [18, 14, 12],
+    hsCode: '8413.91.9095',
+    price: 38.5,
   },
-  { number: 'GSK-0310', name: 'Gasket set', weight: 0.12, unit: 'lbs', pack: 50, dims: [10, 8, 4] },
-  { number: 'SHF-7755', name: 'Drive shaft 320 mm', weight: 1.9, unit: 'kg', pack: 6, dims: [40, 12, 12] },
-  { number: 'VLV-5020', name: 'Check valve DN25', weight: 0.7, unit: 'kg', pack: 10, dims: [30, 20, 15] },
+  {
+    number: 'GSK-0310',
+    name: 'Gasket set',
+    weight: 0.12,
+    unit: 'lbs',
+    pack: 50,
+    dims: [10, 8, 4],
+    hsCode: '8484.10.0000',
+    price: 2.15,
+  },
+  {
+    number: 'SHF-7755',
+    name: 'Drive shaft 320 mm',
+    weight: 1.9,
+    unit: 'kg',
+    pack: 6,
+    dims: [40, 12, 12],
+    hsCode: '8483.10.5000',
+    price: 64.0,
+  },
+  {
+    number: 'VLV-5020',
+    name: 'Check valve DN25',
+    weight: 0.7,
+    unit: 'kg',
+    pack: 10,
+    dims: [30, 20, 15],
+    hsCode: '8481.30.2000',
+    price: 27.4,
+  },
   {
     number: 'CVR-3300',
     name: 'Injection-moulded cover',
@@ -77,6 +121,8 @@ const CATALOG: CatalogPart[] = [
     unit: 'lbs',
     pack: 40,
     dims: [20, 16, 10],
+    hsCode: '3926.90.9985',
+    price: 3.1,
   },
   {
     number: 'FLT-8890',
@@ -85,6 +131,8 @@ const CATALOG: CatalogPart[] = [
     unit: 'kg',
     pack: 12,
     dims: [25, 25, 20],
+    hsCode: '8421.99.0040',
+    price: 12.75,
   },
   {
     number: 'CBL-4412',
@@ -93,6 +141,8 @@ const CATALOG: CatalogPart[] = [
     unit: 'lbs',
     pack: 10,
     dims: [14, 14, 6],
+    hsCode: '8544.30.0000',
+    price: 18.9,
   },
 ];
 
@@ -105,6 +155,12 @@ export function seededUuid(random: SeededRandom): string {
   for (let i = 0; i < 32; i++) hex += random.int(0, 15).toString(16);
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20)}`;
+}
+
+/** A UUID v4 shape derived from `text`, for records whose ids must not draw from the seeded sequence. */
+function derivedUuid(text: string): string {
+  const hex = createHash('sha256').update(text).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function weightedCountry(random: SeededRandom): string {
@@ -151,6 +207,7 @@ function addPart(
   item: CatalogPart,
   stamp: string,
   withWeight: boolean,
+  withHsCode = true,
 ) {
   const id = seededUuid(random);
   data.parts.set(id, {
@@ -176,6 +233,7 @@ function addPart(
     cubeLength: item.dims[0],
     cubeWidth: item.dims[1],
     cubeHeight: item.dims[2],
+    ...(withHsCode ? { harmonizedTariffCode: item.hsCode } : {}),
     hazardous: false,
   });
   data.inventory.stockPart(data.parts.get(id)!, item.pack, stamp);
@@ -189,7 +247,7 @@ function addPart(
 export function seedOrders(data: TenantData, n: number, opts: SeedOptions = {}): SeededOrder[] {
   if (!Number.isInteger(n) || n < 0 || n > 100_000)
     throw new RangeError('order count must be an integer 0..100000');
-  const share = opts.invalidShare ?? 0.06;
+  const share = opts.invalidShare ?? 0.08;
   if (!(share >= 0 && share <= 1)) throw new RangeError('invalidShare must be between 0 and 1');
   // A second batch on the same tenant continues from different numbers, so ids never collide.
   const random = new SeededRandom(((opts.seed ?? DEFAULT_SEED) + data.batches * 0x9e3779b9) >>> 0);
@@ -229,13 +287,31 @@ export function seedOrders(data: TenantData, n: number, opts: SeedOptions = {}):
   }
 
   const defects = pickDefects(random, n, share);
+  // Orders after position i without a defect: where an HS-code defect drawn for a domestic order
+  // can still go (see below).
+  const freeAfter: number[] = new Array<number>(n).fill(0);
+  for (let i = n - 2; i >= 0; i--) freeAfter[i] = freeAfter[i + 1]! + (defects.has(i + 1) ? 0 : 1);
+  let pendingHsCode = 0;
   const out: SeededOrder[] = [];
   for (let i = 0; i < n; i++) {
     // Every customer gets an order before any gets a second, so every country is shipped to.
     const customerId = customerIds[i < customerIds.length ? i : random.int(0, customerIds.length - 1)]!;
     const customer = data.customers.get(customerId)!;
     const country = customerCountry.get(customerId)!;
-    const defect = defects.get(i);
+    let defect = defects.get(i);
+    // A domestic order needs no HS code: its HS-code defect moves to the next international order
+    // without one; the last chance to place it, if domestic too, gets a missing weight instead, so
+    // the count stays exactly round(n * share).
+    const domestic = country === SHIPPER_COUNTRY;
+    if (defect === 'hs_code' && domestic) {
+      if (freeAfter[i]! > pendingHsCode) {
+        pendingHsCode++;
+        defect = undefined;
+      } else defect = 'weight';
+    } else if (!defect && pendingHsCode > 0 && (!domestic || freeAfter[i]! < pendingHsCode)) {
+      pendingHsCode--;
+      defect = domestic ? 'weight' : 'hs_code';
+    }
     const orderNumber = String(data.nextOrderNumber++);
 
     const addressId = seededUuid(random);
@@ -294,10 +370,14 @@ export function seedOrders(data: TenantData, n: number, opts: SeedOptions = {}):
     for (const index of catalogPicks) {
       const item = CATALOG[index]!;
       let partId = data.catalog[index]!;
-      // A missing weight gets its own part, so repairing it cannot change another order.
+      // A missing weight or HS code gets its own part, so repairing it cannot change another order.
       if (defect === 'weight' && lineNo === 0) {
         partId = addPart(data, random, { ...item, number: `${item.number}-X${orderNumber}` }, stamp, false);
         data.defects.set(partId, { kind: 'weight', partId, weight: item.weight, unit: item.unit });
+      } else if (defect === 'hs_code' && lineNo === 0) {
+        const number = `${item.number}-H${orderNumber}`;
+        partId = addPart(data, random, { ...item, number }, stamp, true, false);
+        data.defects.set(partId, { kind: 'hs_code', partId, hsCode: item.hsCode });
       }
       lineNo++;
       const line: OrderLine = {
@@ -312,6 +392,21 @@ export function seedOrders(data: TenantData, n: number, opts: SeedOptions = {}):
         modifiedDate: stamp,
       };
       data.lines.set(line.id, line);
+      const price: OrderLinePrice = {
+        // Derived from the line's id, not drawn: prices leave the seeded sequence as it was.
+        id: derivedUuid(`price:${line.id}`),
+        orderLineId: line.id,
+        effectiveDate: iso(-30 * DAY),
+        breakpointQuantity: 0,
+        price: item.price,
+        active: true,
+        unit: 'Ea',
+        currencyCode: 'USD',
+        primaryPrice: true,
+        createdDate: stamp,
+        modifiedDate: stamp,
+      };
+      data.linePrices.set(price.id, price);
       const quantity = item.pack * random.int(1, 4);
       const release: Release = {
         id: seededUuid(random),

@@ -324,7 +324,7 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
     fixOrder(orderKey) {
       const { data, seeded } = tenantFor(orderKey);
       const defect = [...data.defects.values()].find((d) =>
-        d.kind === 'weight'
+        d.kind === 'weight' || d.kind === 'hs_code'
           ? data.linesOf(seeded.orderKey).some((l) => l.partId === d.partId)
           : d.addressId === seeded.shipToAddressId,
       );
@@ -333,6 +333,11 @@ export async function startPlexSimulator(options: PlexSimOptions = {}): Promise<
       if (defect.kind === 'weight') {
         const details = data.partShipping.get(defect.partId)!;
         Object.assign(details, { partPieceWeight: defect.weight, weightUnit: defect.unit });
+        data.parts.get(defect.partId)!.modifiedDate = stamp;
+        data.defects.delete(defect.partId);
+      } else if (defect.kind === 'hs_code') {
+        // As a person would in Plex: classify the part in its shipping details.
+        data.partShipping.get(defect.partId)!.harmonizedTariffCode = defect.hsCode;
         data.parts.get(defect.partId)!.modifiedDate = stamp;
         data.defects.delete(defect.partId);
       } else {

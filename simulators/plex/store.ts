@@ -3,6 +3,7 @@ import type {
   Customer,
   CustomerAddress,
   OrderLine,
+  OrderLinePrice,
   Part,
   PartShippingDetails,
   Release,
@@ -15,7 +16,8 @@ import type {
 export type Defect =
   | { kind: 'postal_code'; addressId: string; goodZip: string }
   | { kind: 'country'; addressId: string; goodCountry: string }
-  | { kind: 'weight'; partId: string; weight: number; unit: string };
+  | { kind: 'weight'; partId: string; weight: number; unit: string }
+  | { kind: 'hs_code'; partId: string; hsCode: string };
 
 export type DefectKind = Defect['kind'];
 
@@ -52,6 +54,8 @@ interface GroupIndex<T> {
 export class TenantData {
   readonly orders = new Map<string, SalesOrder>();
   readonly lines = new Map<string, OrderLine>();
+  /** Price records of order lines, by price id. */
+  readonly linePrices = new Map<string, OrderLinePrice>();
   readonly releases = new Map<string, Release>();
   readonly customers = new Map<string, Customer>();
   /** Address id -> address; `addressOwner` gives its customer. */
@@ -100,6 +104,10 @@ export class TenantData {
 
   linesOf(orderId: string): OrderLine[] {
     return this.group('lines', this.lines, (l) => l.orderId, [orderId]);
+  }
+
+  pricesOfLine(lineId: string): OrderLinePrice[] {
+    return this.group('linePrices', this.linePrices, (p) => p.orderLineId, [lineId]);
   }
 
   releasesOf(orderId: string): Release[] {

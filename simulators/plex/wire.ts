@@ -122,7 +122,27 @@ export interface PartShippingDetails {
   cubeLength: number;
   cubeWidth: number;
   cubeHeight: number;
+  /** The part's HS code; absent for a part nobody has classified (the `hs_code` defect). */
+  harmonizedTariffCode?: string;
   hazardous: boolean;
+}
+
+/**
+ * sales_orders_api_List_Sales_Order_Line_Prices_item: a line's price record. The order line has no
+ * price field; its prices are records of their own, listed per line.
+ */
+export interface OrderLinePrice {
+  id: string;
+  orderLineId: string;
+  effectiveDate: string;
+  breakpointQuantity: number;
+  price: number;
+  active: boolean;
+  unit: string;
+  currencyCode: string;
+  primaryPrice: boolean;
+  createdDate: string;
+  modifiedDate: string;
 }
 
 /** customer_shippers_api_Get_Customer_Shipper_response */

@@ -74,6 +74,24 @@ export interface StoredOrder {
   shipDueAt: number | null;
 }
 
+/** One customs line (the CustomsItem model); the id is ShipStation's, read-only to clients. */
+export interface CustomsItem {
+  customsItemId: number | null;
+  description: string;
+  quantity: number;
+  /** Declared value in USD (the docs: "of the line item"; stored as sent). */
+  value: number;
+  harmonizedTariffCode: string | null;
+  countryOfOrigin: string;
+}
+
+/** The order's customs part (InternationalOptions), as stored and answered. */
+export interface InternationalOptions {
+  contents: string | null;
+  customsItems: CustomsItem[];
+  nonDelivery: string | null;
+}
+
 /** A request order after validation, before it becomes (or updates) a StoredOrder. */
 export interface OrderInput {
   orderNumber: string;
@@ -142,6 +160,9 @@ const ADVANCED_FIELDS = {
   ],
 };
 const CONFIRMATIONS = ['none', 'delivery', 'signature', 'adult_signature', 'direct_signature'];
+/** InternationalOptions' documented values. */
+const CONTENTS = ['merchandise', 'documents', 'gift', 'returned_goods', 'sample'];
+const NON_DELIVERY = ['return_to_sender', 'treat_as_abandoned'];
 const WEIGHT_UNITS = ['pounds', 'ounces', 'grams'];
 
 /** Collects field problems, named the way ASP.NET's ModelState names them. */
@@ -247,6 +268,55 @@ function items(p: Problems, v: unknown): OrderInput['items'] {
 }
 
 /**
+ * internationalOptions as the InternationalOptions and CustomsItem models describe it: contents and
+ * nonDelivery from their documented lists, and per customs item a description, a quantity and a
+ * value (numbers >= 0), an optional HS code and a two-letter country of origin. The docs mark no
+ * field required; the simulator asks for what a customs declaration cannot do without (a choice,
+ * noted in the README). A customsItemId sent back keeps that line (orders.ts).
+ */
+function internationalOptions(p: Problems, v: unknown): InternationalOptions | null {
+  if (v === undefined || v === null) return null;
+  const at = 'internationalOptions.';
+  if (!isObject(v)) {
+    p.add('internationalOptions must be an object.');
+    return null;
+  }
+  const contents = optString(p, v, 'contents', at);
+  if (contents !== null && !CONTENTS.includes(contents))
+    p.add(`${at}contents must be one of ${CONTENTS.join(', ')}.`);
+  const nonDelivery = optString(p, v, 'nonDelivery', at);
+  if (nonDelivery !== null && !NON_DELIVERY.includes(nonDelivery))
+    p.add(`${at}nonDelivery must be one of ${NON_DELIVERY.join(', ')}.`);
+  const raw = v.customsItems;
+  if (raw !== undefined && raw !== null && !Array.isArray(raw)) p.add(`${at}customsItems must be an array.`);
+  const customsItems = (Array.isArray(raw) ? raw : []).map((r, i): CustomsItem => {
+    const atItem = `${at}customsItems[${i}].`;
+    const item = isObject(r) ? r : {};
+    if (!isObject(r)) p.add(`${at}customsItems[${i}] must be an object.`);
+    const description = optString(p, item, 'description', atItem);
+    if (!description?.trim()) p.add(`${atItem}description is required.`);
+    const quantity = optNumber(p, item, 'quantity', atItem);
+    if (quantity === null || quantity < 0) p.add(`${atItem}quantity is required and must be >= 0.`);
+    const value = optNumber(p, item, 'value', atItem);
+    if (value === null || value < 0) p.add(`${atItem}value is required and must be >= 0.`);
+    const country = optString(p, item, 'countryOfOrigin', atItem);
+    if (country === null || !/^[A-Z]{2}$/.test(country))
+      p.add(`${atItem}countryOfOrigin must be a 2-letter ISO country code.`);
+    const id = item.customsItemId;
+    return {
+      customsItemId:
+        typeof id === 'number' ? id : typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : null,
+      description: description ?? '',
+      quantity: quantity ?? 0,
+      value: value ?? 0,
+      harmonizedTariffCode: optString(p, item, 'harmonizedTariffCode', atItem),
+      countryOfOrigin: country ?? '',
+    };
+  });
+  return { contents, customsItems, nonDelivery };
+}
+
+/**
  * Check one createorder body. Required on create: orderNumber (max 50), orderDate, orderStatus,
  * billTo, shipTo. Returns the input or the list of problems for a 400.
  */
@@ -272,6 +342,7 @@ export function parseOrderInput(body: unknown): { input: OrderInput } | { proble
     p.add(`confirmation must be one of ${CONFIRMATIONS.join(', ')}.`);
   }
   if (extra.weight !== null) extra.weight = weight(p, extra.weight, 'weight');
+  extra.internationalOptions = internationalOptions(p, body.internationalOptions);
   const advancedOptions: Json = {};
   const adv = isObject(body.advancedOptions) ? body.advancedOptions : {};
   for (const f of ADVANCED_FIELDS.number) advancedOptions[f] = optNumber(p, adv, f, 'advancedOptions.');

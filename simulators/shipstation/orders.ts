@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { v1Errors } from './errors';
 import {
   LOCKED_STATUSES,
+  type InternationalOptions,
+  type Json,
   type OrderInput,
   type OrderItem,
   type OrderStatus,
@@ -41,7 +43,7 @@ export class OrderBook {
       }
       const previousStatus = existing.orderStatus;
       const wasAwaiting = previousStatus === 'awaiting_shipment';
-      Object.assign(existing, this.fields(input, existing.items, now), {
+      Object.assign(existing, this.fields(input, existing.items, now, existing.extra), {
         modifyDate: now,
         // storeId can only be set when the order is created.
         advancedOptions: { ...input.advancedOptions, storeId: existing.advancedOptions.storeId },
@@ -81,7 +83,7 @@ export class OrderBook {
     else if (!wasAwaiting || order.shipDueAt === null) order.shipDueAt = this.now() + this.shipAfterMs();
   }
 
-  private fields(input: OrderInput, previous: OrderItem[], now: number) {
+  private fields(input: OrderInput, previous: OrderItem[], now: number, previousExtra?: Json) {
     const unused = [...previous];
     const items = input.items.map((item): OrderItem => {
       // An item keeps its id and createDate when its lineItemKey (or else its SKU) is sent again.
@@ -116,8 +118,29 @@ export class OrderBook {
       amountPaid: input.amountPaid,
       taxAmount: input.taxAmount,
       shippingAmount: input.shippingAmount,
-      extra: input.extra,
+      extra: { ...input.extra, internationalOptions: this.customs(input.extra, previousExtra) },
       tagIds: input.tagIds,
+    };
+  }
+
+  /**
+   * The full resource replaces the customs lines too. A line sent with a customsItemId the order
+   * holds keeps that id (ShipStation updates that line); any other line is new and gets an id.
+   */
+  private customs(extra: Json, previousExtra: Json | undefined): InternationalOptions | null {
+    const intl = extra.internationalOptions as InternationalOptions | null;
+    if (!intl) return null;
+    const before = previousExtra?.internationalOptions as InternationalOptions | null | undefined;
+    const known = new Set((before?.customsItems ?? []).map((c) => c.customsItemId));
+    return {
+      ...intl,
+      customsItems: intl.customsItems.map((c) => ({
+        ...c,
+        customsItemId:
+          c.customsItemId !== null && known.has(c.customsItemId)
+            ? c.customsItemId
+            : 400000000 + this.store.next('customsItem'),
+      })),
     };
   }
 

@@ -8,6 +8,7 @@ import { Credentials } from './auth';
 import { ApiError, v1Errors, v2Error, v2Errors } from './errors';
 import { MinuteWindowLimiter, type LimitDecision } from './limits';
 import { nonNegative, positive, resolveOptions, type ShipStationSimOptions } from './options';
+import type { InternationalOptions } from './model';
 import { OrderBook, type UpsertResult } from './orders';
 import { matchRoute, type Route } from './router';
 import { WebhookSigner, type Jwks } from './signing';
@@ -57,6 +58,10 @@ export interface OrderSummary {
   orderStatus: string;
   modifyDate: string;
   shipDueAt: string | null;
+  /** shipTo.country. */
+  country: string | null;
+  /** The customs part as stored (null when the order came without one). */
+  internationalOptions: InternationalOptions | null;
 }
 
 export interface ShipmentSummary {
@@ -402,6 +407,8 @@ export async function startShipStationSimulator(
         orderStatus: o.orderStatus,
         modifyDate: toV2DateTime(o.modifyDate),
         shipDueAt: o.shipDueAt === null ? null : toV2DateTime(o.shipDueAt),
+        country: typeof o.shipTo.country === 'string' ? o.shipTo.country : null,
+        internationalOptions: (o.extra.internationalOptions as InternationalOptions | null) ?? null,
       })),
     shipments: () => [...store.shipments.values()].map(summary),
     inventory: () =>

@@ -104,7 +104,16 @@ export interface StockLine {
 }
 
 type Sequence =
-  'order' | 'item' | 'shipment' | 'fulfillment' | 'product' | 'customer' | 'webhook' | 'batch' | 'se';
+  | 'order'
+  | 'item'
+  | 'customsItem'
+  | 'shipment'
+  | 'fulfillment'
+  | 'product'
+  | 'customer'
+  | 'webhook'
+  | 'batch'
+  | 'se';
 
 const ORIGIN: Json = {
   name: 'Shipping Dept',

@@ -31,8 +31,20 @@ import {
   toFedexTrackRequests,
 } from '../../connectors/fedex/mapping';
 import type { ShipmentRequest } from '../../domain/model';
+import { buildShipmentRequest, type ShipmentMappingConfig } from '../../domain/shipment-request';
+import { loadConfig } from '../../clients/config';
+import { PlexClient } from '../../connectors/plex/client';
+import { DEMO_KEY, startPlexSimulator } from '../../simulators/plex';
 import { unlimited } from '../../lib/ratelimit';
-import { MemoryTokenStore, RECIPIENT, SHIPPER, shipmentRequest } from '../unit/fedex-fixtures';
+import {
+  CANADA,
+  CUSTOMS,
+  internationalRequest,
+  MemoryTokenStore,
+  RECIPIENT,
+  SHIPPER,
+  shipmentRequest,
+} from '../unit/fedex-fixtures';
 
 /**
  * Every request body the connector sends, checked against FedEx's own OpenAPI request schemas, and
@@ -489,5 +501,212 @@ describe('parsers on the specs own response examples', () => {
       }
     }
     assert.ok(checked >= 25, `only ${checked} error examples found`);
+  });
+});
+
+describe('customs: the customs part of a ship request against the official schemas', () => {
+  it('an international request carries customsClearanceDetail and asks for the commercial invoice', () => {
+    const body: Json = shipBody(internationalRequest());
+    const ccd = body.requestedShipment.customsClearanceDetail;
+    assert.deepEqual(ccd.commercialInvoice, {
+      shipmentPurpose: 'SOLD',
+      termsOfSale: 'DAP',
+      customerReferences: [{ customerReferenceType: 'INVOICE_NUMBER', value: 'INV-2026-0042' }],
+    });
+    assert.deepEqual(ccd.commodities[0], {
+      description: 'Ball bearings, steel, 20 mm bore',
+      harmonizedCode: '8482105044',
+      countryOfManufacture: 'US',
+      quantity: 40,
+      quantityUnits: 'PCS',
+      unitPrice: { amount: 3.25, currency: 'USD' },
+      customsValue: { amount: 130, currency: 'USD' },
+      weight: { units: 'KG', value: 4.4 },
+      partNumber: 'BRG-6204',
+    });
+    // A fractional quantity goes up to a whole unit; the line's customs value stays exact.
+    assert.equal(ccd.commodities[1].quantity, 3);
+    assert.deepEqual(ccd.commodities[1].customsValue, { amount: 30, currency: 'USD' });
+    assert.equal(ccd.commodities[1].weight, undefined);
+    assert.deepEqual(ccd.totalCustomsValue, { amount: 160, currency: 'USD' });
+    assert.deepEqual(ccd.dutiesPayment, {
+      paymentType: 'RECIPIENT',
+      payor: { responsibleParty: { accountNumber: { value: '510087020' } } },
+    });
+    assert.deepEqual(body.requestedShipment.shippingDocumentSpecification, {
+      shippingDocumentTypes: ['COMMERCIAL_INVOICE'],
+      commercialInvoiceDetail: { documentFormat: { docType: 'PDF', stockType: 'PAPER_LETTER' } },
+    });
+    assertConforms('ship', SHIP, body);
+    assertConforms('ship', 'CustomsClearanceDetail', ccd);
+    assertConforms(
+      'ship',
+      'ShippingDocumentSpecification',
+      body.requestedShipment.shippingDocumentSpecification,
+    );
+  });
+
+  it('every duties payer, an importer of record and USMCA details conform', () => {
+    for (const dutiesPayment of [
+      { payer: 'SENDER' as const },
+      { payer: 'RECIPIENT' as const },
+      { payer: 'THIRD_PARTY' as const, account: '987654321' },
+    ]) {
+      const req = internationalRequest({
+        customs: {
+          ...CUSTOMS,
+          dutiesPayment,
+          importerOfRecord: {
+            ...CANADA,
+            company: 'Maple Imports Inc',
+            accountNumber: '602091147',
+            taxId: '123456789RM0001',
+          },
+          usmca: { originCriterion: 'B' },
+        },
+      });
+      const body: Json = shipBody(req);
+      const ccd = body.requestedShipment.customsClearanceDetail;
+      assert.equal(ccd.dutiesPayment.paymentType, dutiesPayment.payer);
+      assert.equal(ccd.dutiesPayment.payor?.responsibleParty.accountNumber.value, dutiesPayment.account);
+      assert.deepEqual(ccd.importerOfRecord.accountNumber, { value: '602091147' });
+      assert.deepEqual(ccd.importerOfRecord.tins, [
+        { number: '123456789RM0001', tinType: 'BUSINESS_NATIONAL' },
+      ]);
+      assert.equal(ccd.importerOfRecord.address.countryCode, 'CA');
+      assert.ok(ccd.commodities.every((c: Json) => c.usmcaDetail.originCriterion === 'B'));
+      assertConforms('ship', SHIP, body);
+    }
+  });
+
+  it('in pounds, the only disagreement is the spec listing KG alone for a commodity weight', () => {
+    // FedEx's Weight_4 (a commodity's weight) lists only KG, while its own examples send LB and its
+    // text says package and commodity units must be the same: the connector follows the text.
+    const body: Json = shipBody(internationalRequest({ packages: [{ weight: { value: 13, unit: 'LB' } }] }));
+    assert.deepEqual(body.requestedShipment.customsClearanceDetail.commodities[0].weight, {
+      units: 'LB',
+      value: 9.7,
+    });
+    const found = problems('ship', SHIP, body).join('\n').split('\n').filter(Boolean);
+    assert.ok(found.length > 0);
+    for (const p of found)
+      assert.match(p, /commodities\/0\/weight\/units must be equal to one of the allowed values/);
+  });
+
+  it('a domestic request has no customs keys, exactly as before customs existed', () => {
+    const body: Json = shipBody(shipmentRequest());
+    assert.deepEqual(Object.keys(body.requestedShipment).sort(), [
+      'labelSpecification',
+      'packagingType',
+      'pickupType',
+      'recipients',
+      'requestedPackageLineItems',
+      'serviceType',
+      'shipDatestamp',
+      'shipper',
+      'shippingChargesPayment',
+      'totalPackageCount',
+      'totalWeight',
+    ]);
+    assertConforms('ship', SHIP, body);
+  });
+
+  it("the commercial invoice is read from the answer's shipment documents", () => {
+    const answer = example('ship', 'SHPCResponseVO_ShipShipment');
+    const ts = answer.output.transactionShipments[0];
+    ts.shipmentDocuments = [
+      { contentType: 'COMMERCIAL_INVOICE', docType: 'PDF', copiesToPrint: 1, encodedLabel: 'JVBERi0xLjQK' },
+    ];
+    const shipment = parseShipResponse(answer, {
+      labelFormat: 'PDF',
+      labelDelivery: 'LABEL',
+      now: new Date('2026-11-23T10:00:00Z'),
+    });
+    assert.deepEqual(shipment.documents, [
+      { kind: 'commercial_invoice', format: 'PDF', base64: 'JVBERi0xLjQK' },
+    ]);
+    ts.shipmentDocuments = [
+      { contentType: 'COMMERCIAL_INVOICE', docType: 'PDF', url: 'https://example.test/ci' },
+    ];
+    const linked = parseShipResponse(answer, {
+      labelFormat: 'PDF',
+      labelDelivery: 'URL_ONLY',
+      now: new Date('2026-11-23T10:00:00Z'),
+    });
+    assert.deepEqual(linked.documents, [
+      {
+        kind: 'commercial_invoice',
+        format: 'PDF',
+        url: 'https://example.test/ci',
+        expiresAt: '2026-11-24T10:00:00.000Z',
+      },
+    ]);
+    ts.shipmentDocuments = [];
+    assert.equal(
+      parseShipResponse(answer, { labelFormat: 'PDF', labelDelivery: 'LABEL', now: new Date() }).documents,
+      undefined,
+    );
+  });
+});
+
+describe("the demo's orders, as the connector sends them to FedEx", () => {
+  it('every international order carries customs detail that conforms to the spec; an unclassified part is named', async (t) => {
+    if (!specs.ship) return t.skip('no Ship spec');
+    // The demo's Plex data (its default seed), loaded over HTTP by the Plex connector, mapped with
+    // the demo's own mapping: what `npm start` sends to FedEx.
+    const sim = await startPlexSimulator({ rateLimitPerMinute: 100_000 });
+    try {
+      const seeded = sim.seedOrders(50);
+      const plex = new PlexClient({
+        connection: 'plex-demo',
+        baseUrl: sim.url,
+        apiKey: DEMO_KEY.apiKey,
+        limiter: unlimited,
+        timeoutMs: 5_000,
+        log: pino({ level: 'silent' }),
+        domesticCountry: 'US',
+      });
+      // The embedded demo configuration, parsed as `npm start` parses it (defaults filled in).
+      const demo = loadConfig({ env: {} }).mappings[0]!;
+      const mapping: ShipmentMappingConfig = {
+        shipFrom: demo.shipFrom!,
+        serviceLevels: demo.serviceLevels,
+        ...(demo.defaultService ? { defaultService: demo.defaultService } : {}),
+        ...(demo.customs ? { customs: demo.customs } : {}),
+      };
+      let international = 0;
+      let unclassified = 0;
+      for (const s of seeded) {
+        const order = await plex.loadOrder(s.orderKey);
+        const { request, problems: found } = buildShipmentRequest(order, mapping, {
+          idempotencyKey: `order/plex-demo/${s.orderKey}/shipment`,
+          today: '2026-12-07',
+        });
+        if (order.shipTo.countryCode === 'US') {
+          assert.equal(request.customs, undefined);
+          continue;
+        }
+        if (s.invalid === 'hs_code') {
+          unclassified++;
+          const named = found.find((p) => p.field.endsWith('.hsCode'));
+          assert.ok(named, `order ${s.orderNumber}: the missing HS code is a problem`);
+          assert.match(named.message, /^part \S+ has no HS code for customs: .*harmonizedTariffCode/);
+          continue;
+        }
+        if (s.invalid) continue; // bad addresses and weights: the lifecycle tests cover them
+        assert.deepEqual(found, [], `order ${s.orderNumber}`);
+        international++;
+        const body: Json = shipBody(request);
+        assertConforms('ship', 'CustomsClearanceDetail', body.requestedShipment.customsClearanceDetail);
+        assertConforms('ship', SHIP, body);
+      }
+      t.diagnostic(
+        `${international} international orders conform; ${unclassified} with an unclassified part named`,
+      );
+      assert.ok(international >= 20, `${international} valid international demo orders`);
+      assert.ok(unclassified >= 1, `${unclassified} demo orders with an unclassified part`);
+    } finally {
+      await sim.stop();
+    }
   });
 });

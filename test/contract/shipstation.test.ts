@@ -7,6 +7,7 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { toInventoryLevel, toShipStationOrder } from '../../connectors/shipstation/mapping';
 import type { SsV2InventoryLevel } from '../../connectors/shipstation/wire';
+import { buildCustoms, DEFAULT_CUSTOMS } from '../../domain/customs';
 import type { ErpOrder } from '../../domain/order';
 import {
   json,
@@ -158,6 +159,36 @@ const weight = {
   required: ['value', 'units'],
   properties: { value: { type: 'number', minimum: 0 }, units: { enum: ['pounds', 'ounces', 'grams'] } },
 };
+/**
+ * InternationalOptions and CustomsItem (§A7, and the V1 model pages they point to): `contents` and
+ * `nonDelivery` from their documented lists; per customs item a description, quantity, value, HS
+ * code and two-letter country of origin (customsItemId is read-only, sent only to update a line).
+ */
+const internationalOptions = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    contents: { enum: ['merchandise', 'documents', 'gift', 'returned_goods', 'sample'] },
+    nonDelivery: { enum: ['return_to_sender', 'treat_as_abandoned'] },
+    customsItems: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['description', 'quantity', 'value', 'countryOfOrigin'],
+        properties: {
+          customsItemId: { type: ['integer', 'string'] },
+          description: str,
+          quantity: { type: 'number', minimum: 0 },
+          value: { type: 'number', minimum: 0 },
+          harmonizedTariffCode: { type: 'string' },
+          countryOfOrigin: { type: 'string', pattern: '^[A-Z]{2}$' },
+        },
+      },
+    },
+  },
+};
+
 /** The V1 Order model's writable fields (§A7), full resource for createorder (§A8). */
 const order = {
   type: 'object',
@@ -193,6 +224,7 @@ const order = {
     amountPaid: { type: 'number' },
     requestedShippingService: { type: 'string' },
     weight,
+    internationalOptions,
     advancedOptions: {
       type: 'object',
       additionalProperties: false,
@@ -360,6 +392,25 @@ const ERP_ORDER: ErpOrder = {
   writeBackKeys: {},
 };
 
+/** The same order to Toronto, with the customs its workflow builds (domain/customs.ts). */
+const ERP_ORDER_ABROAD: ErpOrder = {
+  ...ERP_ORDER,
+  shipTo: {
+    ...ERP_ORDER.shipTo,
+    city: 'Toronto',
+    stateOrProvince: 'ON',
+    postalCode: 'M5X 1A9',
+    countryCode: 'CA',
+  },
+  lines: [{ ...ERP_ORDER.lines[0]!, hsCode: '7326.90.8688', countryOfOrigin: 'US' }],
+};
+const CUSTOMS = buildCustoms(
+  ERP_ORDER_ABROAD,
+  DEFAULT_CUSTOMS,
+  ERP_ORDER.shipTo,
+  ERP_ORDER_ABROAD.shipTo,
+).customs!;
+
 const V1 = { Authorization: 'Basic a2V5OnNlY3JldA==' };
 const V2 = { 'api-key': 'k' };
 const req = (
@@ -471,6 +522,31 @@ describe('ShipStation requests conform to the specs', () => {
       ],
       ['a V1 bulk of 101', req('POST', '/orders/createorders', [], Array(101).fill(good)), /100/],
       [
+        'a V1 customs item without a country of origin',
+        req('POST', '/orders/createorder', [], {
+          ...good,
+          internationalOptions: { customsItems: [{ description: 'Bracket', quantity: 1, value: 2 }] },
+        }),
+        /countryOfOrigin/,
+      ],
+      [
+        'a V1 customs item field the model lacks',
+        req('POST', '/orders/createorder', [], {
+          ...good,
+          internationalOptions: {
+            customsItems: [
+              { description: 'Bracket', quantity: 1, value: 2, countryOfOrigin: 'US', currency: 'USD' },
+            ],
+          },
+        }),
+        /additional/,
+      ],
+      [
+        'a V1 contents outside the list',
+        req('POST', '/orders/createorder', [], { ...good, internationalOptions: { contents: 'goods' } }),
+        /contents/,
+      ],
+      [
         'a V1 webhook with an unknown event',
         req('POST', '/webhooks/subscribe', [], { target_url: 'https://x.example/h', event: 'SHIPPED' }),
         /event/,
@@ -491,6 +567,7 @@ describe('ShipStation requests conform to the specs', () => {
     const body = toShipStationOrder(ERP_ORDER, { storeId: 12345, warehouseId: 7 });
     await client.createOrUpdateOrder(body);
     await client.createOrUpdateOrder(body, { existingOrderId: 1 });
+    await client.createOrUpdateOrder(toShipStationOrder(ERP_ORDER_ABROAD, { storeId: 1, customs: CUSTOMS }));
     await client.createOrders([body, { ...body, orderKey: 'k2', orderNumber: '100124' }]);
     await client.listOrders({
       orderNumber: '100',
@@ -564,6 +641,23 @@ describe('ShipStation requests conform to the specs', () => {
       { skip: 'no official V1 OpenAPI file in shared/specs/shipstation (see its SOURCES.md)' },
       () => undefined,
     );
+  });
+});
+
+describe('ShipStation customs on the createorder body', () => {
+  it('an international order carries customsItems that fit the V1 InternationalOptions and CustomsItem models', () => {
+    const body = toShipStationOrder(ERP_ORDER_ABROAD, { storeId: 1, customs: CUSTOMS });
+    assert.deepEqual(body.internationalOptions?.customsItems, [
+      {
+        description: 'Bracket',
+        quantity: 4,
+        value: 12.5,
+        harmonizedTariffCode: '7326.90.8688',
+        countryOfOrigin: 'US',
+      },
+    ]);
+    assert.deepEqual(check(req('POST', '/orders/createorder', [], body)), []);
+    assert.deepEqual(check(req('POST', '/orders/createorders', [], [body])), []);
   });
 });
 

@@ -60,6 +60,7 @@ mappings:
     shipFrom: { company: Test Co, lines: ["3610 Hacks Cross Rd"], city: Memphis, stateOrProvince: TN, postalCode: "38125", countryCode: US, phone: "9015550100" }
     serviceLevels: { FDX-GROUND: FEDEX_GROUND, FDX-2DAY: FEDEX_2_DAY, FDX-OVERNIGHT: PRIORITY_OVERNIGHT }
     defaultService: FEDEX_GROUND
+    customs: { defaults: { countryOfManufacture: US } } # Plex keeps no country of origin
 `;
 
 export async function startPipeline(env: TestWorkflowEnvironment, name: string): Promise<Pipeline> {

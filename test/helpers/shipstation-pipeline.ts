@@ -91,6 +91,11 @@ connections:
 mappings:
   - erp: ${ERP}
     carrier: ${WAREHOUSE}
+    # The simulated warehouse is in the US; parts whose Plex record names no country of origin
+    # are declared as made there.
+    customs:
+      originCountry: US
+      defaults: { countryOfManufacture: US }
 `;
 
 export async function startShipStationPipeline(

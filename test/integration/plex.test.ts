@@ -39,6 +39,13 @@ const ROUTING: ShipmentMappingConfig = {
     'FDX-OVERNIGHT': 'PRIORITY_OVERNIGHT',
   },
   defaultService: 'FEDEX_GROUND',
+  // Plex Connect's part records carry no country of origin: the mapping supplies it.
+  customs: {
+    purpose: 'SOLD',
+    termsOfSale: 'DAP',
+    dutiesPayment: { payer: 'RECIPIENT' },
+    defaults: { countryOfManufacture: 'US' },
+  },
 };
 
 describe('PlexClient against the Plex simulator', () => {
@@ -178,6 +185,7 @@ describe('PlexClient against the Plex simulator', () => {
       if (!s.invalid) assert.deepEqual(problems, [], `${s.orderNumber} ${s.country}`);
       else if (s.invalid === 'postal_code') assert.deepEqual(codes, ['postal_code_format'], s.orderNumber);
       else if (s.invalid === 'country') assert.deepEqual(codes, ['unknown_country'], s.orderNumber);
+      else if (s.invalid === 'hs_code') assert.deepEqual(codes, ['customs_value_missing'], s.orderNumber);
       else assert.deepEqual(codes, ['missing_weight'], s.orderNumber);
     }
     assert.ok(seeded.some((s) => s.invalid));

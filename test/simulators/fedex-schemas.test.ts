@@ -118,6 +118,34 @@ describe('FedEx simulator answers match the official response schemas', () => {
     assertShape('ship', 'ErrorResponseVO', bad.body);
   });
 
+  it('ship create across a border: the commercial invoice document, and the refusal without customs', async () => {
+    const req = shipRequest({ serviceType: 'FEDEX_INTERNATIONAL_PRIORITY' }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    req.requestedShipment.recipients[0].address = {
+      streetLines: ['Keizersgracht 1'],
+      city: 'Amsterdam',
+      postalCode: '1015 CJ',
+      countryCode: 'NL',
+    };
+    const refused = await call(sim, accessToken, '/ship/v1/shipments', req);
+    assert.equal(refused.status, 400);
+    assertShape('ship', 'ErrorResponseVO', refused.body);
+    req.requestedShipment.customsClearanceDetail = {
+      commercialInvoice: { shipmentPurpose: 'SOLD', termsOfSale: 'DAP' },
+      commodities: [{ description: 'Valve bodies, brass', countryOfManufacture: 'US', quantity: 2 }],
+      dutiesPayment: { paymentType: 'RECIPIENT' },
+    };
+    req.requestedShipment.shippingDocumentSpecification = { shippingDocumentTypes: ['COMMERCIAL_INVOICE'] };
+    for (const labelResponseOptions of ['LABEL', 'URL_ONLY'] as const) {
+      const answer = await call(sim, accessToken, '/ship/v1/shipments', { ...req, labelResponseOptions });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(
+        answer.body.output.transactionShipments[0].shipmentDocuments[0].contentType,
+        'COMMERCIAL_INVOICE',
+      );
+      assertShape('ship', 'SHPCResponseVO_ShipShipment', answer.body);
+    }
+  });
+
   it('cancel', async () => {
     const created = await call(sim, accessToken, '/ship/v1/shipments', shipRequest());
     const trackingNumber = created.body.output.transactionShipments[0].masterTrackingNumber;

@@ -61,6 +61,7 @@ describe('Plex simulator answers match the Plex Connect spec response schemas', 
   let sim: PlexSimulator;
   let order: SeededOrder;
   let weightless: SeededOrder;
+  let unclassified: SeededOrder;
 
   async function get(p: string): Promise<unknown> {
     const res = await fetch(`${sim.url}${p}`, { headers: { 'X-Plex-Connect-Api-Key': DEMO_KEY.apiKey } });
@@ -79,9 +80,10 @@ describe('Plex simulator answers match the Plex Connect spec response schemas', 
 
   before(async () => {
     sim = await startPlexSimulator({ seed: 3 });
-    const orders = sim.seedOrders(30, { seed: 3, invalidShare: 0.1 });
+    const orders = sim.seedOrders(30, { seed: 3, invalidShare: 0.14 });
     order = orders.find((o) => !o.invalid)!;
     weightless = orders.find((o) => o.invalid === 'weight')!;
+    unclassified = orders.find((o) => o.invalid === 'hs_code')!;
   });
   after(() => sim.stop());
 
@@ -109,6 +111,11 @@ describe('Plex simulator answers match the Plex Connect spec response schemas', 
       '/sales/v1/orders/{id}/lines/{lineId}',
       await get(`/sales/v1/orders/${order.orderKey}/lines/${lines[0]!.id}`),
     );
+    assertShape(
+      'GET',
+      '/sales/v1/orders/{id}/lines/{lineId}/prices',
+      await get(`/sales/v1/orders/${order.orderKey}/lines/${lines[0]!.id}/prices`),
+    );
     const releases = (await get(`/sales/v1/releases?orderLineIds=${lines[0]!.id}`)) as { id: string }[];
     assertShape('GET', '/sales/v1/releases', releases);
     assertShape('GET', '/sales/v1/releases/{id}', await get(`/sales/v1/releases/${releases[0]!.id}`));
@@ -130,7 +137,7 @@ describe('Plex simulator answers match the Plex Connect spec response schemas', 
     const parts = (await get('/mdm/v1/parts')) as { id: string }[];
     assertShape('GET', '/mdm/v1/parts', parts);
     assertShape('GET', '/mdm/v1/parts/{id}', await get(`/mdm/v1/parts/${parts[0]!.id}`));
-    for (const o of [order, weightless]) {
+    for (const o of [order, weightless, unclassified]) {
       const lines = (await get(`/sales/v1/orders/${o.orderKey}/lines`)) as { partId: string }[];
       for (const line of lines) {
         assertShape(

@@ -688,9 +688,12 @@ describe('Plex simulator: seeded demo orders', () => {
       assert.equal(invalid.length, 6);
       assert.deepEqual([...new Set(invalid.map((o) => o.invalid))].sort(), [
         'country',
+        'hs_code',
         'postal_code',
         'weight',
       ]);
+      // Only an order that leaves the shipper's country (Memphis, US) needs an HS code.
+      assert.ok(invalid.filter((o) => o.invalid === 'hs_code').every((o) => o.country !== 'US'));
       assert.deepEqual([...new Set(orders.map((o) => o.country))].sort(), [
         'CA',
         'DE',
@@ -725,13 +728,27 @@ describe('Plex simulator: seeded demo orders', () => {
           address.address,
         );
         const weights = [];
+        const hsCodes = [];
         for (const line of ok(await call(sim, `/sales/v1/orders/${o.orderKey}/lines`)).body) {
           const details = ok(
             await call(sim, `/shipping/v1-beta1/inventory/parts/${line.partId}/shipping-details`),
           ).body;
           weights.push(details.partPieceWeight);
+          hsCodes.push(details.harmonizedTariffCode);
           if (details.partPieceWeight !== undefined) assert.ok(['lbs', 'kg'].includes(details.weightUnit));
+          if (details.harmonizedTariffCode !== undefined)
+            assert.match(details.harmonizedTariffCode, /^\d{4}\.\d{2}\.\d{4}$/);
+          // Each line has its price as Plex keeps it: a record of its own, with its currency.
+          const prices = ok(await call(sim, `/sales/v1/orders/${o.orderKey}/lines/${line.id}/prices`)).body;
+          assert.equal(prices.length, 1);
+          assert.equal(prices[0].orderLineId, line.id);
+          assert.ok(prices[0].price > 0 && prices[0].currencyCode === 'USD' && prices[0].active);
         }
+        assert.equal(
+          hsCodes.some((c) => c === undefined),
+          o.invalid === 'hs_code',
+          o.orderNumber,
+        );
         const missingWeight = weights.some((w) => w === undefined);
         if (o.invalid === 'postal_code') assert.deepEqual(problems, ['postal_code_format'], o.orderNumber);
         else if (o.invalid === 'country') assert.deepEqual(problems, ['unknown_country'], o.orderNumber);
@@ -745,9 +762,9 @@ describe('Plex simulator: seeded demo orders', () => {
 
   it('fixOrder repairs each kind of invalid order, with a new modifiedDate on the repaired record', () =>
     withSim({}, async (sim) => {
-      const orders = sim.seedOrders(50, { seed: 8, invalidShare: 0.06 });
+      const orders = sim.seedOrders(50, { seed: 8, invalidShare: 0.08 });
       const invalid = orders.filter((o) => o.invalid);
-      assert.equal(invalid.length, 3);
+      assert.equal(invalid.length, 4);
       for (const o of invalid) {
         const addressPath = `/mdm/v1/customers/${o.customerId}/addresses/${o.shipToAddressId}`;
         const before = ok(await call(sim, addressPath)).body;
@@ -758,13 +775,14 @@ describe('Plex simulator: seeded demo orders', () => {
         assert.equal(fixed.fixed, true);
         const after = ok(await call(sim, addressPath)).body;
         assert.deepEqual(validateAddress(canonical(after), 'recipient'), []);
-        if (o.invalid === 'weight') {
+        if (o.invalid === 'weight' || o.invalid === 'hs_code') {
           assert.equal(after.modifiedDate, before.modifiedDate);
           for (const line of ok(await call(sim, `/sales/v1/orders/${o.orderKey}/lines`)).body) {
             const details = ok(
               await call(sim, `/shipping/v1-beta1/inventory/parts/${line.partId}/shipping-details`),
             ).body;
             assert.ok(details.partPieceWeight > 0);
+            assert.match(details.harmonizedTariffCode, /^\d{4}\./);
           }
         } else {
           assert.ok(Date.parse(after.modifiedDate) > Date.parse(before.modifiedDate));

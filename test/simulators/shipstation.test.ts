@@ -105,6 +105,80 @@ describe('ShipStation simulator', () => {
       assert.equal((await v1(sim, '/orders/999')).status, 404);
     });
 
+    it('createorder stores internationalOptions, numbers the customs lines and answers them back', async () => {
+      const intl = {
+        contents: 'merchandise',
+        nonDelivery: 'return_to_sender',
+        customsItems: [
+          {
+            description: 'Widget, steel',
+            quantity: 2,
+            value: 12.75,
+            harmonizedTariffCode: '8483.10',
+            countryOfOrigin: 'US',
+          },
+        ],
+      };
+      const first = await v1(sim, '/orders/createorder', {
+        body: orderBody(30, { internationalOptions: intl }),
+      });
+      assert.equal(first.status, 200);
+      const stored = first.body.internationalOptions;
+      assert.equal(stored.contents, 'merchandise');
+      assert.equal(stored.nonDelivery, 'return_to_sender');
+      const [line] = stored.customsItems;
+      assert.equal(typeof line.customsItemId, 'number');
+      assert.deepEqual(
+        { ...line, customsItemId: undefined },
+        { ...intl.customsItems[0], customsItemId: undefined },
+      );
+      const read = await v1(sim, `/orders/${first.body.orderId}`);
+      assert.deepEqual(read.body.internationalOptions, stored);
+
+      // The full resource again: a line sent with its id keeps it, a new line gets one.
+      const again = await v1(sim, '/orders/createorder', {
+        body: orderBody(30, {
+          internationalOptions: {
+            ...intl,
+            customsItems: [
+              { ...line, quantity: 3 },
+              { description: 'Gadget', quantity: 1, value: 4, countryOfOrigin: 'MX' },
+            ],
+          },
+        }),
+      });
+      const lines = again.body.internationalOptions.customsItems;
+      assert.equal(lines[0].customsItemId, line.customsItemId);
+      assert.equal(lines[0].quantity, 3);
+      assert.notEqual(lines[1].customsItemId, line.customsItemId);
+      // A domestic order has none.
+      const plain = await v1(sim, '/orders/createorder', { body: orderBody(31) });
+      assert.equal(plain.body.internationalOptions, null);
+    });
+
+    it('createorder refuses customs lines of the wrong shape with a ModelState 400', async () => {
+      const bad = await v1(sim, '/orders/createorder', {
+        body: orderBody(32, {
+          internationalOptions: {
+            contents: 'goods',
+            nonDelivery: 'burn',
+            customsItems: [{ description: '', quantity: -1, value: 'ten', countryOfOrigin: 'USA' }],
+          },
+        }),
+      });
+      assert.equal(bad.status, 400);
+      const messages: string[] = bad.body.ModelState.apiOrder;
+      for (const field of ['contents', 'nonDelivery', 'description', 'quantity', 'value', 'countryOfOrigin'])
+        assert.ok(
+          messages.some((m) => m.includes(field)),
+          `${field} in ${messages.join(' | ')}`,
+        );
+      const notArray = await v1(sim, '/orders/createorder', {
+        body: orderBody(33, { internationalOptions: { customsItems: {} } }),
+      });
+      assert.equal(notArray.status, 400);
+    });
+
     it('createorders takes up to 100 orders and answers per order', async () => {
       const res = await v1(sim, '/orders/createorders', {
         body: [orderBody(10), orderBody(11, { orderDate: 'yesterday' }), orderBody(10, { amountPaid: 30 })],

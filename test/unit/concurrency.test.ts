@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { forEachConcurrently } from '../../lib/concurrency';
+import { eitherSignal, forEachConcurrently } from '../../lib/concurrency';
+import { getEventListeners } from 'node:events';
 
 describe('forEachConcurrently', () => {
   it('runs every item, never more than the limit at once', async () => {
@@ -44,5 +45,36 @@ describe('forEachConcurrently', () => {
       forEachConcurrently([1], 0, async () => {}),
       RangeError,
     );
+  });
+});
+
+describe('eitherSignal', () => {
+  it('aborts with the reason of whichever source aborts first', () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    const either = eitherSignal(a.signal, b.signal);
+    b.abort(new Error('out of time'));
+    assert.equal(either.signal?.aborted, true);
+    assert.equal((either.signal?.reason as Error).message, 'out of time');
+    either.dispose();
+  });
+
+  it('leaves no listener on a long-lived source once disposed, however often it is used', () => {
+    const cancellation = new AbortController();
+    for (let i = 0; i < 50; i++) {
+      const deadline = new AbortController();
+      const either = eitherSignal(cancellation.signal, deadline.signal);
+      either.dispose();
+    }
+    assert.equal(getEventListeners(cancellation.signal, 'abort').length, 0);
+  });
+
+  it('passes a single signal through, and an already aborted source at once', () => {
+    const only = new AbortController();
+    assert.equal(eitherSignal(only.signal, undefined).signal, only.signal);
+    assert.equal(eitherSignal(undefined, undefined).signal, undefined);
+    const done = new AbortController();
+    done.abort('gone');
+    assert.equal(eitherSignal(done.signal, new AbortController().signal).signal?.reason, 'gone');
   });
 });

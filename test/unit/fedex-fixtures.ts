@@ -1,5 +1,6 @@
 // Shared test data for the FedEx connector tests: canonical requests and an in-memory TokenStore.
 
+import type { CustomsDetail } from '../../domain/customs';
 import type { Address, ShipmentRequest } from '../../domain/model';
 import type { AccessToken, AccessTokenStore as TokenStore } from '../../connectors/kit/tokens';
 
@@ -46,6 +47,60 @@ export function shipmentRequest(overrides: Partial<ShipmentRequest> = {}): Shipm
     label: { format: 'PDF', delivery: 'LABEL' },
     ...overrides,
   };
+}
+
+export const CANADA: Address = {
+  name: 'Receiving',
+  company: 'Maple Tier One Ltd',
+  lines: ['2200 Lakeshore Rd W'],
+  city: 'Mississauga',
+  stateOrProvince: 'ON',
+  postalCode: 'L5J 1K2',
+  countryCode: 'CA',
+  phone: '905-555-0142',
+};
+
+/** What domain/customs.ts builds for two lines shipped from the US to Canada. */
+export const CUSTOMS: CustomsDetail = {
+  lines: [
+    {
+      sku: 'BRG-6204',
+      description: 'Ball bearings, steel, 20 mm bore',
+      hsCode: '8482.10.5044',
+      countryOfManufacture: 'US',
+      quantity: 40,
+      quantityUnit: 'PCS',
+      unitPrice: { amount: 3.25, currency: 'USD' },
+      customsValue: { amount: 130, currency: 'USD' },
+      netWeight: { value: 4.4, unit: 'KG' },
+    },
+    {
+      sku: 'HSE-12',
+      description: 'Hydraulic hose, rubber, per metre',
+      hsCode: '4009.42',
+      countryOfManufacture: 'MX',
+      quantity: 2.5,
+      quantityUnit: 'M',
+      unitPrice: { amount: 12, currency: 'USD' },
+      customsValue: { amount: 30, currency: 'USD' },
+    },
+  ],
+  totalCustomsValue: { amount: 160, currency: 'USD' },
+  commercialInvoice: { number: 'INV-2026-0042', purpose: 'SOLD', termsOfSale: 'DAP' },
+  dutiesPayment: { payer: 'RECIPIENT', account: '510087020' },
+};
+
+/** A shipment from Memphis to Canada with its customs detail, packed in kilograms. */
+export function internationalRequest(overrides: Partial<ShipmentRequest> = {}): ShipmentRequest {
+  return shipmentRequest({
+    recipient: CANADA,
+    packages: [
+      { weight: { value: 6, unit: 'KG' }, dimensions: { length: 40, width: 30, height: 20, unit: 'CM' } },
+    ],
+    serviceLevel: 'two_day',
+    customs: CUSTOMS,
+    ...overrides,
+  });
 }
 
 /** A TokenStore in memory with the same single-flight contract as the database one. */

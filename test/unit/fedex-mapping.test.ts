@@ -20,7 +20,7 @@ import {
   fedexStateCode,
 } from '../../connectors/fedex/mapping';
 import type { FedexTrackResult } from '../../connectors/fedex/wire';
-import { RECIPIENT, SHIPPER, shipmentRequest } from './fedex-fixtures';
+import { CANADA, CUSTOMS, internationalRequest, RECIPIENT, SHIPPER, shipmentRequest } from './fedex-fixtures';
 
 const now = new Date('2026-11-23T15:00:00Z');
 
@@ -137,6 +137,23 @@ describe('ship request', () => {
       fedexRequestProblems(req).map((p) => p.field),
       ['shipper.phone', 'packages[0].dimensions'],
     );
+  });
+
+  it('flags a shipment across a border without customs, and an importer of record without a phone', () => {
+    assert.deepEqual(fedexRequestProblems(internationalRequest()), []);
+    assert.deepEqual(
+      fedexRequestProblems(internationalRequest({ customs: undefined })).map((p) => [p.field, p.code]),
+      [['customs', 'required']],
+    );
+    const importer = { ...CANADA, phone: undefined };
+    const problems = fedexRequestProblems(
+      internationalRequest({ customs: { ...CUSTOMS, importerOfRecord: importer } }),
+    );
+    assert.deepEqual(
+      problems.map((p) => p.field),
+      ['customs.importerOfRecord.phone'],
+    );
+    assert.match(problems[0]!.message, /mappings\[\]\.customs\.importerOfRecord\.phone/);
   });
 });
 

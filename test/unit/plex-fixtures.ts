@@ -8,6 +8,7 @@ import type {
   PlexCustomerShipper,
   PlexOrder,
   PlexOrderLine,
+  PlexOrderLinePrice,
   PlexPart,
   PlexRelease,
 } from '../../connectors/plex/wire';
@@ -103,9 +104,70 @@ export const ADDRESS: PlexCustomerAddress = {
 };
 
 export const PARTS: PlexPart[] = [
-  { id: IDS.part1, number: 'BRK-1001', name: 'Mounting bracket', pieceWeight: { value: 2, unit: 'lbs' } },
-  { id: IDS.part2, number: 'SHF-7755', name: 'Drive shaft', pieceWeight: { value: 1.5, unit: 'kg' } },
+  {
+    id: IDS.part1,
+    number: 'BRK-1001',
+    name: 'Mounting bracket',
+    pieceWeight: { value: 2, unit: 'lbs' },
+    hsCode: '7326.90.8688',
+  },
+  {
+    id: IDS.part2,
+    number: 'SHF-7755',
+    name: 'Drive shaft',
+    pieceWeight: { value: 1.5, unit: 'kg' },
+    hsCode: '8483.10.5000',
+  },
 ];
+
+/**
+ * The lines' price records: line 1 has an expired price, a quantity break it does not reach (it
+ * ships 11) and the price in effect; line 2 one price in euros.
+ */
+export const LINE_PRICES: PlexOrderLinePrice[] = [
+  {
+    id: '12121212-1212-4121-8121-121212121201',
+    orderLineId: IDS.line1,
+    price: 5.1,
+    currencyCode: 'USD',
+    effectiveDate: '2025-01-01T00:00:00Z',
+    expirationDate: '2026-01-01T00:00:00Z',
+    active: true,
+  },
+  {
+    id: '12121212-1212-4121-8121-121212121202',
+    orderLineId: IDS.line1,
+    price: 4.2,
+    currencyCode: 'USD',
+    effectiveDate: '2026-01-01T00:00:00Z',
+    breakpointQuantity: 100,
+    active: true,
+  },
+  {
+    id: '12121212-1212-4121-8121-121212121203',
+    orderLineId: IDS.line1,
+    price: 4.85,
+    currencyCode: 'USD',
+    effectiveDate: '2026-01-01T00:00:00Z',
+    breakpointQuantity: 1,
+    active: true,
+    primaryPrice: true,
+  },
+  {
+    id: '12121212-1212-4121-8121-121212121204',
+    orderLineId: IDS.line2,
+    price: 64,
+    currencyCode: 'USD',
+    effectiveDate: '2026-01-01T00:00:00Z',
+    active: true,
+  },
+];
+
+export function pricesByLine(records: PlexOrderLinePrice[] = LINE_PRICES): Map<string, PlexOrderLinePrice[]> {
+  const out = new Map<string, PlexOrderLinePrice[]>();
+  for (const r of records) out.set(r.orderLineId!, [...(out.get(r.orderLineId!) ?? []), r]);
+  return out;
+}
 
 export const SHIPPER: PlexCustomerShipper = {
   id: IDS.shipper,
@@ -125,6 +187,9 @@ export function orderParts(overrides: Partial<PlexOrderParts> = {}): PlexOrderPa
     shipTo: ADDRESS,
     parts: PARTS,
     shipper: SHIPPER,
+    prices: pricesByLine(),
+    currency: 'USD',
+    now: '2026-11-20T12:00:00Z',
     ...overrides,
   };
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  PLEX_CUSTOMS_FIELDS,
   formatPlexDate,
+  linePrice,
   openQuantity,
   orderVersion,
   parseReadyState,
@@ -14,13 +16,21 @@ import {
 import { normalizeCountry } from '../../domain/country-names';
 import type { ErpOrder } from '../../domain/order';
 import { buildShipmentRequest, packWeights, type ShipmentMappingConfig } from '../../domain/shipment-request';
-import { ADDRESS, IDS, ORDER, RELEASES, WAREHOUSE, orderParts } from './plex-fixtures';
+import { ADDRESS, IDS, LINE_PRICES, ORDER, PARTS, RELEASES, WAREHOUSE, orderParts } from './plex-fixtures';
 
 const ROUTING: ShipmentMappingConfig = {
   shipFrom: WAREHOUSE,
   serviceLevels: { 'FDX-GROUND': 'FEDEX_GROUND', 'FDX-2DAY': 'FEDEX_2_DAY' },
   defaultService: 'FEDEX_GROUND',
+  // Plex Connect's part records carry no country of origin: the mapping supplies it.
+  customs: {
+    purpose: 'SOLD',
+    termsOfSale: 'DAP',
+    dutiesPayment: { payer: 'RECIPIENT' },
+    defaults: { countryOfManufacture: 'US' },
+  },
 };
+const TORONTO = { ...ADDRESS, city: 'Toronto', state: 'ON', zip: 'M5X 1A9', country: 'Canada' };
 const CTX = { idempotencyKey: 'order/plex-test/100123', today: '2026-11-20' };
 
 function problemsOf(order: ErpOrder, config: ShipmentMappingConfig = ROUTING): string[] {
@@ -275,6 +285,92 @@ describe('ErpOrder -> ShipmentRequest', () => {
       'shipVia:unmapped_ship_via',
     ]);
     assert.deepEqual(problemsOf(unmapped), []);
+  });
+});
+
+describe('customs values from Plex', () => {
+  it("takes each line's HS code from its part's shipping details and its price from the line's price records", () => {
+    const order = toErpOrder(orderParts({ shipTo: TORONTO }));
+    assert.deepEqual(
+      order.lines.map((l) => [l.sku, l.hsCode, l.unitPrice]),
+      [
+        ['BRK-1001', '7326.90.8688', { amount: 4.85, currency: 'USD' }],
+        ['SHF-7755', '8483.10.5000', { amount: 64, currency: 'USD' }],
+      ],
+    );
+    assert.equal(order.lines[0]!.countryOfOrigin, undefined, 'Plex Connect part records carry none');
+    assert.deepEqual(order.customsFieldNames, PLEX_CUSTOMS_FIELDS);
+    const { request, problems } = buildShipmentRequest(order, ROUTING, CTX);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(request.customs?.totalCustomsValue, { amount: 11 * 4.85 + 3 * 64, currency: 'USD' });
+    assert.deepEqual(
+      request.customs?.lines.map((l) => l.countryOfManufacture),
+      ['US', 'US'],
+    );
+  });
+
+  it('picks the price in effect: active, dated for today, the highest quantity break reached, primary first', () => {
+    const day = '2026-11-20T12:00:00Z';
+    const line1 = LINE_PRICES.filter((p) => p.orderLineId === IDS.line1);
+    assert.deepEqual(linePrice(line1, { quantity: 11, day, currency: 'USD' }), {
+      amount: 4.85,
+      currency: 'USD',
+    });
+    assert.deepEqual(linePrice(line1, { quantity: 150, day, currency: 'USD' }), {
+      amount: 4.2,
+      currency: 'USD',
+    });
+    assert.deepEqual(linePrice(line1, { quantity: 11, day: '2025-06-01T00:00:00Z', currency: 'USD' }), {
+      amount: 5.1,
+      currency: 'USD',
+    });
+    const inactive = line1.map((p) => ({ ...p, active: false }));
+    assert.equal(linePrice(inactive, { quantity: 11, day, currency: 'USD' }), undefined);
+    // A record for another ship-to does not apply; one without a currency takes the setting's.
+    const other = [{ ...line1[2]!, shipToAddressId: '99999999-0000-4000-8000-000000000000' }];
+    assert.equal(linePrice(other, { quantity: 11, day, shipToId: IDS.address, currency: 'USD' }), undefined);
+    const bare = [{ id: 'p', price: 7, currencyCode: null }];
+    assert.deepEqual(linePrice(bare, { quantity: 1, day, currency: 'EUR' }), { amount: 7, currency: 'EUR' });
+  });
+
+  it('parks an international order whose part has no HS code, naming the part and the Plex field', () => {
+    const parts = [{ ...PARTS[0]!, hsCode: undefined }, PARTS[1]!];
+    const order = toErpOrder(orderParts({ shipTo: TORONTO, parts }));
+    const { problems } = buildShipmentRequest(order, ROUTING, CTX);
+    assert.deepEqual(
+      problems.map((p) => `${p.field}:${p.code}`),
+      ['customs.lines[0].hsCode:customs_value_missing'],
+    );
+    assert.match(problems[0]!.message, /BRK-1001/);
+    assert.match(
+      problems[0]!.message,
+      /shipping details in Plex, Harmonized Tariff Code \(harmonizedTariffCode\)/,
+    );
+    // The same order shipped at home needs no HS code.
+    const home = toErpOrder(orderParts({ parts }));
+    assert.deepEqual(buildShipmentRequest(home, ROUTING, CTX).problems, []);
+  });
+
+  it('parks an international order without a price, naming the Plex price records', () => {
+    const order = toErpOrder(orderParts({ shipTo: TORONTO, prices: new Map() }));
+    const { problems } = buildShipmentRequest(order, ROUTING, CTX);
+    assert.deepEqual(
+      problems.map((p) => `${p.field}:${p.code}`),
+      [
+        'customs.lines[0].unitPrice:customs_value_missing',
+        'customs.lines[1].unitPrice:customs_value_missing',
+      ],
+    );
+    assert.match(problems[0]!.message, /BRK-1001.*sales order line's price in Plex/);
+    const noOrigin = buildShipmentRequest(
+      toErpOrder(orderParts({ shipTo: TORONTO })),
+      { ...ROUTING, customs: { ...ROUTING.customs!, defaults: {} } },
+      CTX,
+    );
+    assert.match(
+      noOrigin.problems[0]!.message,
+      /BRK-1001.*the ERP keeps none, so set .*defaults\.countryOfManufacture/,
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 // Route table for the scripted Plex server: one order (test/unit/plex-fixtures) served in the
 // spec's shapes, with knobs to hide data the way a restricted integration user would see it.
 
-import { ADDRESS, CUSTOMER, IDS, LINES, ORDER, PARTS, RELEASES, SHIPPER } from './plex-fixtures';
+import { ADDRESS, CUSTOMER, IDS, LINE_PRICES, LINES, ORDER, PARTS, RELEASES, SHIPPER } from './plex-fixtures';
 import { json, type Handler } from './plex-server';
 
 export interface OrderWorld {
@@ -23,6 +23,11 @@ export function orderRoutes(world: OrderWorld): Array<[string, RegExp, Handler]>
       (_r, [id]) => (id === ORDER.id ? json(ORDER) : json({}, 404)),
     ],
     ['GET', new RegExp(`^/sales/v1/orders/${UUID}/lines$`), () => json(LINES)],
+    [
+      'GET',
+      new RegExp(`^/sales/v1/orders/${UUID}/lines/${UUID}/prices$`),
+      (_r, [, lineId]) => json(LINE_PRICES.filter((p) => p.orderLineId === lineId)),
+    ],
     [
       'GET',
       /^\/sales\/v1\/releases$/,
@@ -57,7 +62,9 @@ export function orderRoutes(world: OrderWorld): Array<[string, RegExp, Handler]>
       /^\/mdm\/v1\/parts$/,
       (req) => {
         const ids = req.query.filter(([k]) => k === 'id').map(([, v]) => v);
-        return json(PARTS.filter((p) => ids.includes(p.id)).map(({ pieceWeight: _w, ...record }) => record));
+        return json(
+          PARTS.filter((p) => ids.includes(p.id)).map(({ pieceWeight: _w, hsCode: _h, ...record }) => record),
+        );
       },
     ],
     [
@@ -71,6 +78,7 @@ export function orderRoutes(world: OrderWorld): Array<[string, RegExp, Handler]>
               partNumber: p.number,
               partPieceWeight: p.pieceWeight.value,
               weightUnit: p.pieceWeight.unit,
+              ...(p.hsCode ? { harmonizedTariffCode: p.hsCode } : {}),
             })
           : json({ code: 'RESOURCE_NOT_FOUND', message: 'Not found' }, 404);
       },

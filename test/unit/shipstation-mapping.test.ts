@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { CustomsDetail } from '../../domain/customs';
 import type { ErpOrder } from '../../domain/order';
 import {
   erpReferenceOf,
@@ -173,6 +174,122 @@ describe('ShipStation order mapping', () => {
       validateForShipStation({ ...ERP_ORDER, lines: [] }).map((p) => p.field),
       ['lines'],
     );
+  });
+});
+
+describe('ShipStation customs (internationalOptions)', () => {
+  const TORONTO = {
+    ...ERP_ORDER.shipTo,
+    city: 'Toronto',
+    stateOrProvince: 'ON',
+    postalCode: 'M5X 1A9',
+    countryCode: 'CA',
+  };
+  const ABROAD: ErpOrder = { ...ERP_ORDER, shipTo: TORONTO };
+  const CUSTOMS: CustomsDetail = {
+    lines: [
+      {
+        sku: 'BRKT-100',
+        description: 'Bracket, steel',
+        hsCode: '7326.90.8688',
+        countryOfManufacture: 'US',
+        quantity: 4,
+        quantityUnit: 'PCS',
+        unitPrice: { amount: 12.5, currency: 'USD' },
+        customsValue: { amount: 50, currency: 'USD' },
+      },
+      {
+        sku: 'BOLT-8',
+        description: 'Bolt, M8',
+        hsCode: '7318.15',
+        countryOfManufacture: 'MX',
+        quantity: 100,
+        quantityUnit: 'PCS',
+        unitPrice: { amount: 0.125, currency: 'USD' },
+        customsValue: { amount: 12.5, currency: 'USD' },
+      },
+    ],
+    totalCustomsValue: { amount: 62.5, currency: 'USD' },
+    commercialInvoice: { number: '100123', purpose: 'SOLD', termsOfSale: 'DAP' },
+    dutiesPayment: { payer: 'RECIPIENT' },
+  };
+
+  it('an order shipped abroad carries one customs item per commodity, valued per unit', () => {
+    const body = toShipStationOrder(ABROAD, { customs: CUSTOMS });
+    assert.deepEqual(body.internationalOptions, {
+      contents: 'merchandise',
+      customsItems: [
+        {
+          description: 'Bracket, steel',
+          quantity: 4,
+          value: 12.5,
+          harmonizedTariffCode: '7326.90.8688',
+          countryOfOrigin: 'US',
+        },
+        {
+          description: 'Bolt, M8',
+          quantity: 100,
+          value: 0.125,
+          harmonizedTariffCode: '7318.15',
+          countryOfOrigin: 'MX',
+        },
+      ],
+      nonDelivery: 'return_to_sender',
+    });
+    // Everything else is the order as it goes without customs.
+    const { internationalOptions: _intl, ...rest } = body;
+    assert.deepEqual(rest, toShipStationOrder(ABROAD));
+  });
+
+  it('gifts and samples say so; the non-delivery choice can be given', () => {
+    const gift = {
+      ...CUSTOMS,
+      commercialInvoice: { ...CUSTOMS.commercialInvoice, purpose: 'GIFT' as const },
+    };
+    const sample = {
+      ...CUSTOMS,
+      commercialInvoice: { ...CUSTOMS.commercialInvoice, purpose: 'SAMPLE' as const },
+    };
+    assert.equal(toShipStationOrder(ABROAD, { customs: gift }).internationalOptions?.contents, 'gift');
+    assert.equal(toShipStationOrder(ABROAD, { customs: sample }).internationalOptions?.contents, 'sample');
+    assert.equal(
+      toShipStationOrder(ABROAD, { customs: CUSTOMS, nonDelivery: 'treat_as_abandoned' }).internationalOptions
+        ?.nonDelivery,
+      'treat_as_abandoned',
+    );
+  });
+
+  it('a domestic order has no internationalOptions and keeps its version', () => {
+    const body = toShipStationOrder(ERP_ORDER);
+    assert.equal('internationalOptions' in body, false);
+    assert.equal(shipStationOrderVersion(body), shipStationOrderVersion(toShipStationOrder(ERP_ORDER, {})));
+  });
+
+  it('the content version includes the customs: a changed HS code or value is pushed again', () => {
+    const v = shipStationOrderVersion(toShipStationOrder(ABROAD, { customs: CUSTOMS }));
+    assert.notEqual(v, shipStationOrderVersion(toShipStationOrder(ABROAD)));
+    assert.equal(
+      v,
+      shipStationOrderVersion(toShipStationOrder(ABROAD, { customs: structuredClone(CUSTOMS) })),
+    );
+    const hs = structuredClone(CUSTOMS);
+    hs.lines[1]!.hsCode = '7318.16';
+    const price = structuredClone(CUSTOMS);
+    price.lines[0]!.unitPrice.amount = 13;
+    for (const c of [hs, price])
+      assert.notEqual(shipStationOrderVersion(toShipStationOrder(ABROAD, { customs: c })), v);
+  });
+
+  it('customs values priced in another currency than USD are refused before any push', () => {
+    assert.deepEqual(validateForShipStation(ABROAD, CUSTOMS), []);
+    const eur = structuredClone(CUSTOMS);
+    eur.totalCustomsValue.currency = 'EUR';
+    const problems = validateForShipStation(ABROAD, eur);
+    assert.deepEqual(
+      problems.map((p) => p.field),
+      ['customs.totalCustomsValue.currency'],
+    );
+    assert.match(problems[0]!.message, /in USD .* priced in EUR: price the order in USD in the ERP/);
   });
 });
 

@@ -106,6 +106,24 @@ describe('order lifecycle (Plex -> FedEx) on the real Temporal dev server', () =
     assert.equal(done.status, 'delivered');
   });
 
+  it('parks an order abroad whose part has no HS code, naming the part and the Plex field, and ships it once the code is set', async () => {
+    // Half invalid: the four defect kinds in turn, the HS code on an order that ships abroad.
+    const bad = seed(8, 0.5).find((o) => o.invalid === 'hs_code');
+    assert.ok(bad, 'the seed has an order whose part lacks an HS code');
+    await p.poll();
+    const parked = await p.waitFor(bad.orderKey, (s) => s.status === 'needs_attention');
+    assert.equal(parked.attention?.kind, 'validation');
+    assert.match(parked.attention!.message, /part \S+ has no HS code for customs: .*harmonizedTariffCode/);
+    assert.equal(labelsFor(bad.orderNumber), 0, 'no carrier call without customs');
+
+    p.plex.fixOrder(bad.orderKey); // the code entered in the part's shipping details, as in Plex
+    await env.client.workflow
+      .getHandle(orderWorkflowId('plex-demo', bad.orderKey))
+      .signal(retrySignal, { by: 'test' });
+    await p.waitFor(bad.orderKey, (s) => s.status === 'in_transit');
+    assert.equal(labelsFor(bad.orderNumber), 1);
+  });
+
   it('reports a Plex permission failure plainly, and resumes once access is granted', async () => {
     p.plex.setFaults({ permissions: { customers: 'forbidden' } });
     try {

@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { orderWorkflowId } from '../../domain/ids';
 import { CATALOG_PART_NUMBERS } from '../../simulators/plex';
 import type { ShipmentSummary } from '../../simulators/shipstation/simulator';
-import { cancelSignal } from '../../workflows/messages';
+import { cancelSignal, retrySignal } from '../../workflows/messages';
 import {
   ERP,
   WAREHOUSE,
@@ -129,6 +129,71 @@ describe('Plex <-> ShipStation on the real Temporal dev server', () => {
     assert.equal(p.plex.counters().writes, writes, 'no further Plex writes');
     assert.deepEqual(onHand(), after, 'Plex on-hand unchanged');
     assert.deepEqual(p.ss.counters().upsertsByOrderKey, upsertsNow, 'nothing pushed to ShipStation again');
+  });
+
+  it('an international order reaches the warehouse with a customs item per line; a domestic one with none', async () => {
+    const orders = seed(8);
+    const abroad = orders.filter((o) => o.country !== 'US');
+    const home = orders.filter((o) => o.country === 'US');
+    assert.ok(abroad.length > 0 && home.length > 0, `the seed gives both kinds (${seeds.replay})`);
+    await p.poll();
+    for (const o of orders) {
+      const s = await p.waitFor(
+        o.orderKey,
+        (x) => x.status === 'awaiting_fulfilment' || x.status === 'needs_attention',
+        60_000,
+      );
+      assert.equal(
+        s.status,
+        'awaiting_fulfilment',
+        `order ${o.orderNumber} to ${o.country} is at the warehouse (${s.attention?.message ?? ''})`,
+      );
+    }
+    for (const o of abroad) {
+      const at = ssOrder(o.orderKey)!;
+      assert.equal(at.country, o.country);
+      const intl = at.internationalOptions;
+      assert.ok(
+        intl && intl.customsItems.length > 0,
+        `order ${o.orderNumber} to ${o.country} has customs items`,
+      );
+      assert.equal(intl.contents, 'merchandise');
+      assert.equal(intl.nonDelivery, 'return_to_sender');
+      for (const item of intl.customsItems) {
+        assert.ok(item.description.trim() !== '', 'a description');
+        assert.ok(item.quantity > 0, 'a quantity');
+        assert.ok(item.value > 0, 'a unit value');
+        assert.match(item.harmonizedTariffCode ?? '', /^\d{4}(\.?\d{2}){0,3}$/, 'an HS code');
+        assert.match(item.countryOfOrigin, /^[A-Z]{2}$/, 'a country of origin');
+        assert.equal(typeof item.customsItemId, 'number', 'ShipStation numbered the line');
+      }
+    }
+    for (const o of home) assert.equal(ssOrder(o.orderKey)?.internationalOptions, null);
+    // Each pushed once: the customs are part of the first push, not a second one.
+    for (const o of orders) assert.equal(upserts(o.orderKey), 1);
+  });
+
+  it('an international order whose part lacks an HS code parks naming the part and the Plex field; fixed in Plex and retried, it reaches the warehouse with customs and ships', async () => {
+    const orders = seed(8, 0.5);
+    const o = orders.find((x) => x.invalid === 'hs_code');
+    assert.ok(o, `the seed gives an order without an HS code (${seeds.replay})`);
+    await p.poll();
+    const parked = await p.waitFor(o.orderKey, (s) => s.status === 'needs_attention', 60_000);
+    assert.equal(parked.attention?.kind, 'validation');
+    assert.equal(parked.attention?.step, 'submit_order');
+    assert.match(parked.attention!.message, /part \S+ has no HS code/);
+    assert.match(parked.attention!.message, /Harmonized Tariff Code/);
+    assert.equal(upserts(o.orderKey), 0, 'nothing went to ShipStation');
+
+    p.plex.fixOrder(o.orderKey);
+    await handle(o.orderKey).signal(retrySignal, { by: 'test' });
+    await awaiting([o.orderKey]);
+    const items = ssOrder(o.orderKey)?.internationalOptions?.customsItems ?? [];
+    assert.ok(items.length > 0, 'customs items at ShipStation');
+    for (const item of items) assert.match(item.harmonizedTariffCode ?? '', /^\d{4}/);
+    assert.equal(upserts(o.orderKey), 1, 'pushed once, after the fix');
+    await p.ship([o.orderKey]);
+    await shipped([o.orderKey]);
   });
 
   it('duplicate webhooks (and a shipment poll racing them) still apply each shipment once', async () => {

@@ -2,6 +2,7 @@
 // connector reported (the ApplicationFailure's first detail), never from type names.
 import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { AttentionReason, OrderStep } from '../../domain/lifecycle';
+import type { ValidationProblem } from '../../domain/validate';
 import { ACCESS_KINDS, TRANSIENT_KINDS, isErrorKind, type ErrorKind } from '../../domain/error-kinds';
 
 /** Turn an activity failure into an operator-facing reason. Field problems come as `problems`. */
@@ -50,4 +51,16 @@ export function untilNextTry(ms: number): string {
   if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
   if (ms >= 60_000) return `${Math.round(ms / 60_000)} min`;
   return `${Math.max(1, Math.round(ms / 1000))} s`;
+}
+
+/**
+ * What an order's data lacks (a validation problem list) as the failure that parks it: not
+ * retried, kind validation, each problem with its field. Both paths park invalid orders this way.
+ */
+export function invalidOrder(problems: ValidationProblem[]): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+    'OrderValidationError',
+    { kind: 'validation', problems },
+  );
 }

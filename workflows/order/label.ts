@@ -11,6 +11,7 @@ import { isFinalStatus } from '../../domain/status';
 import type { OrderState } from '../messages';
 import type { orderShipment } from '../order-shipment';
 import type { OrderRun } from './run';
+import { invalidOrder } from './attention';
 
 const HISTORY_LIMIT = 2000;
 
@@ -40,11 +41,7 @@ export async function shipWithLabel(run: OrderRun): Promise<OrderState> {
         today: new Date().toISOString().slice(0, 10),
       });
       if (problems.length > 0) {
-        throw ApplicationFailure.nonRetryable(
-          problems.map((p) => `${p.field}: ${p.message}`).join('; '),
-          'OrderValidationError',
-          { kind: 'validation', problems },
-        );
+        throw invalidOrder(problems);
       }
       return request;
     });

@@ -1,14 +1,21 @@
 // The warehouse path: a warehouse system picks, packs and buys the label; the
 // connector moves the data both ways.
-//   1. load the order and submit it to the warehouse (upserted; a content version goes out once)
+//   1. load the order; when it leaves the warehouse's country, build its customs (missing values
+//      park it, as the label path's validation does); submit it to the warehouse (upserted; a
+//      content version goes out once)
 //   2. wait for shipments (webhooks and the shipment poll signal them); an ERP edit seen meanwhile
 //      is pushed again while nothing has shipped
 //   3. per shipment, once per shipmentId: tracking onto the ERP order, quantities out of ERP stock
 //   4. shipped once the shipments cover every line, or the warehouse calls it shipped
 import { condition } from '@temporalio/workflow';
+import type { WarehouseRouting } from '../../activities/orders/activities';
+import { buildCustoms, crossesBorder, type CustomsDetail } from '../../domain/customs';
 import { coversOrder, type FulfilmentShipment, type WarehouseOrderPhase } from '../../domain/fulfilment';
+import type { ErpOrder } from '../../domain/order';
+import type { ValidationProblem } from '../../domain/validate';
 import type { OrderState } from '../messages';
 import type { OrderRun } from './run';
+import { invalidOrder } from './attention';
 
 export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
   const { input, external, inbox, state } = run;
@@ -16,10 +23,13 @@ export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
   const applied = new Set<string>();
   const shipped: FulfilmentShipment[] = [];
   let phase: WarehouseOrderPhase | undefined;
+  // Parked for missing customs values: the retry reads the order again, as they are fixed in the ERP.
+  // Only such an order ever sets it, so every other order's history is as it was.
+  let customsParked = false;
 
   const submit = async (reload: boolean) => {
     const done = await run.step('submit_order', 'creating_shipment', async (again) => {
-      if (reload || !run.order) {
+      if (reload || customsParked || !run.order) {
         run.order = await external.erpLoadOrder({
           erpConnection: input.erpConnection,
           orderKey: input.orderKey,
@@ -28,12 +38,20 @@ export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
           ...(reload || again ? { fresh: true } : {}),
         });
       }
+      const customs = customsFor(run.order, input.warehouse);
+      if (Array.isArray(customs)) {
+        customsParked = true;
+        // As the label path's validation: the step parks the order with these problems.
+        throw invalidOrder(customs);
+      }
+      customsParked = false;
       return await external.fulfilmentSubmitOrder({
         carrierConnection: input.carrierConnection,
         workflowId: run.workflowId,
         order: run.order,
         // After the retries ran out, an unanswered push may have landed and shipped meanwhile.
         ...(again ? { lookFirst: true } : {}),
+        ...(customs ? { customs } : {}),
       });
     });
     if (done) phase = done.value.phase;
@@ -132,6 +150,23 @@ export async function fulfilByWarehouse(run: OrderRun): Promise<OrderState> {
       },
     });
   }
+}
+
+/**
+ * The customs of an order shipped abroad from the warehouse, or what is missing for them; undefined
+ * for a domestic order (and for a run started without the mapping's warehouse routing).
+ */
+function customsFor(
+  order: ErpOrder,
+  routing: WarehouseRouting | undefined,
+): CustomsDetail | ValidationProblem[] | undefined {
+  if (!routing) return undefined;
+  // The warehouse system holds its own address: only its country matters here.
+  const warehouse = { lines: [], city: '', countryCode: routing.originCountry };
+  if (!crossesBorder(warehouse, order.shipTo)) return undefined;
+  const { customs, problems } = buildCustoms(order, routing.customs, warehouse, order.shipTo);
+  // No line to declare (every quantity 0) is the push's own validation's to report.
+  return problems.length > 0 ? problems : customs;
 }
 
 /** Cancel a warehouse order: withdraw it there while open, record it in the ERP, and finish. */

@@ -1,8 +1,9 @@
 // Pure mapping between the canonical model and FedEx's REST JSON, one file per operation (karrio
-// style: each a request <- model and model <- response pair): oauth, ship, cancel, track, track by
-// reference, rate and address validation; what they share is in shared.ts. No I/O and no clock:
-// callers pass `now`. The answers reach these functions already read through the zod schemas in
-// ../wire.ts, so they only deal with what FedEx left out, never with a field of the wrong type.
+// style: each a request <- model and model <- response pair): oauth, ship (with its customs part in
+// customs.ts), cancel, track, track by reference, rate and address validation; what they share is
+// in shared.ts. No I/O and no clock: callers pass `now`. The answers reach these functions already
+// read through the zod schemas in ../wire.ts, so they only deal with what FedEx left out, never
+// with a field of the wrong type.
 
 export {
   toFedexAddressValidationRequest,
@@ -10,6 +11,12 @@ export {
   ADDRESS_BATCH_SIZE,
 } from './address';
 export { toFedexCancelRequest, parseCancelResponse } from './cancel';
+export {
+  COMMERCIAL_INVOICE_DOCUMENT,
+  fedexHarmonizedCode,
+  fedexQuantity,
+  toFedexCustomsClearanceDetail,
+} from './customs';
 export { toFedexTokenForm } from './oauth';
 export { toFedexRateRequest, parseRateResponse } from './rate';
 export {

@@ -2,6 +2,7 @@
 // carrier shipment (tracking numbers, label, cost, warnings). Pure: callers pass `now`.
 
 import type {
+  CarrierDocument,
   CarrierLabel,
   CarrierShipment,
   LabelDelivery,
@@ -9,6 +10,7 @@ import type {
   Money,
   ShipmentRequest,
 } from '../../../domain/model';
+import { crossesBorder } from '../../../domain/customs';
 import type { ValidationProblem } from '../../../domain/validate';
 import type { FedexShipRequest, FedexShipResponse, FedexTransactionShipment } from '../wire';
 import {
@@ -21,6 +23,7 @@ import {
   round,
   totalWeight,
 } from './shared';
+import { COMMERCIAL_INVOICE_DOCUMENT, toFedexCustomsClearanceDetail } from './customs';
 
 /** FedEx: the label URL "will be active for 24 hours". */
 export const LABEL_URL_TTL_MS = 24 * 60 * 60 * 1000;
@@ -39,6 +42,28 @@ export function fedexRequestProblems(req: ShipmentRequest): ValidationProblem[] 
       field: 'shipper.phone',
       code: 'phone_required',
       message: 'FedEx needs a shipper phone number of 10 to 15 digits',
+    });
+  }
+  const importer = req.customs?.importerOfRecord;
+  if (importer) {
+    const phone = digits(importer.phone);
+    if (phone.length < 10 || phone.length > 15) {
+      problems.push({
+        field: 'customs.importerOfRecord.phone',
+        code: 'phone_required',
+        message:
+          'FedEx needs a phone number of 10 to 15 digits for the importer of record ' +
+          '(set mappings[].customs.importerOfRecord.phone)',
+      });
+    }
+  }
+  if (req.shipper && req.recipient && crossesBorder(req.shipper, req.recipient) && !req.customs) {
+    problems.push({
+      field: 'customs',
+      code: 'required',
+      message:
+        `FedEx needs customs detail for a shipment from ${req.shipper.countryCode} to ${req.recipient.countryCode}: ` +
+        'the order has no customs lines (check the ERP part data and the mapping customs settings)',
     });
   }
   req.packages?.forEach((p, i) => {
@@ -80,10 +105,19 @@ export function toFedexShipRequest(req: ShipmentRequest, opts: FedexShipOptions)
       // FedEx requires a recipient phone; ERPs often have none, and the shipper's is the usual stand-in.
       recipients: [fedexParty(req.recipient, req.shipper.phone)],
       shippingChargesPayment: payment,
+      ...(req.customs
+        ? {
+            customsClearanceDetail: toFedexCustomsClearanceDetail(req.customs, {
+              weightUnit: totalWeight(req.packages).units,
+            }),
+          }
+        : {}),
       labelSpecification:
         req.label.format === 'ZPL'
           ? { imageType: 'ZPLII', labelStockType: 'STOCK_4X6' }
           : { imageType: 'PDF', labelStockType: 'PAPER_4X6' },
+      // FedEx prints the commercial invoice with the label; it is stored beside it.
+      ...(req.customs ? { shippingDocumentSpecification: COMMERCIAL_INVOICE_DOCUMENT } : {}),
       requestedPackageLineItems: req.packages.map((p, i) => ({
         sequenceNumber: i + 1,
         ...lineItem(p),
@@ -152,6 +186,29 @@ function parseLabel(
 }
 
 /**
+ * The commercial invoice FedEx printed with the shipment: the shipment document of content type
+ * COMMERCIAL_INVOICE (shipment documents are where FedEx returns its generated documents; package
+ * documents hold the labels), as base64 bytes or a link.
+ */
+function parseDocuments(ts: FedexTransactionShipment, now: Date): CarrierDocument[] {
+  const all = ts.shipmentDocuments ?? [];
+  const out: CarrierDocument[] = [];
+  for (const d of all) {
+    if (d.contentType !== 'COMMERCIAL_INVOICE') continue;
+    if (d.encodedLabel) out.push({ kind: 'commercial_invoice', format: 'PDF', base64: d.encodedLabel });
+    else if (d.url) {
+      out.push({
+        kind: 'commercial_invoice',
+        format: 'PDF',
+        url: d.url,
+        expiresAt: new Date(now.getTime() + LABEL_URL_TTL_MS).toISOString(),
+      });
+    }
+  }
+  return out;
+}
+
+/**
  * FedEx ship response -> CarrierShipment. Throws when the answer has no tracking number or no label:
  * the shipment's fate is then uncertain and the caller must look it up by reference before retrying.
  */
@@ -173,11 +230,13 @@ export function parseShipResponse(
     pieceTrackingNumbers[0];
   if (typeof master !== 'string' || !master) throw new Error('FedEx ship response has no tracking number');
   const cost = freightCost(ts);
+  const documents = parseDocuments(ts, opts.now);
   return {
     carrierShipmentId: master,
     masterTrackingNumber: master,
     pieceTrackingNumbers: pieceTrackingNumbers.length > 0 ? pieceTrackingNumbers : [master],
     label: parseLabel(ts, opts.labelFormat, opts.labelDelivery, opts.now),
+    ...(documents.length > 0 ? { documents } : {}),
     ...(cost ? { cost } : {}),
     serviceType: ts.serviceType ?? '',
     warnings: [...alertText(body.output?.alerts), ...alertText(ts.alerts)],

@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Database, LabelsTable } from '../types';
+import type { Database, LabelKind, LabelsTable } from '../types';
 
 export type Label = Selectable<LabelsTable>;
-export type NewLabel = { shipmentId?: string | null; format: string; content: Buffer };
+/** `kind` is 'label' unless given (a commercial invoice is stored here too). */
+export type NewLabel = { shipmentId?: string | null; kind?: LabelKind; format: string; content: Buffer };
 
 /** Label ids are random and URL-safe: they appear in download links. */
 export const newLabelId = () => randomBytes(18).toString('base64url');
 
 /**
- * Label bytes, stored here so workflow payloads carry only the id. Ids are random and URL-safe
+ * Label bytes, stored here so workflow payloads carry only the id, and beside them the other
+ * documents a carrier prints with a shipment (`kind` says which). Ids are random and URL-safe
  * (they appear in download links), so they cannot be guessed from a shipment number.
  */
 export class LabelRepo {
@@ -30,6 +32,7 @@ export class LabelRepo {
         labels.map((label, i) => ({
           id: ids[i]!,
           shipment_id: label.shipmentId ?? null,
+          kind: label.kind ?? 'label',
           format: label.format,
           content: label.content,
           created_at: sql<Date>`now() + ${i} * interval '1 microsecond'`,
@@ -39,7 +42,7 @@ export class LabelRepo {
     return ids;
   }
 
-  /** Every label of a shipment (one per package for PDF), oldest first. */
+  /** Every document of a shipment (its labels, one per package for PDF, then the others), oldest first. */
   async listForShipment(shipmentId: string): Promise<Label[]> {
     return this.db
       .selectFrom('labels')

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database, Shipment, ShipmentUpdate } from '../types';
+import type { Database, LabelKind, Shipment, ShipmentUpdate } from '../types';
 import { newLabelId } from './labels';
 
 /** Tracking statuses after which an order workflow expects nothing more. */
@@ -14,6 +14,13 @@ export interface ShipmentIntent {
   carrierConnection: string;
   carrierAccount?: string | null;
   serviceType?: string | null;
+}
+
+/** A document stored beside a shipment's labels (its commercial invoice). */
+export interface StoredDocument {
+  kind: LabelKind;
+  format: string;
+  content: Buffer;
 }
 
 export interface ShipmentCreated {
@@ -75,23 +82,36 @@ export class ShipmentRepo {
 
   /**
    * markCreated together with the label documents (one per package for PDF, the first being the
-   * shipment's label_ref), in one statement: one round trip, and the shipment never shows `created`
-   * without its labels. The labels hang off the row the update found, so an unknown key stores
+   * shipment's label_ref) and any other documents the carrier printed with the shipment (its
+   * commercial invoice), in one statement: one round trip, and the shipment never shows `created`
+   * without its documents. They hang off the row the update found, so an unknown key stores
    * nothing. Answers the label ids in package order.
    */
   async markCreatedWithLabels(
     idempotencyKey: string,
-    result: Omit<ShipmentCreated, 'labelRef' | 'labelFormat' | 'labelUrl' | 'labelUrlExpiresAt'>,
+    /** labelUrl/labelUrlExpiresAt when the label itself is FedEx's link (documents then empty). */
+    result: Omit<ShipmentCreated, 'labelRef' | 'labelFormat'>,
     label: { format: string; documents: Buffer[] },
+    others: StoredDocument[] = [],
   ): Promise<string[]> {
-    if (label.documents.length === 0) {
+    if (label.documents.length === 0 && others.length === 0) {
       await this.markCreated(idempotencyKey, { ...result, labelFormat: label.format });
       return [];
     }
-    const ids = label.documents.map(() => newLabelId());
-    const values = createdValues({ ...result, labelRef: ids[0], labelFormat: label.format });
+    const rows: Array<StoredDocument & { id: string }> = [
+      ...label.documents.map((content) => ({ kind: 'label' as const, format: label.format, content })),
+      ...others,
+    ].map((d) => ({ ...d, id: newLabelId() }));
+    const ids = rows.slice(0, label.documents.length).map((r) => r.id);
+    const values = createdValues({
+      ...result,
+      ...(ids[0] ? { labelRef: ids[0] } : {}),
+      labelFormat: label.format,
+    });
     const docs = sql.join(
-      label.documents.map((content, n) => sql`(${ids[n]}::text, ${content}::bytea, ${n}::int)`),
+      rows.map(
+        (r, n) => sql`(${r.id}::text, ${r.kind}::text, ${r.format}::text, ${r.content}::bytea, ${n}::int)`,
+      ),
     );
     const saved = await this.db
       .with('done', (db) =>
@@ -102,11 +122,11 @@ export class ShipmentRepo {
           .returning('id'),
       )
       .insertInto('labels')
-      .columns(['id', 'shipment_id', 'format', 'content', 'created_at'])
+      .columns(['id', 'shipment_id', 'kind', 'format', 'content', 'created_at'])
       // created_at a microsecond apart keeps the packages in order for LabelRepo.listForShipment.
       .expression(
-        sql`SELECT d.id, done.id, ${label.format}::text, d.content, now() + d.n * interval '1 microsecond'
-            FROM done, (VALUES ${docs}) AS d(id, content, n)`,
+        sql`SELECT d.id, done.id, d.kind, d.format, d.content, now() + d.n * interval '1 microsecond'
+            FROM done, (VALUES ${docs}) AS d(id, kind, format, content, n)`,
       )
       .returning('id')
       .execute();
