@@ -20,12 +20,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ShipmentIntake } from '../../activities/orders/fulfilment';
 import type { FulfilmentPort } from '../ports';
-import {
-  checkWebhookToken,
-  parseV1Webhook,
-  parseV2Webhook,
-  ShipStationV2WebhookVerifier,
-} from './webhook';
+import { checkWebhookToken, parseV1Webhook, parseV2Webhook, ShipStationV2WebhookVerifier } from './webhook';
 import { shipmentPollScheduleId } from '../../domain/ids';
 import type { WebhookInboxRepo } from '../../lib/db/repos';
 import { sendJson, type Handler } from '../../lib/http-routes';

@@ -14,10 +14,7 @@ import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { ShipmentIntake } from '../../activities/orders/fulfilment';
 import type { FulfilmentPort, IncomingShipment } from '../../connectors/ports';
-import {
-  createShipStationClientFactory,
-  shipStationFulfilmentPort,
-} from '../../connectors/shipstation/port';
+import { createShipStationClientFactory, shipStationFulfilmentPort } from '../../connectors/shipstation/port';
 import { startHttpServer, type RunningHttpServer } from '../../clients/http/server';
 import { shipStationWebhookRoutes } from '../../connectors/shipstation/webhook-routes';
 import {
