@@ -111,10 +111,9 @@ export const DEFAULT_CUSTOMS: CustomsConfig = {
 const USMCA = new Set(['US', 'MX', 'CA']);
 
 /**
- * Whether a shipment needs customs: its goods leave one customs territory for another. Every pair
- * of different countries does; the European Union's single market does not change that for the
- * carriers' purposes outside it, and the documented intra-country exceptions (US to Puerto Rico
- * is domestic for FedEx) are not cross-border.
+ * Whether a shipment needs customs: shipper and recipient are in different countries (ISO codes).
+ * A territory with a code of its own (Puerto Rico, PR) counts as another country here, so its
+ * shipments carry customs detail that a carrier may not require; none that need it go without.
  */
 export function crossesBorder(from: Address, to: Address): boolean {
   return from.countryCode.toUpperCase() !== to.countryCode.toUpperCase();

@@ -73,6 +73,12 @@ export interface PlexSharedState {
   changes?: { since: number; startedAt: number; answer: Promise<PlexChanges> };
   /** Customer shippers waiting to be read before a write-back (writeback.ts). */
   shipperReads: { queued: Map<string, Array<ShipperWaiter>>; flushing: boolean };
+  /**
+   * The stock movement in progress in this process (stock.ts): picking containers and staging them
+   * one movement at a time, so two shipments of the same part do not pick the same containers and
+   * refuse each other (each refusal is a client error Plex counts).
+   */
+  stockTurn: { tail: Promise<void> };
 }
 
 export interface ShipperWaiter {
@@ -90,6 +96,7 @@ export function newSharedState(): PlexSharedState {
     addresses: new ExpiringCache(SNAPSHOT_MS, SNAPSHOT_MAX_CUSTOMERS),
     shippers: new ExpiringCache(SNAPSHOT_MS, SNAPSHOT_MAX_CUSTOMERS),
     shipperReads: { queued: new Map(), flushing: false },
+    stockTurn: { tail: Promise.resolve() },
   };
 }
 

@@ -33,6 +33,8 @@ export interface PlexStockOptions {
   random: () => number;
   /** A pause between tries, cut short when the activity is cancelled. */
   wait: (ms: number) => Promise<void>;
+  /** Runs `fn` after the process's stock movement in progress, if any, has ended. */
+  inTurn: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export class PlexStock {
@@ -168,28 +170,34 @@ export class PlexStock {
     let shipment =
       oldestFirst.find((s) => s.shipmentStatus === PLEX_SHIPMENT_STATUS.staged) ?? oldestFirst[0];
     if (!shipment || shipment.shipmentStatus !== PLEX_SHIPMENT_STATUS.staged) {
-      // Pick before creating, so short stock fails without leaving a shipment behind. A concurrent
-      // shipment of the same part may take the picked containers first: pick again, a few times.
-      for (let attempt = 1; ; attempt++) {
-        const serialNos = await this.pickSerials(code, items);
-        shipment ??= await this.createInventoryShipment(code);
-        try {
-          await this.stageInventoryShipment(shipment.id, serialNos);
-          break;
-        } catch (err) {
-          const taken =
-            err instanceof PlexValidationError &&
-            err.details.some((d) => CONTAINER_TAKEN_CODES.includes(d.code));
-          if (!taken) throw err;
-          if (attempt >= STAGE_ATTEMPTS) {
-            throw new PlexStockConflictError(
-              `Plex inventory shipment ${code}: the containers picked were taken by another shipment ` +
-                `${attempt} times in a row; retrying later`,
-            );
+      // One movement at a time in this process: two shipments of one part would pick the same
+      // oldest containers. Other processes can still take them first: that is retried below.
+      shipment = await this.opts.inTurn(async () => {
+        let created = shipment;
+        // Pick before creating, so short stock fails without leaving a shipment behind. A concurrent
+        // shipment of the same part may take the picked containers first: pick again, a few times.
+        for (let attempt = 1; ; attempt++) {
+          const serialNos = await this.pickSerials(code, items);
+          created ??= await this.createInventoryShipment(code);
+          try {
+            await this.stageInventoryShipment(created.id, serialNos);
+            break;
+          } catch (err) {
+            const taken =
+              err instanceof PlexValidationError &&
+              err.details.some((d) => CONTAINER_TAKEN_CODES.includes(d.code));
+            if (!taken) throw err;
+            if (attempt >= STAGE_ATTEMPTS) {
+              throw new PlexStockConflictError(
+                `Plex inventory shipment ${code}: the containers picked were taken by another shipment ` +
+                  `${attempt} times in a row; retrying later`,
+              );
+            }
+            await this.opts.wait(100 * attempt + Math.floor(this.opts.random() * 200));
           }
-          await this.opts.wait(100 * attempt + Math.floor(this.opts.random() * 200));
         }
-      }
+        return created!;
+      });
     }
     try {
       await this.shipInventoryShipment(shipment.id);

@@ -162,10 +162,9 @@ const countryCode = z
 const customsSchema = z.strictObject({
   /**
    * The country the goods leave from, for a warehouse mapping without `shipFrom` (a warehouse
-   * system such as ShipStation keeps its own ship-from address, so the connector cannot read it):
-   * an order shipped to another country gets customs. `shipFrom.countryCode` wins where both are
-   * set; "US" when neither is, the country ShipStation's V1 API and its customs values (USD) are
-   * made for.
+   * system keeps its own ship-from address, which the connector does not read): an order shipped
+   * to another country gets customs. `shipFrom.countryCode` wins where both are set; "US" when
+   * neither is (the warehouse connector's README says why).
    */
   originCountry: countryCode.optional(),
   /** Why the goods travel, on the commercial invoice. */

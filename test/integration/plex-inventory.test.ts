@@ -130,12 +130,12 @@ describe('PlexClient inventory against the Plex simulator', () => {
   });
 
   it('two shipments of the same part at once both land: the one whose containers were taken picks again', async () => {
-    const c = client();
     const before = sim.onHand('BRK-1001');
-    // Both pick the same oldest containers; one stages first, the other re-picks.
+    // Three worker processes (a client each): all pick the same oldest containers; one stages
+    // first, the others pick again.
     const results = await Promise.all(
       ['ss-race-1', 'ss-race-2', 'ss-race-3'].map((code) =>
-        c.recordShippedQuantities({
+        client().recordShippedQuantities({
           externalShipmentCode: code,
           items: [{ partNumber: 'BRK-1001', quantity: 40 }],
         }),
@@ -150,6 +150,29 @@ describe('PlexClient inventory against the Plex simulator', () => {
       audit.some((e) => e.action === 'plex.stageInventoryShipment' && e.outcome === 'error'),
       'the race happened: at least one stage was refused and retried',
     );
+  });
+
+  it('within one process, shipments of the same part take turns and none is refused', async () => {
+    const c = client();
+    const before = sim.onHand('BRK-1001');
+    const refusedBefore = audit.filter(
+      (e) => e.action === 'plex.stageInventoryShipment' && e.outcome === 'error',
+    ).length;
+    const results = await Promise.all(
+      ['ss-turn-1', 'ss-turn-2', 'ss-turn-3'].map((code) =>
+        c.recordShippedQuantities({
+          externalShipmentCode: code,
+          items: [{ partNumber: 'BRK-1001', quantity: 40 }],
+        }),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.applied),
+      [true, true, true],
+    );
+    assert.equal(sim.onHand('BRK-1001'), before - 120);
+    const refused = audit.filter((e) => e.action === 'plex.stageInventoryShipment' && e.outcome === 'error');
+    assert.equal(refused.length, refusedBefore, 'no stage was refused');
   });
 
   it('refuses short stock and inexact quantities before creating anything', async () => {

@@ -89,7 +89,7 @@ export class ShipmentRepo {
    */
   async markCreatedWithLabels(
     idempotencyKey: string,
-    /** labelUrl/labelUrlExpiresAt when the label itself is FedEx's link (documents then empty). */
+    /** labelUrl/labelUrlExpiresAt when the label itself is the carrier's link (documents then empty). */
     result: Omit<ShipmentCreated, 'labelRef' | 'labelFormat'>,
     label: { format: string; documents: Buffer[] },
     others: StoredDocument[] = [],
