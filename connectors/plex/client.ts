@@ -188,15 +188,7 @@ export class PlexClient implements ProbedClient {
       now: this.clock,
       random: opts.random ?? Math.random,
       wait: (ms) => sleepUnlessAborted(sleep, ms, opts.signal),
-      inTurn: (fn) => {
-        const turn = this.shared.stockTurn;
-        const run = turn.tail.then(fn, fn);
-        turn.tail = run.then(
-          () => undefined,
-          () => undefined,
-        );
-        return run;
-      },
+      picked: this.shared.pickedSerials,
     });
   }
 

@@ -74,11 +74,10 @@ export interface PlexSharedState {
   /** Customer shippers waiting to be read before a write-back (writeback.ts). */
   shipperReads: { queued: Map<string, Array<ShipperWaiter>>; flushing: boolean };
   /**
-   * The stock movement in progress in this process (stock.ts): picking containers and staging them
-   * one movement at a time, so two shipments of the same part do not pick the same containers and
-   * refuse each other (each refusal is a client error Plex counts).
+   * Containers this process is staging right now (stock.ts): another shipment of the same part
+   * picks around them instead of picking them too and being refused (a client error Plex counts).
    */
-  stockTurn: { tail: Promise<void> };
+  pickedSerials: Set<string>;
 }
 
 export interface ShipperWaiter {
@@ -96,7 +95,7 @@ export function newSharedState(): PlexSharedState {
     addresses: new ExpiringCache(SNAPSHOT_MS, SNAPSHOT_MAX_CUSTOMERS),
     shippers: new ExpiringCache(SNAPSHOT_MS, SNAPSHOT_MAX_CUSTOMERS),
     shipperReads: { queued: new Map(), flushing: false },
-    stockTurn: { tail: Promise.resolve() },
+    pickedSerials: new Set(),
   };
 }
 

@@ -33,8 +33,8 @@ export interface PlexStockOptions {
   random: () => number;
   /** A pause between tries, cut short when the activity is cancelled. */
   wait: (ms: number) => Promise<void>;
-  /** Runs `fn` after the process's stock movement in progress, if any, has ended. */
-  inTurn: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Containers being staged by this process's other calls (shared by the client's copies). */
+  picked: Set<string>;
 }
 
 export class PlexStock {
@@ -170,34 +170,32 @@ export class PlexStock {
     let shipment =
       oldestFirst.find((s) => s.shipmentStatus === PLEX_SHIPMENT_STATUS.staged) ?? oldestFirst[0];
     if (!shipment || shipment.shipmentStatus !== PLEX_SHIPMENT_STATUS.staged) {
-      // One movement at a time in this process: two shipments of one part would pick the same
-      // oldest containers. Other processes can still take them first: that is retried below.
-      shipment = await this.opts.inTurn(async () => {
-        let created = shipment;
-        // Pick before creating, so short stock fails without leaving a shipment behind. A concurrent
-        // shipment of the same part may take the picked containers first: pick again, a few times.
-        for (let attempt = 1; ; attempt++) {
-          const serialNos = await this.pickSerials(code, items);
-          created ??= await this.createInventoryShipment(code);
-          try {
-            await this.stageInventoryShipment(created.id, serialNos);
-            break;
-          } catch (err) {
-            const taken =
-              err instanceof PlexValidationError &&
-              err.details.some((d) => CONTAINER_TAKEN_CODES.includes(d.code));
-            if (!taken) throw err;
-            if (attempt >= STAGE_ATTEMPTS) {
-              throw new PlexStockConflictError(
-                `Plex inventory shipment ${code}: the containers picked were taken by another shipment ` +
-                  `${attempt} times in a row; retrying later`,
-              );
-            }
-            await this.opts.wait(100 * attempt + Math.floor(this.opts.random() * 200));
+      // Pick before creating, so short stock fails without leaving a shipment behind. A concurrent
+      // shipment of the same part may take the picked containers first: pick again, a few times.
+      for (let attempt = 1; ; attempt++) {
+        const serialNos = await this.pickSerials(code, items);
+        // Held until the stage is answered: this process's other shipments pick around them.
+        for (const s of serialNos) this.opts.picked.add(s);
+        try {
+          shipment ??= await this.createInventoryShipment(code);
+          await this.stageInventoryShipment(shipment.id, serialNos);
+          break;
+        } catch (err) {
+          const taken =
+            err instanceof PlexValidationError &&
+            err.details.some((d) => CONTAINER_TAKEN_CODES.includes(d.code));
+          if (!taken) throw err;
+          if (attempt >= STAGE_ATTEMPTS) {
+            throw new PlexStockConflictError(
+              `Plex inventory shipment ${code}: the containers picked were taken by another shipment ` +
+                `${attempt} times in a row; retrying later`,
+            );
           }
+          await this.opts.wait(100 * attempt + Math.floor(this.opts.random() * 200));
+        } finally {
+          for (const s of serialNos) this.opts.picked.delete(s);
         }
-        return created!;
-      });
+      }
     }
     try {
       await this.shipInventoryShipment(shipment.id);
@@ -235,15 +233,18 @@ export class PlexStock {
       }
       const containers: PlexContainer[] = [];
       for (const id of ids) containers.push(...(await this.listContainers(id)));
-      const free = containers.filter((c) => !staged.has(c.serialNo));
-      const picked = pickContainers(free, quantity);
+      const unstaged = containers.filter((c) => !staged.has(c.serialNo));
+      // Around the containers this process is staging for other shipments; where that leaves too
+      // little, among all of them (a conflict then means picking again, as across processes).
+      const free = unstaged.filter((c) => !this.opts.picked.has(c.serialNo));
+      const picked = pickContainers(free, quantity) ?? pickContainers(unstaged, quantity);
       if (!picked) {
-        const onHand = sumOnHand(free);
+        const onHand = sumOnHand(unstaged);
         throw new PlexInsufficientStockError(
           `Plex recordShippedQuantities (${code}): cannot take ${quantity} of ${partNumber} out of stock: ` +
             (onHand < quantity
               ? `only ${onHand} on hand in active containers; receive or adjust stock in Plex, then retry`
-              : `no set of whole containers adds up to ${quantity} (${free.length} containers, ${onHand} on hand); ` +
+              : `no set of whole containers adds up to ${quantity} (${unstaged.length} containers, ${onHand} on hand); ` +
                 'split a container in Plex, then retry'),
         );
       }

@@ -152,12 +152,12 @@ describe('PlexClient inventory against the Plex simulator', () => {
     );
   });
 
-  it('within one process, shipments of the same part take turns and none is refused', async () => {
+  it('within one process, shipments of the same part pick around each other and none is refused', async () => {
     const c = client();
     const before = sim.onHand('BRK-1001');
-    const refusedBefore = audit.filter(
-      (e) => e.action === 'plex.stageInventoryShipment' && e.outcome === 'error',
-    ).length;
+    const refused = () =>
+      audit.filter((e) => e.action === 'plex.stageInventoryShipment' && e.outcome === 'error').length;
+    const refusedBefore = refused();
     const results = await Promise.all(
       ['ss-turn-1', 'ss-turn-2', 'ss-turn-3'].map((code) =>
         c.recordShippedQuantities({
@@ -171,8 +171,7 @@ describe('PlexClient inventory against the Plex simulator', () => {
       [true, true, true],
     );
     assert.equal(sim.onHand('BRK-1001'), before - 120);
-    const refused = audit.filter((e) => e.action === 'plex.stageInventoryShipment' && e.outcome === 'error');
-    assert.equal(refused.length, refusedBefore, 'no stage was refused');
+    assert.equal(refused(), refusedBefore, 'no stage was refused');
   });
 
   it('refuses short stock and inexact quantities before creating anything', async () => {
