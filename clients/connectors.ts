@@ -233,21 +233,21 @@ export async function buildConnectors(deps: ConnectorDeps): Promise<Connectors> 
     if (!r) throw new Error(`no connector for ${c.config.system} yet (connection ${name})`);
     return r;
   };
-  const port = <T>(name: string, role: string, get: ((n: string) => T) | undefined, what: string): T => {
+  const port = <T>(name: string, get: ((n: string) => T) | undefined, what: string): T => {
     if (!get) throw new Error(`connection ${name} is ${live.get(name)!.config.system}, not ${what}`);
     return get(name);
   };
   const erp = (name: string): ErpPort => {
     const r = runtimeOf(name, 'ERP');
-    return port(name, 'ERP', r.erp, 'an ERP');
+    return port(name, r.erp, 'an ERP');
   };
   const carrier = (name: string): CarrierPort => {
     const r = runtimeOf(name, 'carrier');
-    return port(name, 'carrier', r.carrier, 'a carrier that makes labels');
+    return port(name, r.carrier, 'a carrier that makes labels');
   };
   const fulfilment = (name: string): FulfilmentPort => {
     const r = runtimeOf(name, 'warehouse');
-    return port(name, 'warehouse', r.fulfilment, 'a warehouse system');
+    return port(name, r.fulfilment, 'a warehouse system');
   };
 
   /** A warehouse system ships the orders itself; a label carrier sells the connector labels. */

@@ -11,7 +11,7 @@ import type { Address } from '../../domain/model';
 import type { ErpOrder, ReadyOrderRef, StatusWriteBack, TrackingWriteBack } from '../../domain/order';
 import { sleepUnlessAborted } from '../../lib/concurrency';
 import { registerSecret } from '../../lib/logger';
-import { defaultLease, type RateLimit, type RateLimiter } from '../../lib/ratelimit';
+import { defaultLease, type RateLimit } from '../../lib/ratelimit';
 import { chunks, unique } from '../kit/lists';
 import { testConnection, type PlexConnectionTestResult, type ProbedClient } from './connection-test';
 import { detectReadyOrders, shipToChanges, type DetectQuery } from './detect';
@@ -59,20 +59,11 @@ import type {
 } from './wire';
 
 export type { PlexAuditEntry, PlexAuditSink } from './transport';
+import type { PlexTransportOptions } from './transport';
 export type { PlexConnectionTestReason, PlexConnectionTestResult } from './connection-test';
 export type { WriteBackResult } from './writeback';
 
-export interface PlexClientOptions {
-  /** Connection name from the config. */
-  connection: string;
-  /** https://connect.plex.com, https://test.connect.plex.com, or a simulator. */
-  baseUrl: string;
-  /** Developer Portal Consumer Key, sent as X-Plex-Connect-Api-Key. */
-  apiKey: string;
-  /** Tenant UUID (X-Plex-Connect-Tenant-Id), to act on another tenant than the key's default. */
-  tenantId?: string;
-  /** PCN (X-Plex-Connect-Customer-Id), the alternative to tenantId. */
-  customerId?: string;
+export interface PlexClientOptions extends Omit<PlexTransportOptions, 'limitKey'> {
   /**
    * The one country every mapping of this connection ships from, when there is one. An order to it
    * needs no customs, so its lines' prices are not read (one call per line). Undefined: prices are
@@ -81,37 +72,8 @@ export interface PlexClientOptions {
   domesticCountry?: string;
   /** Currency of a price record that names none (setting `currency`, default USD). */
   currency?: string;
-  limiter: RateLimiter;
-  timeoutMs: number;
-  /**
-   * Reads give up sooner (default `timeoutMs`): a read that gets no answer is sent again at once,
-   * so a short wait costs less than a long one, and a write's answer is worth waiting for.
-   */
-  readTimeoutMs?: number;
   /** Internal: what a client shares with its withAudit copies (master data, poll snapshot; snapshot.ts). */
   shared?: PlexSharedState;
-  log: Logger;
-  audit?: PlexAuditSink;
-  /** 429s answered by waiting and sending again before the error surfaces (default 2). */
-  rateLimitRetries?: number;
-  /** A 429 asking for a longer wait than this surfaces at once (default 65 s). */
-  maxInlineWaitMs?: number;
-  /**
-   * Inside an activity: the time its attempt has left, less a margin (lib/temporal/attempt.ts). A
-   * 429 wait that would outlast it surfaces at once instead, and once it is used up no PUT or POST
-   * is sent (reads still are): Temporal is about to retry the attempt, and the retry writes.
-   */
-  waitBudgetMs?: () => number;
-  /**
-   * Inside an activity: its cancellation (the workflow, the server or worker shutdown). A wait for
-   * the rate limiter, after a 429 or before a read is sent again stops when it fires, and nothing
-   * more is sent.
-   */
-  signal?: AbortSignal;
-  now?: () => Date;
-  random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  fetch?: typeof fetch;
 }
 
 export interface ListOrdersQuery {

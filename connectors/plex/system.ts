@@ -130,6 +130,20 @@ export const plexSystem: SystemModule = {
       return c;
     };
     const connectionSettings = (name: string) => settingsOf(live(name));
+    /** Where and how a connection's client talks to Plex. */
+    const clientSettings = (name: string) => {
+      const c = live(name);
+      const s = connectionSettings(name);
+      const home = domesticCountry(deps.config, name);
+      return {
+        baseUrl: c.baseUrl,
+        apiKey: c.credentials.apiKey!,
+        tenantId: s.tenantId,
+        customerId: s.pcn,
+        currency: s.currency,
+        ...(home ? { domesticCountry: home } : {}),
+      };
+    };
     const clients = createPlexClientFactory({
       db: deps.db,
       callsPerMinute: configured,
@@ -138,19 +152,7 @@ export const plexSystem: SystemModule = {
       ...(deps.callTimeoutMs !== undefined
         ? { timeoutMs: deps.callTimeoutMs, readTimeoutMs: deps.callTimeoutMs }
         : {}),
-      settings: (name) => {
-        const c = live(name);
-        const s = connectionSettings(name);
-        const home = domesticCountry(deps.config, name);
-        return {
-          baseUrl: c.baseUrl,
-          apiKey: c.credentials.apiKey!,
-          tenantId: s.tenantId,
-          customerId: s.pcn,
-          currency: s.currency,
-          ...(home ? { domesticCountry: home } : {}),
-        };
-      },
+      settings: clientSettings,
     });
     const portDeps = {
       audit: deps.repos.audit,
@@ -168,14 +170,9 @@ export const plexSystem: SystemModule = {
     return {
       erp: (name) => plexErpPort(portDeps, name),
       test: (name) => {
-        const c = live(name);
-        const s = connectionSettings(name);
         const client = new PlexClient({
           connection: name,
-          baseUrl: c.baseUrl,
-          apiKey: c.credentials.apiKey!,
-          tenantId: s.tenantId,
-          customerId: s.pcn,
+          ...clientSettings(name),
           limiter,
           timeoutMs: deps.testTimeoutMs ?? 10_000,
           log: deps.log,

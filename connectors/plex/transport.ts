@@ -29,21 +29,44 @@ export type PlexAuditEntry = AuditRow<'plex'>;
 
 export type PlexAuditSink = (entry: PlexAuditEntry) => Promise<void>;
 
+/** What the call path needs of a connection; PlexClientOptions adds what the client itself uses. */
 export interface PlexTransportOptions {
+  /** Connection name from the config. */
   connection: string;
+  /** https://connect.plex.com, https://test.connect.plex.com, or a simulator. */
   baseUrl: string;
+  /** Developer Portal Consumer Key, sent as X-Plex-Connect-Api-Key. */
   apiKey: string;
+  /** Tenant UUID (X-Plex-Connect-Tenant-Id), to act on another tenant than the key's default. */
   tenantId?: string;
+  /** PCN (X-Plex-Connect-Customer-Id), the alternative to tenantId. */
   customerId?: string;
   limiter: RateLimiter;
+  /** The shared limiter's key for the API key (plexLimitKey). */
   limitKey: string;
   timeoutMs: number;
+  /**
+   * Reads give up sooner (default `timeoutMs`): a read that gets no answer is sent again at once,
+   * so a short wait costs less than a long one, and a write's answer is worth waiting for.
+   */
   readTimeoutMs?: number;
   log: Logger;
   audit?: PlexAuditSink;
+  /** 429s answered by waiting and sending again before the error surfaces (default 2). */
   rateLimitRetries?: number;
+  /** A 429 asking for a longer wait than this surfaces at once (default 65 s). */
   maxInlineWaitMs?: number;
+  /**
+   * Inside an activity: the time its attempt has left, less a margin (lib/temporal/attempt.ts). A
+   * 429 wait that would outlast it surfaces at once instead, and once it is used up no PUT or POST
+   * is sent (reads still are): Temporal is about to retry the attempt, and the retry writes.
+   */
   waitBudgetMs?: () => number;
+  /**
+   * Inside an activity: its cancellation (the workflow, the server or worker shutdown). A wait for
+   * the rate limiter, after a 429 or before a read is sent again stops when it fires, and nothing
+   * more is sent.
+   */
   signal?: AbortSignal;
   now?: () => Date;
   random?: () => number;
